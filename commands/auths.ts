@@ -1,0 +1,42 @@
+import { Op, type WhereOptions } from "sequelize";
+import { decodeCursor, encodeCursor, scopeWhere } from "../src/data/queries/integrations.ts";
+import type { Command } from "../src/slash/command.ts";
+import { argumentText, nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageNumber } from "../src/slash/paging.ts";
+import { presentConnectorAuthList } from "../src/slack/presenters/connector-auth-list.ts";
+
+/** `auths [config:ID] [account:ID] [user:ID] [connector:NAME]`: connector auths the caller may view. */
+export const auths: Command = {
+  name: "auths",
+  usage: "auths [config:ID] [account:ID] [user:ID] [connector:NAME]",
+  summary: "List end users' connector auths you may view.",
+  need: "view",
+  arguments: { filters: { config: null, account: null, user: null, connector: null, ...PAGING_FILTERS } },
+  async execute(ctx, args) {
+    const f = args.filters;
+    const like = ctx.db.dialect === "postgres" ? Op.iLike : Op.like;
+    const and: WhereOptions[] = [scopeWhere(ctx.scope)];
+    if (f.config) and.push({ configurationId: f.config });
+    if (f.account) and.push({ embedAccountId: f.account });
+    if (f.user) and.push({ embedUserId: f.user });
+    if (f.connector) and.push({ connectorName: { [like]: f.connector } });
+    const after = f.after ? decodeCursor(f.after) : undefined;
+    if (after) and.push({ [Op.or]: [{ createdAt: { [Op.lt]: after.at } }, { createdAt: after.at, id: { [Op.lt]: after.id } }] });
+    const found = await ctx.db.models.ConnectorAuth.findAll({
+      where: { [Op.and]: and },
+      order: [["createdAt", "DESC"], ["id", "DESC"]],
+      limit: PAGE_SIZE + 1,
+    });
+    const shown = found.slice(0, PAGE_SIZE);
+    const last = shown[shown.length - 1];
+    return {
+      visibility: "ephemeral",
+      replaceOriginal: ctx.origin.fromButton,
+      doc: presentConnectorAuthList({
+        auths: shown,
+        filterText: argumentText(args),
+        pageNumber: pageNumber(args),
+        nextPageCommand: found.length > PAGE_SIZE && last ? nextPageCommand("auths", args, encodeCursor(last.createdAt, last.id)) : undefined,
+      }),
+    };
+  },
+};

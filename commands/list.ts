@@ -1,0 +1,65 @@
+import { listIntegrations, type IntegrationFilters } from "../src/data/queries/integrations.ts";
+import type { RunStatus } from "../src/data/models/index.ts";
+import type { Command } from "../src/slash/command.ts";
+import type { ParsedArguments } from "../src/slash/grammar.ts";
+import { argumentText, nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageNumber } from "../src/slash/paging.ts";
+import { presentIntegrationList } from "../src/slack/presenters/integration-list.ts";
+
+/** The filters `list`, `export` and `rerun failing` accept. */
+export const INTEGRATION_FILTER_SPEC = {
+  status: ["enabled", "disabled"],
+  latest: ["success", "error", "running", "retrying", "none"],
+  group: null,
+  config: null,
+  account: null,
+  user: null,
+  flow: null,
+} as const;
+
+/** The flags `list` accepts. */
+export const INTEGRATION_FLAGS = ["stale", "failing"] as const;
+
+/** Turns parsed `list` arguments into query filters. */
+export function integrationFilters(args: ParsedArguments): IntegrationFilters {
+  const f = args.filters;
+  return {
+    status: f.status as IntegrationFilters["status"],
+    latest: f.latest as RunStatus | "none" | undefined,
+    group: f.group,
+    configurationId: f.config,
+    accountId: f.account,
+    userId: f.user,
+    flowId: f.flow,
+    stale: args.flags.has("stale"),
+    failing: args.flags.has("failing"),
+    words: args.rest,
+  };
+}
+
+/** `list [filters…] [words…]`: the integrations the caller may view, newest activity first, 20 a page. */
+export const list: Command = {
+  name: "list",
+  usage: "list [status:enabled|disabled] [latest:success|error|running|retrying|none] [group:ID|NAME] [config:ID] [account:ID] [user:ID] [flow:ID] [stale] [failing] [words…]",
+  summary: "List the integrations you may view, newest activity first.",
+  need: "view",
+  arguments: { filters: { ...INTEGRATION_FILTER_SPEC, ...PAGING_FILTERS }, flags: INTEGRATION_FLAGS, rest: true },
+  async execute(ctx, args) {
+    const page = await listIntegrations(
+      ctx.db,
+      ctx.scope,
+      integrationFilters(args),
+      { now: ctx.clock.now(), staleAfterDays: ctx.config.staleAfterDays, failingAfterErrors: ctx.config.failingAfterErrors },
+      { limit: PAGE_SIZE, after: args.filters.after },
+    );
+    return {
+      visibility: "ephemeral",
+      replaceOriginal: ctx.origin.fromButton,
+      doc: presentIntegrationList({
+        rows: page.rows,
+        filterText: argumentText(args),
+        pageNumber: pageNumber(args),
+        nextPageCommand: page.next ? nextPageCommand("list", args, page.next) : undefined,
+      }),
+    };
+  },
+};

@@ -1,0 +1,40 @@
+import { Op } from "sequelize";
+import { decodeCursor, encodeCursor } from "../src/data/queries/integrations.ts";
+import type { Command } from "../src/slash/command.ts";
+import { nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageNumber } from "../src/slash/paging.ts";
+import { presentRunList } from "../src/slack/presenters/integration-detail.ts";
+
+/** `runs ID`: an integration's flow runs, newest first, paged, with their errors. */
+export const runs: Command = {
+  name: "runs",
+  usage: "runs ID",
+  summary: "List an integration's flow runs, newest first, with their errors.",
+  need: "view",
+  arguments: { positional: ["ID"], filters: { ...PAGING_FILTERS } },
+  target: (args) => args.positional[0]!,
+  async execute(ctx, args) {
+    const integration = ctx.integration!;
+    const after = args.filters.after ? decodeCursor(args.filters.after) : undefined;
+    const found = await ctx.db.models.FlowRun.findAll({
+      where: {
+        integrationId: integration.id,
+        ...(after ? { [Op.or]: [{ startedAt: { [Op.lt]: after.at } }, { startedAt: after.at, id: { [Op.lt]: after.id } }] } : {}),
+      },
+      order: [["startedAt", "DESC"], ["id", "DESC"]],
+      limit: PAGE_SIZE + 1,
+    });
+    const shown = found.slice(0, PAGE_SIZE);
+    const last = shown[shown.length - 1];
+    return {
+      visibility: "ephemeral",
+      replaceOriginal: ctx.origin.fromButton,
+      doc: presentRunList({
+        integration,
+        runs: shown,
+        timeZone: ctx.config.timeZone,
+        pageNumber: pageNumber(args),
+        nextPageCommand: found.length > PAGE_SIZE && last ? nextPageCommand("runs", args, encodeCursor(last.startedAt, last.id)) : undefined,
+      }),
+    };
+  },
+};

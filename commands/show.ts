@@ -1,0 +1,39 @@
+import { describeIntegrations } from "../src/data/queries/integrations.ts";
+import { can } from "../src/domain/permissions.ts";
+import type { Command } from "../src/slash/command.ts";
+import { presentIntegrationDetail } from "../src/slack/presenters/integration-detail.ts";
+
+/** How many runs `show` lists. */
+const SHOWN_RUNS = 5;
+
+/** `show ID`: one integration, every column, its last runs, and the buttons the caller may use. */
+export const show: Command = {
+  name: "show",
+  usage: "show ID",
+  summary: "Show one integration: every column, its last 5 runs, and Run / Disable / Enable.",
+  need: "view",
+  arguments: { positional: ["ID"] },
+  target: (args) => args.positional[0]!,
+  async execute(ctx) {
+    const integration = ctx.integration!;
+    const [[row], runs] = await Promise.all([
+      describeIntegrations(ctx.db, [integration]),
+      ctx.db.models.FlowRun.findAll({
+        where: { integrationId: integration.id },
+        order: [["startedAt", "DESC"], ["id", "DESC"]],
+        limit: SHOWN_RUNS,
+      }),
+    ]);
+    return {
+      visibility: "ephemeral",
+      doc: presentIntegrationDetail({
+        row: row!,
+        runs,
+        now: ctx.clock.now(),
+        timeZone: ctx.config.timeZone,
+        canRun: can(ctx.actor, "run", integration.groupId),
+        canManage: can(ctx.actor, "manage", integration.groupId),
+      }),
+    };
+  },
+};

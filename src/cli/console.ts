@@ -1,0 +1,20 @@
+import { parseArgs } from "node:util";
+import { startConsole } from "../bot.ts";
+import { loadConfig } from "../config.ts";
+import { setLogLevel } from "../log.ts";
+import type { CliCommand } from "./cli-command.ts";
+
+/** `embedops console [--as EMAIL]`: the local console, whatever credentials are set. */
+export const consoleCommand: CliCommand = {
+  name: "console",
+  usage: "embedops console [--as EMAIL]",
+  summary: "Read commands from standard input and answer them as text.",
+  async run(args, io) {
+    const { values } = parseArgs({ args, options: { as: { type: "string" } }, strict: true });
+    const config = loadConfig(io.env);
+    setLogLevel(config.logLevel);
+    const interactive = Boolean((io.stdin as { isTTY?: boolean }).isTTY);
+    await startConsole(config, { as: values.as, input: io.stdin, output: io.stdout, interactive });
+    return 0;
+  },
+};

@@ -1,0 +1,184 @@
+import cron from "node-cron";
+import { z } from "zod";
+
+/** A configuration problem, naming the variable and what it accepts. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Everything embedops reads from the environment, parsed and validated. */
+export interface Config {
+  /** SLACK_BOT_TOKEN: the bot token (xoxb-…); with the signing secret it selects HTTP mode. */
+  slackBotToken?: string;
+  /** SLACK_SIGNING_SECRET: verifies requests Slack sends to POST /slack/events. */
+  slackSigningSecret?: string;
+  /** SLACK_APP_TOKEN: the app-level token (xapp-…); selects Socket Mode. */
+  slackAppToken?: string;
+  /** SLACK_API_URL: base URL of the Slack Web API (a proxy or a local test double). */
+  slackApiUrl?: string;
+  /** SLASH_COMMAND: the slash command's name, with its leading slash. */
+  slashCommand: string;
+  /** PORT: the HTTP server's port. */
+  port: number;
+  /** DATABASE_URL: sqlite:PATH, sqlite::memory: or postgres://… */
+  databaseUrl: string;
+  /** ADMIN_EMAILS: operators made admins at start-up (lower-cased). */
+  adminEmails: string[];
+  /** HOUSEKEEPING_CHANNEL: channel id for the housekeeping report. */
+  housekeepingChannel?: string;
+  /** ALERTS_CHANNEL: channel id for failure alerts. */
+  alertsChannel?: string;
+  /** HOUSEKEEPING_CRON: when the housekeeping report runs. */
+  housekeepingCron: string;
+  /** ALERTS_CRON: how often failure alerts are checked. */
+  alertsCron: string;
+  /** RETENTION_CRON: when old flow runs are purged. */
+  retentionCron: string;
+  /** TZ: time zone of the schedules and of dates shown. */
+  timeZone: string;
+  /** STALE_AFTER_DAYS: days without a run after which an enabled integration is stale. */
+  staleAfterDays: number;
+  /** FAILING_AFTER_ERRORS: this many failed runs in a row make an integration failing. */
+  failingAfterErrors: number;
+  /** FAILING_ERROR_RATE: share of failed runs (of at least 20 in 7 days) that makes it failing. */
+  failingErrorRate: number;
+  /** AUTO_DISABLE_AFTER_DAYS: opt-in grace after which reported findings are disabled; undefined is off. */
+  autoDisableAfterDays?: number;
+  /** ALLOWED_CHANNELS: channels where commands that change something are accepted; undefined is any. */
+  allowedChannels?: string[];
+  /** RUN_RETENTION_DAYS: flow runs older than this are purged. */
+  runRetentionDays: number;
+  /** PRICE_PER_RUN: estimated price of one flow run, for reports. */
+  pricePerRun: number;
+  /** CURRENCY: ISO 4217 code of PRICE_PER_RUN. */
+  currency: string;
+  /** RUNS_API_SECRET: HS256 secret of the JWTs that POST /api/runs accepts. */
+  runsApiSecret?: string;
+  /** RUNNER_SIGNING_SECRET: HS256 secret the bot signs its run requests with. */
+  runnerSigningSecret?: string;
+  /** RUNNER_TIMEOUT_MS: time limit of one run request. */
+  runnerTimeoutMs: number;
+  /** LOG_LEVEL: pino level. */
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** NODE_ENV=production: refuse to fall back to the local console. */
+  production: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeNumber = z.coerce.number().finite().nonnegative();
+
+function cronExpression(variable: string) {
+  return z.string().refine((value) => cron.validate(value), {
+    message: `${variable} is not a valid cron expression (five or six fields, e.g. "0 9 * * 1-5")`,
+  });
+}
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function list(value: string): string[] {
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+/** Reads one variable; an empty value counts as unset. */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === "" ? undefined : trimmed;
+}
+
+function parse<T>(env: Env, name: string, schema: z.ZodType<T>, fallback: string | undefined, accepts: string): T {
+  const raw = read(env, name) ?? fallback;
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]?.message;
+    const detail = issue && !issue.startsWith("Invalid input") && !issue.startsWith("Too") ? issue : `accepts ${accepts}`;
+    throw new ConfigError(name, `${JSON.stringify(raw)} is not valid: ${detail}`);
+  }
+  return result.data;
+}
+
+function optional<T>(env: Env, name: string, schema: z.ZodType<T>, accepts: string): T | undefined {
+  return read(env, name) === undefined ? undefined : parse(env, name, schema, undefined, accepts);
+}
+
+/** Parses and validates every variable of the contract; throws ConfigError naming the first bad one. */
+export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = parse(
+    env,
+    "DATABASE_URL",
+    z.string().regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/),
+    "sqlite:data/embedops.sqlite",
+    "sqlite:PATH, sqlite::memory: or postgres://…",
+  );
+  const timeZone = parse(env, "TZ", z.string().refine(isTimeZone), "UTC", "an IANA time zone such as UTC or Europe/Berlin");
+  const slackApiUrl = optional(env, "SLACK_API_URL", z.string().url(), "an http(s) URL");
+  return {
+    slackBotToken: read(env, "SLACK_BOT_TOKEN"),
+    slackSigningSecret: read(env, "SLACK_SIGNING_SECRET"),
+    slackAppToken: read(env, "SLACK_APP_TOKEN"),
+    slackApiUrl: slackApiUrl && (slackApiUrl.endsWith("/") ? slackApiUrl : `${slackApiUrl}/`),
+    slashCommand: parse(env, "SLASH_COMMAND", z.string().regex(/^\/[a-z0-9_-]+$/), "/integrations", "a slash command such as /integrations"),
+    port: parse(env, "PORT", z.coerce.number().int().min(0).max(65535), "3000", "a port number from 0 to 65535"),
+    databaseUrl,
+    adminEmails: list(read(env, "ADMIN_EMAILS") ?? "").map((email) => email.toLowerCase()),
+    housekeepingChannel: read(env, "HOUSEKEEPING_CHANNEL"),
+    alertsChannel: read(env, "ALERTS_CHANNEL"),
+    housekeepingCron: parse(env, "HOUSEKEEPING_CRON", cronExpression("HOUSEKEEPING_CRON"), "0 9 * * 1-5", "a cron expression"),
+    alertsCron: parse(env, "ALERTS_CRON", cronExpression("ALERTS_CRON"), "* * * * *", "a cron expression"),
+    retentionCron: parse(env, "RETENTION_CRON", cronExpression("RETENTION_CRON"), "30 3 * * *", "a cron expression"),
+    timeZone,
+    staleAfterDays: parse(env, "STALE_AFTER_DAYS", positiveInt, "30", "a whole number of days above 0"),
+    failingAfterErrors: parse(env, "FAILING_AFTER_ERRORS", positiveInt, "3", "a whole number above 0"),
+    failingErrorRate: parse(env, "FAILING_ERROR_RATE", z.coerce.number().gt(0).max(1), "0.95", "a share above 0 and at most 1, e.g. 0.95"),
+    autoDisableAfterDays: optional(env, "AUTO_DISABLE_AFTER_DAYS", positiveInt, "a whole number of days above 0 (unset: off)"),
+    allowedChannels: read(env, "ALLOWED_CHANNELS") === undefined ? undefined : list(read(env, "ALLOWED_CHANNELS") ?? ""),
+    runRetentionDays: parse(env, "RUN_RETENTION_DAYS", positiveInt, "90", "a whole number of days above 0"),
+    pricePerRun: parse(env, "PRICE_PER_RUN", nonNegativeNumber, "0", "a number of at least 0, e.g. 0.002"),
+    currency: parse(env, "CURRENCY", z.string().regex(/^[A-Z]{3}$/), "EUR", "a three-letter ISO 4217 code such as EUR"),
+    runsApiSecret: read(env, "RUNS_API_SECRET"),
+    runnerSigningSecret: read(env, "RUNNER_SIGNING_SECRET"),
+    runnerTimeoutMs: parse(env, "RUNNER_TIMEOUT_MS", positiveInt, "10000", "a whole number of milliseconds above 0"),
+    logLevel: parse(env, "LOG_LEVEL", z.enum(LOG_LEVELS), "info", LOG_LEVELS.join(", ")),
+    production: read(env, "NODE_ENV") === "production",
+  };
+}
+
+/** Which way the bot talks to Slack, decided by the credentials present. */
+export type SlackMode = "socket" | "http" | "console";
+
+/** Socket Mode when an app token is set, HTTP mode with bot token and signing secret, else the console. */
+export function slackMode(config: Config): SlackMode {
+  if (config.slackAppToken && config.slackBotToken) return "socket";
+  if (config.slackBotToken && config.slackSigningSecret) return "http";
+  return "console";
+}
+
+/** The variables a production start-up lacks, or an empty list. */
+export function missingSlackCredentials(config: Config): string[] {
+  if (slackMode(config) !== "console") return [];
+  const missing: string[] = [];
+  if (!config.slackBotToken) missing.push("SLACK_BOT_TOKEN");
+  if (!config.slackSigningSecret && !config.slackAppToken) missing.push("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN)");
+  return missing;
+}

@@ -1,0 +1,58 @@
+import { COMMANDS } from "../commands/index.ts";
+import { BackgroundTasks } from "./background.ts";
+import { systemClock, type Clock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import { openDatabase, type Database } from "./data/database.ts";
+import { migrate } from "./data/migrate.ts";
+import { ensureAdmins } from "./data/operators.ts";
+import type { ChannelMessages, Services } from "./slash/command.ts";
+import { createDispatcher, type Dispatcher } from "./slash/dispatch.ts";
+import type { SlackDirectory } from "./slack/identity.ts";
+
+/** Everything a command, a job or an API route needs, built once per process. */
+export interface Runtime {
+  config: Config;
+  db: Database;
+  clock: Clock;
+  dispatcher: Dispatcher;
+  services: Services;
+  background: BackgroundTasks;
+  /** Slack's directory of people, when connected to Slack. */
+  directory?: SlackDirectory;
+  /** Closes what the runtime opened. */
+  close(): Promise<void>;
+}
+
+/** Options for opening a runtime. */
+export interface RuntimeOptions {
+  clock?: Clock;
+  messages: ChannelMessages;
+  directory?: SlackDirectory;
+  /** An already open database (tests share one across runtimes). */
+  db?: Database;
+}
+
+/** Opens the database, applies migrations, makes ADMIN_EMAILS admins, and wires the commands. */
+export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  const db = options.db ?? openDatabase(config.databaseUrl);
+  const ownsDb = !options.db;
+  await migrate(db);
+  await ensureAdmins(db, config.adminEmails);
+  const clock = options.clock ?? systemClock;
+  const background = new BackgroundTasks();
+  const services: Services = { messages: options.messages, background, ...(options.directory ? { directory: options.directory } : {}) };
+  const dispatcher = createDispatcher({ db, config, clock, services, commands: COMMANDS });
+  return {
+    config,
+    db,
+    clock,
+    dispatcher,
+    services,
+    background,
+    directory: options.directory,
+    async close() {
+      await background.settle(10_000);
+      if (ownsDb) await db.close();
+    },
+  };
+}

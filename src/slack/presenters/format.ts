@@ -1,0 +1,64 @@
+import { TZDate } from "@date-fns/tz";
+import { format, formatDistanceStrict } from "date-fns";
+import type { IntegrationStatus, RunStatus, SharingLevel } from "../../data/models/index.ts";
+import { escapeMarkup } from "../document.ts";
+
+/** A date and time in the configured time zone: `2026-11-21 09:00 UTC`. */
+export function formatTime(date: Date | null | undefined, timeZone: string): string {
+  if (!date) return "—";
+  return `${format(new TZDate(date, timeZone), "yyyy-MM-dd HH:mm")} ${timeZone === "UTC" ? "UTC" : format(new TZDate(date, timeZone), "zzz")}`;
+}
+
+/** How long ago, in words: `3 days ago`. */
+export function ago(date: Date | null | undefined, now: Date): string {
+  if (!date) return "never";
+  return `${formatDistanceStrict(date, now)} ago`;
+}
+
+/** The Latest run column: the status, or N/A when it never ran. */
+export function latestRunLabel(status: RunStatus | null): string {
+  return status ?? "N/A";
+}
+
+/** An emoji for a run status, for Slack only. */
+export function runEmoji(status: RunStatus | null): string {
+  switch (status) {
+    case "success":
+      return ":large_green_circle:";
+    case "error":
+      return ":red_circle:";
+    case "running":
+      return ":large_blue_circle:";
+    case "retrying":
+      return ":large_orange_circle:";
+    default:
+      return ":white_circle:";
+  }
+}
+
+/** The Sharing level column: `User` or `Account`. */
+export function sharingLabel(level: SharingLevel): string {
+  return level === "account" ? "Account" : "User";
+}
+
+/** The Status column. */
+export function statusLabel(status: IntegrationStatus): string {
+  return status;
+}
+
+/** A link in Slack markup, or just the label when there is no URL. */
+export function link(label: string, url: string | null | undefined): string {
+  const safe = escapeMarkup(label);
+  return url && /^https?:\/\//.test(url) ? `<${url}|${safe}>` : safe;
+}
+
+/** Shortens text to `max` characters for a table cell. */
+export function truncate(text: string, max: number): string {
+  const single = text.replace(/\s+/g, " ").trim();
+  return single.length <= max ? single : `${single.slice(0, max - 1)}…`;
+}
+
+/** An amount of money: `12.40 EUR`. */
+export function money(amount: number, currency: string): string {
+  return `${amount.toFixed(2)} ${currency}`;
+}

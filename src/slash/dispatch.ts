@@ -1,0 +1,148 @@
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config.ts";
+import { recordAudit } from "../data/audit.ts";
+import type { Database } from "../data/database.ts";
+import { actorLabel, decide, PERMISSION_LABEL, scopeFor, type Actor, type Decision, type GroupScope } from "../domain/permissions.ts";
+import { asEmbedopsError, EmbedopsError, ErrorCode, notFound } from "../errors.ts";
+import { log } from "../log.ts";
+import { commandsTotal, denialsTotal } from "../metrics.ts";
+import { escapeMarkup, textDoc } from "../slack/document.ts";
+import type { Command, CommandContext, Reply, RequestOrigin, Services } from "./command.ts";
+import { parseArguments, tokenize } from "./grammar.ts";
+
+/** What the dispatcher needs to run commands. */
+export interface DispatcherDeps {
+  db: Database;
+  config: Config;
+  clock: Clock;
+  services: Services;
+  commands: readonly Command[];
+}
+
+/** Runs command text for an actor: the one path every slash command, button click and console line takes. */
+export interface Dispatcher {
+  handle(text: string, actor: Actor, origin: RequestOrigin): Promise<Reply>;
+  commands: readonly Command[];
+}
+
+/** The command that answers when there is no text. */
+const DEFAULT_COMMAND = "help";
+
+/** Builds the dispatcher over a command registry. */
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
+  const byName = new Map(deps.commands.map((command) => [command.name, command]));
+  const slash = deps.config.slashCommand;
+
+  async function handle(text: string, actor: Actor, origin: RequestOrigin): Promise<Reply> {
+    let commandName = "unknown";
+    try {
+      const tokens = tokenize(text.trim());
+      const first = tokens[0];
+      const name = first === undefined ? DEFAULT_COMMAND : first.key === undefined ? first.value.toLowerCase() : "";
+      const command = byName.get(name);
+      if (!command) {
+        const shown = first ? (first.key === undefined ? first.value : `${first.key}:${first.value}`) : "";
+        throw new EmbedopsError(
+          ErrorCode.BadInput,
+          `\`${escapeMarkup(shown)}\` is not a command. Try \`${slash} help\` for the commands you may use.`,
+        );
+      }
+      commandName = command.name;
+      const args = parseArguments(`${slash} ${command.name}`, tokens.slice(1), command.arguments);
+
+      let integration: CommandContext["integration"];
+      let groupId: string | undefined;
+      if (command.target) {
+        const id = command.target(args);
+        integration = (await deps.db.models.Integration.findByPk(id)) ?? undefined;
+        if (!integration) {
+          // Unmapped callers learn nothing about which ids exist.
+          if (actor.kind === "unmapped") return deny(command, actor, origin, { allowed: false, reason: "unmapped" }, id);
+          throw notFound(`No integration \`${escapeMarkup(id)}\`. \`${slash} list\` shows the ones you may view.`);
+        }
+        groupId = integration.groupId;
+      }
+      const decision = decide(actor, command.need, {
+        groupId,
+        changes: command.changes,
+        channelId: origin.channelId,
+        allowedChannels: deps.config.allowedChannels,
+      });
+      if (!decision.allowed) return deny(command, actor, origin, decision, integration?.id);
+
+      const permission = command.need === "view" || command.need === "run" || command.need === "manage" ? command.need : undefined;
+      const scope: GroupScope = permission ? scopeFor(actor, permission) : { all: false, groupIds: [] };
+      const ctx: CommandContext = {
+        db: deps.db,
+        config: deps.config,
+        clock: deps.clock,
+        actor,
+        origin,
+        services: deps.services,
+        scope,
+        integration,
+        slashCommand: slash,
+      };
+      const reply = await command.execute(ctx, args);
+      commandsTotal.inc({ command: command.name, outcome: "ok" });
+      return reply;
+    } catch (error) {
+      const known = asEmbedopsError(error);
+      if (known.code === ErrorCode.Internal) {
+        log.error({ err: error, command: commandName, actor: actorLabel(actor) }, "command failed");
+      }
+      commandsTotal.inc({ command: commandName, outcome: known.code });
+      return { visibility: "ephemeral", doc: textDoc(`:warning: ${known.message}`) };
+    }
+  }
+
+  async function deny(command: Command, actor: Actor, origin: RequestOrigin, decision: Decision & { allowed: false }, targetId?: string): Promise<Reply> {
+    commandsTotal.inc({ command: command.name, outcome: "denied" });
+    denialsTotal.inc({ command: command.name, reason: decision.reason });
+    const message = await denialMessage(command, actor, decision);
+    try {
+      await recordAudit(deps.db, {
+        actor,
+        action: command.name,
+        targetId: targetId ?? null,
+        groupId: decision.groupId ?? null,
+        outcome: "denied",
+        detail: decision.permission ? `missing ${decision.permission}` : decision.reason,
+        at: deps.clock.now(),
+      });
+    } catch (error) {
+      log.error({ err: error, command: command.name }, "could not audit a denial");
+    }
+    log.info({ command: command.name, actor: actorLabel(actor), reason: decision.reason, transport: origin.transport }, "request denied");
+    return { visibility: "ephemeral", doc: textDoc(`:no_entry: ${message}`) };
+  }
+
+  async function denialMessage(command: Command, actor: Actor, decision: Decision & { allowed: false }): Promise<string> {
+    const admins = await deps.db.models.Operator.findAll({ where: { role: "admin" }, order: [["email", "ASC"]], limit: 3 });
+    const askAdmin = admins.length ? `an admin (${admins.map((admin) => admin.email).join(", ")})` : "an admin";
+    const you = actor.kind === "operator" ? actor.email : "you";
+    switch (decision.reason) {
+      case "unmapped":
+        return (
+          `Your Slack account is not linked to an embedops operator, so you may use only \`${slash} help\` and \`${slash} whoami\`. ` +
+          `Ask ${askAdmin} to run \`${slash} link @you YOUR-EMAIL\`.`
+        );
+      case "not_admin":
+        return `\`${slash} ${command.name}\` is for admins only. Ask ${askAdmin} if you need it done.`;
+      case "channel_not_allowed":
+        return `\`${slash} ${command.name}\` changes things, and that is accepted only in ${(deps.config.allowedChannels ?? []).map((id) => `<#${id}>`).join(", ")}.`;
+      case "missing_permission": {
+        const label = PERMISSION_LABEL[decision.permission ?? "view"];
+        if (decision.groupId === undefined) {
+          return `\`${slash} ${command.name}\` needs *${label}* on at least one group or partner, and you have none. Ask ${askAdmin} to run \`${slash} grant ${you} ${decision.permission} group:ID\`.`;
+        }
+        const group = await deps.db.models.Group.findByPk(decision.groupId);
+        const groupName = group ? `*${escapeMarkup(group.name)}* (\`${decision.groupId}\`)` : `\`${decision.groupId}\``;
+        return `You need *${label}* on ${group?.kind === "partner" ? "partner" : "group"} ${groupName} for \`${command.name}\`. Ask ${askAdmin} to run \`${slash} grant ${you} ${decision.permission} group:${decision.groupId}\`.`;
+      }
+    }
+  }
+
+  return { handle, commands: deps.commands };
+}
+

@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { openDatabase, type Database } from "../../src/data/database.ts";
+import { migrate } from "../../src/data/migrate.ts";
+
+/** The PostgreSQL server the suite also runs against, when TEST_DATABASE_URL names one. */
+export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL?.trim() || undefined;
+
+/** Which database this run of the suite uses. */
+export const TEST_DIALECT: "sqlite" | "postgres" = TEST_POSTGRES_URL ? "postgres" : "sqlite";
+
+/** A fresh, empty database of its own for one test file, and how to throw it away. */
+export interface TestDatabase {
+  url: string;
+  /** Opens (and migrates) a connection to it. */
+  open(): Promise<Database>;
+  drop(): Promise<void>;
+}
+
+/** Creates a fresh database: a temporary SQLite file, or a new database on TEST_DATABASE_URL's server. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (!TEST_POSTGRES_URL) {
+    const dir = mkdtempSync(join(tmpdir(), "embedops-test-"));
+    const url = `sqlite:${join(dir, "test.sqlite")}`;
+    return {
+      url,
+      async open() {
+        const db = openDatabase(url);
+        await migrate(db);
+        return db;
+      },
+      async drop() {
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const name = `embedops_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(TEST_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async open() {
+      const db = openDatabase(url.toString());
+      await migrate(db);
+      return db;
+    },
+    async drop() {
+      const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
