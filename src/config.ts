@@ -111,8 +111,9 @@ function parse<T>(env: Env, name: string, schema: z.ZodType<T>, fallback: string
   const raw = read(env, name) ?? fallback;
   const result = schema.safeParse(raw);
   if (!result.success) {
-    const issue = result.error.issues[0]?.message;
-    const detail = issue && !issue.startsWith("Invalid input") && !issue.startsWith("Too") ? issue : `accepts ${accepts}`;
+    const issue = result.error.issues[0];
+    // Our own refinements explain themselves; zod's generic wording gives way to what the variable accepts.
+    const detail = issue?.code === "custom" ? issue.message : `accepts ${accepts}`;
     throw new ConfigError(name, `${JSON.stringify(raw)} is not valid: ${detail}`);
   }
   return result.data;
@@ -131,7 +132,7 @@ export function loadConfig(env: Env = process.env): Config {
     "sqlite:data/embedops.sqlite",
     "sqlite:PATH, sqlite::memory: or postgres://…",
   );
-  const timeZone = parse(env, "TZ", z.string().refine(isTimeZone), "UTC", "an IANA time zone such as UTC or Europe/Berlin");
+  const timeZone = parse(env, "TZ", z.string().refine(isTimeZone, { message: "accepts an IANA time zone such as UTC or Europe/Berlin" }), "UTC", "an IANA time zone such as UTC or Europe/Berlin");
   const slackApiUrl = optional(env, "SLACK_API_URL", z.string().url(), "an http(s) URL");
   return {
     slackBotToken: read(env, "SLACK_BOT_TOKEN"),
