@@ -1,8 +1,20 @@
 import type { Block, Button, Doc } from "./document.ts";
 
-/** Turns Slack markup into plain text: links as `label (url)`, mentions as #C… / @U…, no bold markers. */
+/** Emoji the bot uses that carry meaning, as words for the console; other emoji codes are dropped. */
+const EMOJI_WORDS: Record<string, string> = {
+  warning: "Error:",
+  no_entry: "Denied:",
+  white_check_mark: "OK:",
+  x: "Failed:",
+  hourglass_flowing_sand: "Pending:",
+};
+
+/** Turns Slack markup into plain text: links as `label (url)`, mentions as #C… / @U…, no bold markers or emoji. */
 export function plainText(markup: string): string {
   return markup
+    .replace(/(^|\s):([a-z][a-z0-9_+-]*):(\s|$)/g, (_, before: string, name: string, after: string) =>
+      EMOJI_WORDS[name] ? `${before}${EMOJI_WORDS[name]}${after}` : before,
+    )
     .replace(/<(https?:[^|>]+)\|([^>]+)>/g, "$2 ($1)")
     .replace(/<(https?:[^>]+)>/g, "$1")
     .replace(/<#([A-Z0-9]+)(\|[^>]*)?>/g, "#$1")
