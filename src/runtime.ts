@@ -5,6 +5,7 @@ import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./data/database.ts";
 import { migrate } from "./data/migrate.ts";
 import { ensureAdmins } from "./data/operators.ts";
+import { createRunner } from "./runner/runner.ts";
 import type { ChannelMessages, Services } from "./slash/command.ts";
 import { createDispatcher, type Dispatcher } from "./slash/dispatch.ts";
 import type { SlackDirectory } from "./slack/identity.ts";
@@ -40,7 +41,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   await ensureAdmins(db, config.adminEmails);
   const clock = options.clock ?? systemClock;
   const background = new BackgroundTasks();
-  const services: Services = { messages: options.messages, background, ...(options.directory ? { directory: options.directory } : {}) };
+  const runner = createRunner({ db, config, clock, messages: options.messages });
+  const services: Services = { messages: options.messages, background, runner, ...(options.directory ? { directory: options.directory } : {}) };
   const dispatcher = createDispatcher({ db, config, clock, services, commands: COMMANDS });
   return {
     config,

@@ -1,4 +1,5 @@
 import type { BackgroundTasks } from "../background.ts";
+import type { Runner } from "../runner/runner.ts";
 import type { Clock } from "../clock.ts";
 import type { SlackDirectory } from "../slack/identity.ts";
 import type { Config } from "../config.ts";
@@ -44,6 +45,8 @@ export interface Services {
   background: BackgroundTasks;
   /** Slack's directory of people (users.info, user groups), when connected to Slack. */
   directory?: SlackDirectory;
+  /** Sends manual runs to the flow engine and records their outcome. */
+  runner: Runner;
 }
 
 /** Where a request came from. */
