@@ -4,9 +4,10 @@ import type { CliCommand, CliIo } from "./cli-command.ts";
 import { consoleCommand } from "./console.ts";
 import { migrateCommand } from "./migrate.ts";
 import { start } from "./start.ts";
+import { tokenCommand } from "./token.ts";
 
 /** Every `embedops` command: the one place they are listed. */
-export const CLI_COMMANDS: readonly CliCommand[] = [start, consoleCommand, migrateCommand];
+export const CLI_COMMANDS: readonly CliCommand[] = [start, consoleCommand, migrateCommand, tokenCommand];
 
 function usage(): string {
   return ["Usage: embedops COMMAND", "", ...CLI_COMMANDS.map((command) => `  ${command.usage.padEnd(60)} ${command.summary}`)].join("\n");
