@@ -56,7 +56,7 @@ export interface RunnerDeps {
 const FINISHED = new Set(["success", "error"]);
 
 /** A run id: derived from the Slack request when there is one, so a retry of that request finds its run. */
-function manualRunId(integrationId: string, requestKey?: string): string {
+export function manualRunId(integrationId: string, requestKey?: string): string {
   if (!requestKey) return `run_${randomUUID().replace(/-/g, "")}`;
   return `run_${createHash("sha256").update(`${requestKey}\n${integrationId}`).digest("hex").slice(0, 32)}`;
 }
