@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeClock } from "../../src/clock.ts";
+import type { Database } from "../../src/data/database.ts";
+import { startTestBot, type TestBot } from "../support/bot.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { addIntegrations, loadWorld } from "../support/fixtures.ts";
+import { postJson, testToken, unsignedToken } from "./tokens.ts";
+
+const clock = new FakeClock("2026-11-20T12:00:00Z");
+const now = () => Math.floor(clock.now().getTime() / 1000);
+const SECRET = "runs-api-secret-for-tests";
+
+let testDb: TestDatabase;
+let t: TestBot;
+let db: Database;
+let token: string;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  const setup = await testDb.open();
+  await loadWorld(setup);
+  await addIntegrations(setup, Array.from({ length: 12 }, (_, i) => ({ id: `int_${i + 1}` })));
+  await setup.close();
+  t = await startTestBot(testDb.url, { RUNS_API_SECRET: SECRET }, { clock });
+  db = t.bot.runtime.db;
+  token = await testToken({ secret: SECRET, now: now() });
+});
+
+afterAll(async () => {
+  await t?.stop();
+  await testDb?.drop();
+});
+
+const at = (minute: number) => new Date(Date.UTC(2026, 10, 20, 10, minute)).toISOString();
+
+function event(runId: string, integrationId: string, status: string, started: number, finished?: number, extra: Record<string, unknown> = {}) {
+  return { run_id: runId, integration_id: integrationId, status, started_at: at(started), ...(finished !== undefined ? { finished_at: at(finished) } : {}), ...extra };
+}
+
+/** `null` sends no Authorization header at all. */
+function send(body: unknown, bearer: string | null = token) {
+  return postJson(`${t.baseUrl}/api/runs`, body, bearer ?? undefined);
+}
+
+describe("POST /api/runs authentication", () => {
+  const refused: Array<[string, () => Promise<string | null> | string | null, string]> = [
+    ["no token", () => null, "missing_token"],
+    ["a malformed token", () => "abc.def", "invalid_token"],
+    ["the wrong secret", () => testToken({ secret: "cfg-1-secret-value", now: now() }), "invalid_token"],
+    ["alg none", () => unsignedToken({ iat: now(), exp: now() + 600 }), "invalid_token"],
+    ["HS512", () => testToken({ secret: SECRET, now: now(), alg: "HS512" }), "invalid_token"],
+    ["an expired token", () => testToken({ secret: SECRET, now: now(), iat: now() - 7200, exp: now() - 3600 }), "token_expired"],
+    ["a token without exp", () => testToken({ secret: SECRET, now: now(), omit: ["exp"] }), "missing_claim"],
+  ];
+  for (const [name, make, code] of refused) {
+    it(`refuses ${name} with 401 ${code}, storing nothing`, async () => {
+      const answer = await send(event(`run_auth_${code}`, "int_1", "success", 1, 2), await make());
+      expect(answer.status).toBe(401);
+      expect(answer.body.error).toBe(code);
+      expect(await db.models.FlowRun.count({ where: { id: `run_auth_${code}` } })).toBe(0);
+    });
+  }
+});
+
+describe("POST /api/runs", () => {
+  it("stores one event and updates the integration's latest run (202 with the count)", async () => {
+    const answer = await send(event("run_one", "int_1", "error", 1, 2, { error: "401 from HubSpot", trigger: "webhook" }));
+    expect(answer.status).toBe(202);
+    expect(answer.body.count).toBe(1);
+    const run = (await db.models.FlowRun.findByPk("run_one"))!;
+    expect([run.status, run.trigger, run.error]).toEqual(["error", "webhook", "401 from HubSpot"]);
+    const integration = (await db.models.Integration.findByPk("int_1"))!;
+    expect([integration.latestRunId, integration.latestRunStatus, integration.latestRunError, integration.failuresInRow]).toEqual(["run_one", "error", "401 from HubSpot", 1]);
+  });
+
+  it("rejects a whole batch when one event is invalid, naming its index, and stores nothing", async () => {
+    const batch = Array.from({ length: 6 }, (_, i) => event(`run_bad_${i}`, "int_2", "success", i, i + 1));
+    batch[3] = { ...batch[3]!, status: "finished" };
+    const answer = await send(batch);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toBe("invalid_run_event");
+    expect(answer.body.message).toMatch(/^\[3\]\.status: /);
+    expect(await db.models.FlowRun.count({ where: { integrationId: "int_2" } })).toBe(0);
+    expect((await db.models.Integration.findByPk("int_2"))!.latestRunId).toBeNull();
+  });
+
+  it("names every kind of bad field: dates without a zone, finished before started, missing ids", async () => {
+    const noZone = await send([event("run_z", "int_2", "success", 1), { ...event("run_z2", "int_2", "success", 1), started_at: "2026-11-20 10:00" }]);
+    expect(noZone.status).toBe(400);
+    expect(noZone.body.message).toContain("[1].started_at");
+    const backwards = await send(event("run_b", "int_2", "success", 5, 1));
+    expect(backwards.status).toBe(400);
+    expect(backwards.body.message).toBe("finished_at: must not be before started_at");
+    const noId = await send([{ integration_id: "int_2", status: "running", started_at: at(1) }]);
+    expect(noId.status).toBe(400);
+    expect(noId.body.message).toContain("[0].run_id");
+    const notObject = await send(["run"]);
+    expect(notObject.status).toBe(400);
+    const empty = await send([]);
+    expect(empty.status).toBe(400);
+    expect(await db.models.FlowRun.count({ where: { integrationId: "int_2" } })).toBe(0);
+  });
+
+  it("rejects unknown integrations and runs reported for another integration, naming the index", async () => {
+    const unknown = await send([event("run_u1", "int_3", "success", 1, 2), event("run_u2", "int_3", "success", 3, 4), event("run_u3", "int_nope", "success", 5, 6)]);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toBe("[2].integration_id: no integration `int_nope`.");
+    expect(await db.models.FlowRun.count({ where: { integrationId: "int_3" } })).toBe(0);
+    expect((await send(event("run_owned", "int_3", "running", 1))).status).toBe(202);
+    const moved = await send([event("run_owned", "int_4", "success", 1, 2)]);
+    expect(moved.status).toBe(400);
+    expect(moved.body.message).toContain("[0].integration_id: run `run_owned` belongs to integration `int_3`");
+    expect((await db.models.FlowRun.findByPk("run_owned"))!.status).toBe("running");
+  });
+
+  it("never lets a late `running` replace a finished status, across requests and within a batch", async () => {
+    expect((await send(event("run_ooo", "int_5", "success", 10, 12))).status).toBe(202);
+    const late = await send(event("run_ooo", "int_5", "running", 10));
+    expect(late.status).toBe(202);
+    expect(late.body).toMatchObject({ count: 1, written: 0, ignored: 1 });
+    expect((await db.models.FlowRun.findByPk("run_ooo"))!.status).toBe("success");
+    // Within one batch, delivered newest first.
+    expect((await send([event("run_ooo2", "int_6", "error", 20, 21, { error: "boom" }), event("run_ooo2", "int_6", "retrying", 20), event("run_ooo2", "int_6", "running", 20)])).status).toBe(202);
+    const run = (await db.models.FlowRun.findByPk("run_ooo2"))!;
+    expect([run.status, run.error]).toEqual(["error", "boom"]);
+    const integration = (await db.models.Integration.findByPk("int_6"))!;
+    expect([integration.latestRunStatus, integration.failuresInRow]).toEqual(["error", 1]);
+    // An older run arriving late does not become the latest run.
+    expect((await send(event("run_older", "int_6", "success", 1, 2))).status).toBe(202);
+    const after = (await db.models.Integration.findByPk("int_6"))!;
+    expect([after.latestRunId, after.latestRunStatus, after.lastSuccessAt?.toISOString()]).toEqual(["run_ooo2", "error", at(2)]);
+  });
+
+  it("accepts 1000 events in one batch and refuses 1001", async () => {
+    const batch = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => event(`${prefix}_${i}`, `int_${7 + (i % 5)}`, i % 3 === 0 ? "error" : "success", i % 60, i % 60));
+    const tooMany = await send(batch(1001, "run_over"));
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error).toBe("batch_too_large");
+    expect(await db.models.FlowRun.count({ where: { integrationId: ["int_7", "int_8", "int_9", "int_10", "int_11"] } })).toBe(0);
+    const full = await send(batch(1000, "run_full"));
+    expect(full.status).toBe(202);
+    expect(full.body).toMatchObject({ count: 1000, written: 1000 });
+    expect(await db.models.FlowRun.count({ where: { integrationId: ["int_7", "int_8", "int_9", "int_10", "int_11"] } })).toBe(1000);
+  });
+
+  it("answers a body that is not JSON with 400 invalid_json", async () => {
+    const answer = await postJson(`${t.baseUrl}/api/runs`, undefined, token, "[{");
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toBe("invalid_json");
+  });
+});
+
+describe("POST /api/runs without RUNS_API_SECRET", () => {
+  it("answers 503 runs_api_not_configured and stores nothing", async () => {
+    const bare = await startTestBot(testDb.url, {}, { clock });
+    try {
+      const answer = await postJson(`${bare.baseUrl}/api/runs`, event("run_nosecret", "int_12", "success", 1, 2), token);
+      expect(answer.status).toBe(503);
+      expect(answer.body.error).toBe("runs_api_not_configured");
+      expect(await db.models.FlowRun.count({ where: { id: "run_nosecret" } })).toBe(0);
+    } finally {
+      await bare.stop();
+    }
+  });
+});
