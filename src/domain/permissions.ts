@@ -7,6 +7,19 @@ export type Need = Permission | "admin" | "operator" | "anyone";
 /** Every permission, weakest first. */
 export const PERMISSIONS: readonly Permission[] = ["view", "run", "manage"];
 
+/** Every need a command may declare. */
+export const NEEDS: readonly Need[] = ["anyone", "operator", "view", "run", "manage", "admin"];
+
+/** True when the text names a permission (`view`, `run`, `manage`). */
+export function isPermission(text: string): text is Permission {
+  return (PERMISSIONS as readonly string[]).includes(text);
+}
+
+/** The permission just below one (what is left when it is revoked), or null below `view`. */
+export function permissionBelow(permission: Permission): Permission | null {
+  return permission === "manage" ? "run" : permission === "run" ? "view" : null;
+}
+
 const RANK: Record<Permission, number> = { view: 1, run: 2, manage: 3 };
 
 /** The words the platform uses for each permission. */

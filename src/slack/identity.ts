@@ -1,6 +1,9 @@
 import type { WebClient } from "@slack/web-api";
 import type { Clock } from "../clock.ts";
 import type { Database } from "../data/database.ts";
+import type { GrantSubject } from "../data/grants.ts";
+import { badInput } from "../errors.ts";
+import type { Operator } from "../data/models/index.ts";
 import { findLinkedOperator, findOperatorByEmail, grantedUsergroups, operatorActor } from "../data/operators.ts";
 import type { Actor } from "../domain/permissions.ts";
 import { log } from "../log.ts";
@@ -16,8 +19,10 @@ export interface SlackDirectory {
 /** How long Slack's answers about people are reused. */
 export const DIRECTORY_TTL_MS = 5 * 60_000;
 
+/** Answers kept for ttlMs; concurrent asks for one key share one load; a failed load is not kept. */
 class Expiring<V> {
   private entries = new Map<string, { value: V; until: number }>();
+  private loading = new Map<string, Promise<V>>();
   constructor(
     private ttlMs: number,
     private clock: Clock,
@@ -26,10 +31,29 @@ class Expiring<V> {
     const now = this.clock.now().getTime();
     const hit = this.entries.get(key);
     if (hit && hit.until > now) return hit.value;
-    const value = await load();
-    this.entries.set(key, { value, until: now + this.ttlMs });
-    return value;
+    const pending = this.loading.get(key);
+    if (pending) return pending;
+    const promise = load().then(
+      (value) => {
+        this.entries.set(key, { value, until: this.clock.now().getTime() + this.ttlMs });
+        return value;
+      },
+    );
+    this.loading.set(key, promise);
+    try {
+      return await promise;
+    } finally {
+      this.loading.delete(key);
+    }
   }
+}
+
+/** Web API errors that are Slack's definite answer "this user has no email for you", worth caching. */
+const NO_SUCH_USER = new Set(["user_not_found", "user_not_visible", "account_inactive"]);
+
+function slackErrorCode(error: unknown): string | undefined {
+  const data = (error as { data?: { error?: unknown } } | undefined)?.data;
+  return typeof data?.error === "string" ? data.error : undefined;
 }
 
 /** A directory over the Web API (users.info, usergroups.users.list), with answers cached for a few minutes. */
@@ -39,21 +63,67 @@ export function webDirectory(client: WebClient, clock: Clock, ttlMs = DIRECTORY_
   return {
     emailOf: (slackUserId) =>
       emails.get(slackUserId, async () => {
-        const answer = await client.users.info({ user: slackUserId });
-        return answer.user?.profile?.email?.toLowerCase();
-      }),
-    membersOf: (usergroupId) =>
-      members.get(usergroupId, async () => {
         try {
-          const answer = await client.usergroups.users.list({ usergroup: usergroupId });
-          return answer.users ?? [];
+          const answer = await client.users.info({ user: slackUserId });
+          // A deactivated Slack account keeps its profile; it must not keep its access.
+          if (answer.user?.deleted) return undefined;
+          return answer.user?.profile?.email?.trim().toLowerCase() || undefined;
         } catch (error) {
-          // A deleted or disabled user group grants nothing.
-          log.warn({ err: error, usergroupId }, "could not read a user group's members");
-          return [];
+          if (NO_SUCH_USER.has(slackErrorCode(error) ?? "")) return undefined;
+          throw error;
         }
       }),
+    async membersOf(usergroupId) {
+      try {
+        return await members.get(usergroupId, async () => {
+          const answer = await client.usergroups.users.list({ usergroup: usergroupId });
+          return answer.users ?? [];
+        });
+      } catch (error) {
+        // This request gets nothing from the user group (fail closed); the next one asks Slack again.
+        log.warn({ err: error, usergroupId }, "could not read a user group's members");
+        return [];
+      }
+    },
   };
+}
+
+/** A user mention as Slack escapes it in command text: `<@U123ABC|name>` or `<@U123ABC>`; also a bare `U…`/`W…` id. */
+export function parseUserMention(text: string): string | undefined {
+  const match = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/.exec(text.trim()) ?? /^([UW][A-Z0-9]{2,})$/.exec(text.trim());
+  return match?.[1];
+}
+
+/** A user group mention as Slack escapes it: `<!subteam^S123|@oncall>`; also a bare `S…` id. */
+export function parseUsergroupMention(text: string): string | undefined {
+  const match = /^<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>$/.exec(text.trim()) ?? /^(S[A-Z0-9]{2,})$/.exec(text.trim());
+  return match?.[1];
+}
+
+/** An email as typed, or as Slack escapes it (`<mailto:a@b.com|a@b.com>`), lower-cased; undefined when it is none. */
+export function parseEmail(text: string): string | undefined {
+  const trimmed = text.trim();
+  const unwrapped = /^<mailto:([^|>]+)(?:\|[^>]*)?>$/i.exec(trimmed)?.[1] ?? trimmed;
+  const email = unwrapped.toLowerCase();
+  return /^[^\s@<>|]+@[^\s@<>|]+\.[^\s@<>|]+$/.test(email) ? email : undefined;
+}
+
+/** How a Slack user maps to an operator: by explicit link, by the email Slack reports, or not at all. */
+export type SlackMapping = { via: "link"; operator: Operator } | { via: "email"; operator: Operator; email: string } | { via: "none"; email?: string };
+
+/** Finds the operator a Slack user maps to: the explicit link by user id first, else Slack's email for them. */
+export async function mapSlackUser(db: Database, directory: SlackDirectory | undefined, slackUserId: string): Promise<SlackMapping> {
+  const linked = await findLinkedOperator(db, slackUserId);
+  if (linked) return { via: "link", operator: linked };
+  let email: string | undefined;
+  try {
+    email = await directory?.emailOf(slackUserId);
+  } catch (error) {
+    log.warn({ err: error, slackUserId }, "could not read a Slack user's email");
+  }
+  const operator = email ? await findOperatorByEmail(db, email) : null;
+  if (operator && email) return { via: "email", operator, email };
+  return { via: "none", ...(email ? { email } : {}) };
 }
 
 /**
@@ -61,20 +131,31 @@ export function webDirectory(client: WebClient, clock: Clock, ttlMs = DIRECTORY_
  * reports for that user; grants given to the user groups they belong to count as theirs.
  */
 export async function resolveSlackActor(db: Database, directory: SlackDirectory, slackUserId: string): Promise<Actor> {
-  let operator = await findLinkedOperator(db, slackUserId);
-  let email: string | undefined;
-  if (!operator) {
-    try {
-      email = await directory.emailOf(slackUserId);
-    } catch (error) {
-      log.warn({ err: error, slackUserId }, "could not read a Slack user's email");
-    }
-    if (email) operator = await findOperatorByEmail(db, email);
-  }
-  if (!operator) return { kind: "unmapped", slackUserId, ...(email ? { email } : {}) };
+  const mapping = await mapSlackUser(db, directory, slackUserId);
+  if (mapping.via === "none") return { kind: "unmapped", slackUserId, ...(mapping.email ? { email: mapping.email } : {}) };
   const usergroupIds: string[] = [];
   for (const usergroupId of await grantedUsergroups(db)) {
     if ((await directory.membersOf(usergroupId)).includes(slackUserId)) usergroupIds.push(usergroupId);
   }
-  return operatorActor(db, operator, { slackUserId, usergroupIds });
+  return operatorActor(db, mapping.operator, { slackUserId, usergroupIds });
+}
+
+/**
+ * Reads a grant's SUBJECT as typed in Slack: an email, a user mention (the operator it maps to, by link or
+ * by Slack's email), a user group mention or a bare `S…` id.
+ */
+export async function resolveGrantSubject(db: Database, directory: SlackDirectory | undefined, text: string): Promise<GrantSubject> {
+  const usergroupId = parseUsergroupMention(text);
+  if (usergroupId) return { kind: "usergroup", usergroupId };
+  const email = parseEmail(text);
+  if (email) return { kind: "operator", email };
+  const slackUserId = parseUserMention(text);
+  if (slackUserId) {
+    const mapping = await mapSlackUser(db, directory, slackUserId);
+    if (mapping.via !== "none") return { kind: "operator", email: mapping.operator.email };
+    throw badInput(
+      `<@${slackUserId}> is not linked to an operator${mapping.email ? ` (Slack reports ${mapping.email}, which no operator has)` : ""}: run \`link <@${slackUserId}> EMAIL\` first.`,
+    );
+  }
+  throw badInput(`\`${text}\` is not an operator email, a @user, a @usergroup or a user group id (\`S…\`).`);
 }

@@ -48,6 +48,18 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         );
       }
       commandName = command.name;
+      const rule = {
+        changes: command.changes,
+        // A Slack request without a channel (an App Home button) is outside every allowed channel.
+        channelId: origin.transport === "slack" ? (origin.channelId ?? "") : undefined,
+        allowedChannels: deps.config.allowedChannels,
+      };
+      // When the verdict cannot depend on the target, give it before reading the arguments:
+      // callers who may not use a command learn nothing about its grammar or about which ids exist.
+      if (!command.target || actor.kind === "unmapped") {
+        const early = decide(actor, command.need, rule);
+        if (!early.allowed) return deny(command, actor, origin, early);
+      }
       const args = parseArguments(`${slash} ${command.name}`, tokens.slice(1), command.arguments);
 
       let integration: CommandContext["integration"];
@@ -55,19 +67,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (command.target) {
         const id = command.target(args);
         integration = (await deps.db.models.Integration.findByPk(id)) ?? undefined;
-        if (!integration) {
-          // Unmapped callers learn nothing about which ids exist.
-          if (actor.kind === "unmapped") return deny(command, actor, origin, { allowed: false, reason: "unmapped" }, id);
-          throw notFound(`No integration \`${escapeMarkup(id)}\`. \`${slash} list\` shows the ones you may view.`);
-        }
+        if (!integration) throw notFound(`No integration \`${escapeMarkup(id)}\`. \`${slash} list\` shows the ones you may view.`);
         groupId = integration.groupId;
       }
-      const decision = decide(actor, command.need, {
-        groupId,
-        changes: command.changes,
-        channelId: origin.channelId,
-        allowedChannels: deps.config.allowedChannels,
-      });
+      const decision = decide(actor, command.need, { ...rule, groupId });
       if (!decision.allowed) return deny(command, actor, origin, decision, integration?.id);
 
       const permission = command.need === "view" || command.need === "run" || command.need === "manage" ? command.need : undefined;

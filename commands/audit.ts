@@ -1,0 +1,48 @@
+import { Op, type WhereOptions } from "sequelize";
+import { badInput } from "../src/errors.ts";
+import type { Command } from "../src/slash/command.ts";
+import { PAGE_SIZE, PAGING_FILTERS, pageNumber } from "../src/slash/paging.ts";
+import { quote } from "../src/slash/grammar.ts";
+import { parseEmail, parseUserMention } from "../src/slack/identity.ts";
+import { presentAuditLog } from "../src/slack/presenters/audit-log.ts";
+
+/** `audit [ID]`: the latest actions (who, what, target, outcome, when), paged; ID narrows to a target, group, operator or @user. */
+export const audit: Command = {
+  name: "audit",
+  usage: "audit [ID|EMAIL|@user]",
+  summary: "Read the audit log, latest first: every run, disable, enable, grant, revoke, link and denial (admin only).",
+  need: "admin",
+  arguments: { filters: { ...PAGING_FILTERS }, rest: true },
+  async execute(ctx, args) {
+    if (args.rest.length > 1) throw badInput(`\`${ctx.slashCommand} audit\` takes at most one ID (got ${args.rest.length} words).`);
+    const about = args.rest[0];
+    const and: WhereOptions[] = [];
+    if (about !== undefined) {
+      const slackUserId = parseUserMention(about);
+      const email = parseEmail(about);
+      if (slackUserId && about.startsWith("<@")) and.push({ actorSlackUserId: slackUserId });
+      else if (email) and.push({ [Op.or]: [{ actor: email }, { targetId: email }] });
+      else and.push({ [Op.or]: [{ targetId: about }, { groupId: about }, { actor: about }, { actorSlackUserId: about }] });
+    }
+    if (args.filters.after !== undefined) {
+      const after = Number(args.filters.after);
+      if (!Number.isSafeInteger(after) || after < 1) throw badInput("That page link is not valid any more; run the command again.");
+      and.push({ id: { [Op.lt]: after } });
+    }
+    const found = await ctx.db.models.AuditEvent.findAll({ where: { [Op.and]: and }, order: [["id", "DESC"]], limit: PAGE_SIZE + 1 });
+    const shown = found.slice(0, PAGE_SIZE);
+    const last = shown[shown.length - 1];
+    const page = pageNumber(args);
+    return {
+      visibility: "ephemeral",
+      replaceOriginal: ctx.origin.fromButton,
+      doc: presentAuditLog({
+        events: shown,
+        about,
+        timeZone: ctx.config.timeZone,
+        pageNumber: page,
+        nextPageCommand: found.length > PAGE_SIZE && last ? `audit${about !== undefined ? ` ${quote(about)}` : ""} after:${last.id} page:${page + 1}` : undefined,
+      }),
+    };
+  },
+};
