@@ -2,6 +2,7 @@ import type { Command } from "../src/slash/command.ts";
 import { auths } from "./auths.ts";
 import { disable } from "./disable.ts";
 import { enable } from "./enable.ts";
+import { exportCommand } from "./export.ts";
 import { help } from "./help.ts";
 import { whoami } from "./whoami.ts";
 import { revoke } from "./revoke.ts";
@@ -17,4 +18,4 @@ import { snooze } from "./snooze.ts";
 import { stale } from "./stale.ts";
 
 /** Every slash subcommand, in the order help lists them. The one place commands are wired. */
-export const COMMANDS: readonly Command[] = [help, list, show, runs, run, disable, enable, rerun, auths, stale, snooze, whoami, grant, revoke, link, audit];
+export const COMMANDS: readonly Command[] = [help, list, show, runs, run, disable, enable, rerun, auths, stale, snooze, exportCommand, whoami, grant, revoke, link, audit];

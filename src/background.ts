@@ -11,6 +11,15 @@ export class BackgroundTasks {
     void promise.finally(() => this.pending.delete(promise));
   }
 
+  /** Runs `work` now and returns its result, while shutdown waits for it like any tracked task (a request being answered, a job firing). */
+  hold<T>(work: () => Promise<T>): Promise<T> {
+    const promise = work();
+    const settled = promise.catch(() => undefined);
+    this.pending.add(settled);
+    void settled.finally(() => this.pending.delete(settled));
+    return promise;
+  }
+
   /** How many tasks are still running. */
   get size(): number {
     return this.pending.size;

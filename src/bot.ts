@@ -6,7 +6,7 @@ import type { Clock } from "./clock.ts";
 import { ConfigError, missingSlackCredentials, slackMode, type Config } from "./config.ts";
 import { consoleMessages, runConsole } from "./console.ts";
 import { seedDemoIfEmpty } from "./data/seed.ts";
-import { log } from "./log.ts";
+import { log, registerSecrets } from "./log.ts";
 import { openRuntime, type Runtime } from "./runtime.ts";
 import { createSlackApp, type SlackApp } from "./slack/app.ts";
 import { webDirectory } from "./slack/identity.ts";
@@ -16,7 +16,25 @@ import { createWebClient, webChannelMessages } from "./slack/web-client.ts";
 export interface BotHandle {
   runtime: Runtime;
   port: number;
-  stop(): Promise<void>;
+  /**
+   * Stops gracefully: schedules, then new requests; waits for the requests, jobs and background work in flight
+   * (at most `graceMs`, default SHUTDOWN_GRACE_MS), then closes the database. Calling it again waits for the same stop.
+   */
+  stop(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** How long a shutdown waits for work in flight before it closes anyway. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Waits for `work` until `deadline` (epoch ms); true when it finished in time. */
+async function within(work: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([work.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Starts the bot connected to Slack (HTTP or Socket Mode): HTTP server, Bolt app, schedules. */
@@ -25,6 +43,7 @@ export async function startBot(config: Config, options: { clock?: Clock } = {}):
   if (mode === "console") {
     throw new ConfigError(missingSlackCredentials(config)[0] ?? "SLACK_BOT_TOKEN", `Slack credentials are missing: ${missingSlackCredentials(config).join(", ")}`);
   }
+  registerSecrets([config.slackBotToken, config.slackSigningSecret, config.slackAppToken, config.runsApiSecret, config.runnerSigningSecret]);
   const client = createWebClient(config);
   const directory = webDirectory(client, options.clock ?? { now: () => new Date() });
   const messages = webChannelMessages(client);
@@ -39,17 +58,29 @@ export async function startBot(config: Config, options: { clock?: Clock } = {}):
     await slack.start();
     schedules = startSchedules(runtime, messages);
     log.info({ mode, port }, "embedops is up");
-    let stopped = false;
+    let stopping: Promise<void> | undefined;
+    const shutdown = async (graceMs: number) => {
+      const deadline = Date.now() + graceMs;
+      log.info({ graceMs }, "stopping: schedules first, then new requests; finishing the work in flight");
+      // Firings already under way finish; no new ones start.
+      if (!(await within(schedules!.stop(), deadline))) log.warn("a job is still running at the deadline; stopping without it");
+      // No new connections; requests being answered finish.
+      if (!(await within(http!.close(), deadline))) {
+        log.warn("HTTP requests still open at the deadline; closing them");
+        http!.server.closeAllConnections();
+      }
+      await slack?.stop();
+      // Slack requests acked but still being worked on, runs' outcomes: then the database closes.
+      if (!(await runtime.background.settle(Math.max(0, deadline - Date.now())))) log.warn({ pending: runtime.background.size }, "background work still running at the deadline");
+      await runtime.close();
+      log.info("embedops stopped");
+    };
     return {
       runtime,
       port,
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        await schedules?.stop();
-        await slack?.stop();
-        await http?.close();
-        await runtime.close();
+      stop(options: { graceMs?: number } = {}) {
+        stopping ??= shutdown(options.graceMs ?? SHUTDOWN_GRACE_MS);
+        return stopping;
       },
     };
   } catch (error) {

@@ -60,3 +60,27 @@ export const slackApiErrorsTotal = new Counter({
   labelNames: ["method", "kind"] as const,
   registers: [registry],
 });
+
+/** Slack Web API calls retried by the client, by why (rate_limited, server_error, network). */
+export const slackApiRetriesTotal = new Counter({
+  name: "embedops_slack_api_retries_total",
+  help: "Slack Web API calls retried after a rate limit (429), a 5xx answer or a network error",
+  labelNames: ["reason"] as const,
+  registers: [registry],
+});
+
+/** CSV exports, by outcome and where they went (slack, file). */
+export const exportsTotal = new Counter({
+  name: "embedops_exports_total",
+  help: "CSV exports of integrations, by outcome and destination",
+  labelNames: ["outcome", "destination"] as const,
+  registers: [registry],
+});
+
+/** App Home views published, by outcome. */
+export const appHomePublishesTotal = new Counter({
+  name: "embedops_app_home_publishes_total",
+  help: "App Home views published, by outcome",
+  labelNames: ["outcome"] as const,
+  registers: [registry],
+});

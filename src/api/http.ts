@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { asEmbedopsError, EmbedopsError, ErrorCode } from "../errors.ts";
-import { log } from "../log.ts";
+import { log, withLogContext } from "../log.ts";
 import { apiRequestsTotal } from "../metrics.ts";
 
 /** A parsed HTTP API request. */
@@ -103,10 +104,11 @@ export interface HttpServer {
 
 /** Builds the HTTP server over the routes, handing `/slack/events` to Bolt's listener when given. */
 export function createHttpServer(routes: Route[], slackListener?: RequestListener): HttpServer {
-  const server = createServer(async (req, res) => {
+  const handleRequest = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const method = (req.method ?? "GET").toUpperCase();
     if (slackListener && url.pathname === "/slack/events") {
+      res.once("finish", () => apiRequestsTotal.inc({ route: "POST /slack/events", status: String(res.statusCode) }));
       slackListener(req, res);
       return;
     }
@@ -139,6 +141,12 @@ export function createHttpServer(routes: Route[], slackListener?: RequestListene
     }
     apiRequestsTotal.inc({ route: routeLabel, status: String(response.status) });
     send(res, response);
+  };
+  // Every log line written while answering carries the caller's X-Request-Id, or one made up here.
+  const server = createServer((req, res) => {
+    const given = req.headers["x-request-id"];
+    const requestId = typeof given === "string" && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+    void withLogContext({ requestId }, () => handleRequest(req, res));
   });
   return {
     server,

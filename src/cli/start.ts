@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { startBot, startConsole } from "../bot.ts";
 import { loadConfig, missingSlackCredentials, slackMode } from "../config.ts";
-import { log, setLogLevel } from "../log.ts";
+import { log, registerSecrets, setLogLevel } from "../log.ts";
 import type { CliCommand } from "./cli-command.ts";
 
 /** `embedops start`: the bot over Slack, or the local console when no Slack credentials are set. */
@@ -13,6 +13,7 @@ export const start: CliCommand = {
     const { values } = parseArgs({ args, options: { as: { type: "string" } }, strict: true });
     const config = loadConfig(io.env);
     setLogLevel(config.logLevel);
+    registerSecrets([config.slackBotToken, config.slackSigningSecret, config.slackAppToken, config.runsApiSecret, config.runnerSigningSecret]);
     if (slackMode(config) === "console") {
       if (config.production) {
         io.stderr.write(`embedops: NODE_ENV=production needs Slack credentials; missing ${missingSlackCredentials(config).join(", ")}\n`);
@@ -24,15 +25,21 @@ export const start: CliCommand = {
       return 0;
     }
     const bot = await startBot(config);
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        log.info({ signal }, "shutting down");
-        resolve();
-      };
-      process.once("SIGTERM", () => stop("SIGTERM"));
-      process.once("SIGINT", () => stop("SIGINT"));
+    const signal = await new Promise<string>((resolve) => {
+      process.once("SIGTERM", () => resolve("SIGTERM"));
+      process.once("SIGINT", () => resolve("SIGINT"));
     });
+    log.info({ signal }, "shutting down");
+    // A second signal means "now": whatever is still in flight is dropped.
+    const now = (second: string) => {
+      log.warn({ signal: second }, "second signal: stopping at once");
+      process.exit(1);
+    };
+    process.once("SIGTERM", now);
+    process.once("SIGINT", now);
     await bot.stop();
+    // Idle keep-alive sockets of HTTP clients must not hold the process up once everything is closed.
+    setTimeout(() => process.exit(0), 1_000).unref();
     return 0;
   },
 };

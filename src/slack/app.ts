@@ -1,8 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from "@slack/bolt";
+import { actorLabel } from "../domain/permissions.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Reply, RequestOrigin } from "../slash/command.ts";
-import { log } from "../log.ts";
-import { ACTION_PREFIX } from "./block-kit.ts";
+import { addLogContext, log, withLogContext } from "../log.ts";
+import { publishAppHome } from "./app-home.ts";
+import { ACTION_PREFIX, toBlockKit } from "./block-kit.ts";
 import { resolveSlackActor, type SlackDirectory } from "./identity.ts";
 import { postToResponseUrl, webClientOptions } from "./web-client.ts";
 
@@ -66,31 +69,53 @@ export async function createSlackApp(runtime: Runtime, directory: SlackDirectory
 
   const run = async (text: string, slackUserId: string, origin: RequestOrigin): Promise<Reply> => {
     const actor = await resolveSlackActor(runtime.db, directory, slackUserId);
-    return runtime.dispatcher.handle(text, actor, origin);
+    addLogContext({ actor: actorLabel(actor) });
+    const reply = await runtime.dispatcher.handle(text, actor, origin);
+    log.info({ command: text.trim().split(/\s+/)[0] || "help", channelId: origin.channelId, fromButton: origin.fromButton ?? false }, "Slack request handled");
+    return reply;
   };
+  // Each request is worked on after its ack; holding it lets a shutdown finish it. Its log lines carry the trigger id.
+  const handled = (triggerId: string | undefined, slackUserId: string, work: () => Promise<void>) =>
+    runtime.background.hold(() => withLogContext({ requestId: triggerId ?? randomUUID(), actor: `slack:${slackUserId}` }, work));
 
   app.command(config.slashCommand, async ({ command, ack }) => {
     await ack();
-    const reply = await run(command.text ?? "", command.user_id, {
-      transport: "slack",
-      channelId: command.channel_id,
-      responseUrl: command.response_url,
-      triggerId: command.trigger_id,
+    await handled(command.trigger_id, command.user_id, async () => {
+      const reply = await run(command.text ?? "", command.user_id, {
+        transport: "slack",
+        channelId: command.channel_id,
+        responseUrl: command.response_url,
+        triggerId: command.trigger_id,
+      });
+      await deliver(command.response_url, reply);
     });
-    await deliver(command.response_url, reply);
   });
 
-  app.action(new RegExp(`^${ACTION_PREFIX}`), async ({ ack, body, action }) => {
+  app.action(new RegExp(`^${ACTION_PREFIX}`), async ({ ack, body, action, client }) => {
     await ack();
     if (body.type !== "block_actions" || action.type !== "button") return;
-    const reply = await run(action.value ?? "", body.user.id, {
-      transport: "slack",
-      channelId: body.channel?.id,
-      responseUrl: body.response_url,
-      fromButton: true,
-      triggerId: body.trigger_id,
+    await handled(body.trigger_id, body.user.id, async () => {
+      const reply = await run(action.value ?? "", body.user.id, {
+        transport: "slack",
+        channelId: body.channel?.id,
+        responseUrl: body.response_url,
+        fromButton: true,
+        triggerId: body.trigger_id,
+      });
+      if (body.view?.type === "home") {
+        // A click on the App Home has no response_url: answer in the app's messages with the person, then refresh the Home.
+        const rendered = toBlockKit(reply.doc);
+        await client.chat.postMessage({ channel: body.user.id, text: rendered.text, blocks: rendered.blocks, unfurl_links: false });
+        await publishAppHome(runtime, directory, client, body.user.id);
+        return;
+      }
+      await deliver(body.response_url, reply);
     });
-    await deliver(body.response_url, reply);
+  });
+
+  app.event("app_home_opened", async ({ event, client }) => {
+    if (event.tab !== "home") return;
+    await handled(undefined, event.user, () => publishAppHome(runtime, directory, client, event.user));
   });
 
   app.error(async (error) => {

@@ -1,7 +1,7 @@
 import type { Block, Button, Doc } from "./document.ts";
 
 /** Slack's limits on one message. */
-export const SLACK_LIMITS = { blocks: 50, sectionText: 3000, fieldText: 2000, fields: 10, headerText: 150, buttonLabel: 75, buttonValue: 2000, actions: 25, fallback: 3000 };
+export const SLACK_LIMITS = { blocks: 50, homeBlocks: 100, sectionText: 3000, fieldText: 2000, fields: 10, headerText: 150, buttonLabel: 75, buttonValue: 2000, actions: 25, fallback: 3000 };
 
 /** The prefix of every action_id embedops puts on a button. */
 export const ACTION_PREFIX = "embedops:";
@@ -23,8 +23,9 @@ function mrkdwn(text: string, max: number) {
   return { type: "mrkdwn", text: clip(text || " ", max) };
 }
 
-/** Renders a document as Block Kit, within Slack's limits (50 blocks, 3000 characters a section). */
-export function toBlockKit(doc: Doc): { text: string; blocks: KnownBlock[] } {
+/** Renders a document as Block Kit, within Slack's limits (50 blocks, or `maxBlocks`: 100 for a Home tab; 3000 characters a section). */
+export function toBlockKit(doc: Doc, options: { maxBlocks?: number } = {}): { text: string; blocks: KnownBlock[] } {
+  const maxBlocks = options.maxBlocks ?? SLACK_LIMITS.blocks;
   let buttonIndex = 0;
   const button = (b: Button): SlackBlock => {
     const element: SlackBlock = {
@@ -88,14 +89,14 @@ export function toBlockKit(doc: Doc): { text: string; blocks: KnownBlock[] } {
     }
   };
   doc.blocks.forEach(render);
-  if (out.length > SLACK_LIMITS.blocks) {
+  if (out.length > maxBlocks) {
     // Keep the last actions block (paging, buttons) and say how much was cut.
     const last = out[out.length - 1];
     const keepActions = last?.type === "actions";
-    const room = SLACK_LIMITS.blocks - 1 - (keepActions ? 1 : 0);
+    const room = maxBlocks - 1 - (keepActions ? 1 : 0);
     const cut = out.length - room - (keepActions ? 1 : 0);
     const kept = out.slice(0, room);
-    kept.push({ type: "context", elements: [mrkdwn(`… ${cut} more block${cut === 1 ? "" : "s"} not shown (Slack shows at most ${SLACK_LIMITS.blocks}).`, 300)] });
+    kept.push({ type: "context", elements: [mrkdwn(`… ${cut} more block${cut === 1 ? "" : "s"} not shown (Slack shows at most ${maxBlocks}).`, 300)] });
     if (keepActions && last) kept.push(last);
     return { text: clip(doc.text, SLACK_LIMITS.fallback), blocks: kept as unknown as KnownBlock[] };
   }

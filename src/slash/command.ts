@@ -36,6 +36,17 @@ export interface ChannelMessages {
   update(ref: MessageRef, doc: Doc): Promise<void>;
   /** Sends a reply through a response_url (Slack) or prints it (console). */
   respond?(responseUrl: string, reply: Reply): Promise<void>;
+  /** Uploads a file from disk to a channel (Slack only; streamed, so its size does not matter). */
+  uploadFile?(channel: string, file: FileUpload): Promise<{ fileId: string }>;
+}
+
+/** A file on disk to share in a channel. */
+export interface FileUpload {
+  path: string;
+  filename: string;
+  title: string;
+  /** The message posted with the file. */
+  initialComment?: string;
 }
 
 /** Services a command may use beyond the database. */

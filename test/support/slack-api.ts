@@ -8,7 +8,18 @@ export interface RecordedCall {
   token?: string;
 }
 
-type Answer = { status?: number; headers?: Record<string, string>; body: unknown };
+type Answer = { status?: number; headers?: Record<string, string>; body: unknown; /** Wait this long before answering (a slow Slack). */ delayMs?: number };
+
+/** A file the bot uploaded: the bytes posted to its upload URL, and how it was completed. */
+export interface RecordedUpload {
+  fileId: string;
+  filename: string;
+  length: number;
+  bytes?: Buffer;
+  title?: string;
+  channel?: string;
+  initialComment?: string;
+}
 
 /**
  * A local stand-in for the Slack Web API (SLACK_API_URL) and for response_urls: it records every call,
@@ -21,6 +32,11 @@ export class FakeSlackApi {
   readonly emails = new Map<string, string>();
   /** usergroups.users.list: user group id → member ids. */
   readonly usergroups = new Map<string, string[]>();
+  /** files.uploadV2's steps, by file id: getUploadURLExternal, the bytes, completeUploadExternal. */
+  readonly uploads = new Map<string, RecordedUpload>();
+  /** Answers for the next POSTs to an upload URL (e.g. a 500), before the default 200. */
+  readonly uploadAnswers: Array<{ status: number }> = [];
+  private fileCounter = 0;
   /** Answers queued for a method, used before the default answer (429s, 500s, errors). */
   private queued = new Map<string, Answer[]>();
   private server?: Server;
@@ -29,8 +45,16 @@ export class FakeSlackApi {
 
   async start(): Promise<this> {
     this.server = createServer(async (req, res) => {
-      const raw = await read(req);
+      const bytes = await read(req);
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      if (path.startsWith("/upload/")) {
+        const upload = this.uploads.get(path.slice("/upload/".length));
+        const status = this.uploadAnswers.shift()?.status ?? (upload ? 200 : 404);
+        if (upload && status === 200) upload.bytes = bytes;
+        res.writeHead(status, { "content-type": "text/plain" }).end(status === 200 ? "OK - 200" : "error");
+        return;
+      }
+      const raw = bytes.toString("utf8");
       const body = parseBody(raw, req.headers["content-type"]);
       if (path.startsWith("/response/")) {
         this.responses.push({ method: path, body });
@@ -41,6 +65,7 @@ export class FakeSlackApi {
       const token = String(req.headers.authorization ?? "").replace(/^Bearer /, "") || (body.token as string | undefined);
       this.calls.push({ method, body, token });
       const answer = this.queued.get(method)?.shift() ?? this.answer(method, body);
+      if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
       res.writeHead(answer.status ?? 200, { "content-type": "application/json", ...answer.headers }).end(JSON.stringify(answer.body));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
@@ -83,6 +108,20 @@ export class FakeSlackApi {
         return { body: { ok: true, channel: body.channel, ts: body.ts } };
       case "views.publish":
         return { body: { ok: true } };
+      case "files.getUploadURLExternal": {
+        const fileId = `F${String(++this.fileCounter).padStart(6, "0")}`;
+        this.uploads.set(fileId, { fileId, filename: String(body.filename), length: Number(body.length) });
+        return { body: { ok: true, upload_url: this.url.replace(/\/api\/$/, `/upload/${fileId}`), file_id: fileId } };
+      }
+      case "files.completeUploadExternal": {
+        const files = (typeof body.files === "string" ? safeJson(body.files) : body.files) as Array<{ id: string; title?: string }>;
+        for (const file of files ?? []) {
+          const upload = this.uploads.get(file.id);
+          if (!upload?.bytes) return { body: { ok: false, error: "file_not_found" } };
+          Object.assign(upload, { title: file.title, channel: body.channel_id as string | undefined, initialComment: body.initial_comment as string | undefined });
+        }
+        return { body: { ok: true, files: (files ?? []).map((file) => ({ id: file.id, title: file.title })) } };
+      }
       default:
         return { status: 200, body: { ok: false, error: `unexpected_method_${method}` } };
     }
@@ -96,10 +135,10 @@ export class FakeSlackApi {
   }
 }
 
-async function read(req: IncomingMessage): Promise<string> {
+async function read(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
 function parseBody(raw: string, contentType: string | undefined): Record<string, unknown> {

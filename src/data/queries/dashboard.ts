@@ -1,0 +1,90 @@
+import { col, fn, literal, Op, type WhereOptions } from "sequelize";
+import type { GroupScope } from "../../domain/permissions.ts";
+import type { Database } from "../database.ts";
+import type { FindingKind, IntegrationStatus, RunStatus } from "../models/index.ts";
+import { describeIntegrations, scopeWhere, type IntegrationRow } from "./integrations.ts";
+
+/** How many integrations there are by status and by latest run, within a scope. */
+export interface IntegrationCounts {
+  total: number;
+  byStatus: Record<IntegrationStatus, number>;
+  /** `none`: never ran. */
+  byLatestRun: Record<RunStatus | "none", number>;
+}
+
+/** Counts integrations by status and latest run in one GROUP BY query over the scope. */
+export async function integrationCounts(db: Database, scope: GroupScope): Promise<IntegrationCounts> {
+  const rows = (await db.models.Integration.findAll({
+    where: scopeWhere(scope),
+    attributes: ["status", "latestRunStatus", [fn("COUNT", col("id")), "count"]],
+    group: ["status", "latest_run_status"],
+    raw: true,
+  })) as unknown as Array<{ status: IntegrationStatus; latestRunStatus: RunStatus | null; count: number | string }>;
+  const counts: IntegrationCounts = {
+    total: 0,
+    byStatus: { enabled: 0, disabled: 0 },
+    byLatestRun: { success: 0, error: 0, running: 0, retrying: 0, none: 0 },
+  };
+  for (const row of rows) {
+    const count = Number(row.count);
+    counts.total += count;
+    if (row.status in counts.byStatus) counts.byStatus[row.status] += count;
+    const latest = row.latestRunStatus ?? "none";
+    if (latest in counts.byLatestRun) counts.byLatestRun[latest] += count;
+  }
+  return counts;
+}
+
+/** Some rows and how many there are in all. */
+export interface Sample<T> {
+  rows: T[];
+  total: number;
+}
+
+/** Enabled integrations whose latest run failed, most recent failure first, within a scope (the caller's run scope). */
+export async function failingIntegrations(db: Database, scope: GroupScope, limit: number): Promise<Sample<IntegrationRow>> {
+  const where: WhereOptions = { [Op.and]: [scopeWhere(scope), { status: "enabled", latestRunStatus: "error" }] };
+  const [found, total] = await Promise.all([
+    db.models.Integration.findAll({ where, order: [["latestRunAt", "DESC"], ["id", "DESC"]], limit }),
+    db.models.Integration.count({ where }),
+  ]);
+  return { rows: await describeIntegrations(db, found), total };
+}
+
+/** A housekeeping finding that is still open, with its integration. */
+export interface OpenFinding {
+  integration: IntegrationRow;
+  kind: FindingKind;
+  reason: string;
+  firstReportedAt: Date;
+  lastReportedAt: Date;
+}
+
+/**
+ * The latest housekeeping findings still open (not resolved, not snoozed at `now`) on enabled integrations
+ * within a scope, most recently reported first.
+ */
+export async function openFindings(db: Database, scope: GroupScope, now: Date, limit: number): Promise<Sample<OpenFinding>> {
+  const q = (value: string) => db.sequelize.escape(value);
+  const groups = scope.all ? "" : ` AND group_id IN (${scope.groupIds.length ? scope.groupIds.map(q).join(", ") : "NULL"})`;
+  const where: WhereOptions = {
+    resolvedAt: null,
+    [Op.or]: [{ snoozedUntil: null }, { snoozedUntil: { [Op.lte]: now } }],
+    integrationId: { [Op.in]: literal(`(SELECT id FROM integrations WHERE status = 'enabled'${groups})`) },
+  };
+  const [findings, total] = await Promise.all([
+    db.models.HousekeepingFinding.findAll({ where, order: [["lastReportedAt", "DESC"], ["integrationId", "ASC"]], limit }),
+    db.models.HousekeepingFinding.count({ where }),
+  ]);
+  const integrations = await db.models.Integration.findAll({ where: { id: findings.map((finding) => finding.integrationId) } });
+  const rows = new Map((await describeIntegrations(db, integrations)).map((row) => [row.id, row]));
+  return {
+    rows: findings.flatMap((finding) => {
+      const integration = rows.get(finding.integrationId);
+      return integration
+        ? [{ integration, kind: finding.kind, reason: finding.reason, firstReportedAt: finding.firstReportedAt, lastReportedAt: finding.lastReportedAt }]
+        : [];
+    }),
+    total,
+  };
+}

@@ -1,0 +1,50 @@
+import { UniqueConstraintError } from "sequelize";
+import type { Database } from "../data/database.ts";
+import { EmbedopsError } from "../errors.ts";
+import type { ChannelMessages, MessageRef } from "../slash/command.ts";
+import type { Doc } from "./document.ts";
+import { reportSlackError, slackFailureError } from "./slack-errors.ts";
+
+/** Where a message posted by postOnce lives, and whether this call posted it or found it already posted. */
+export interface PostOnceResult extends MessageRef {
+  posted: boolean;
+}
+
+/**
+ * Posts `doc` to `channel` unless a message with this `key` was posted before (the SlackPost table), so a job
+ * that failed half-way through posting can run again and post only what is missing. Keys are the job's choice,
+ * e.g. `housekeeping-report|2026-11-23|g1`. A Slack refusal (channel_not_found, not_in_channel) is logged once
+ * with what to do, and thrown as an EmbedopsError whose message carries that hint (for `embedops job …`).
+ */
+export async function postOnce(
+  db: Database,
+  messages: ChannelMessages,
+  key: string,
+  channel: string,
+  doc: Doc,
+  options: { threadTs?: string; at?: Date } = {},
+): Promise<PostOnceResult> {
+  const existing = await db.models.SlackPost.findByPk(key);
+  if (existing) return { channel: existing.channel, ts: existing.ts, posted: false };
+  let ref: MessageRef;
+  try {
+    ref = await messages.post(channel, doc, options.threadTs ? { threadTs: options.threadTs } : undefined);
+  } catch (error) {
+    if (error instanceof EmbedopsError) throw error;
+    const failure = reportSlackError(error, { method: "chat.postMessage", channel });
+    throw slackFailureError(failure, { method: "chat.postMessage", channel });
+  }
+  try {
+    await db.models.SlackPost.create({ key, channel: ref.channel, ts: ref.ts, postedAt: options.at ?? new Date() });
+  } catch (error) {
+    // Another process posted under the same key meanwhile: keep the record that won.
+    if (!(error instanceof UniqueConstraintError)) throw error;
+  }
+  return { ...ref, posted: true };
+}
+
+/** The message posted under `key`, if any: for updating it later (e.g. when an alert recovers). */
+export async function postedMessage(db: Database, key: string): Promise<MessageRef | undefined> {
+  const row = await db.models.SlackPost.findByPk(key);
+  return row ? { channel: row.channel, ts: row.ts } : undefined;
+}
