@@ -1,33 +1,95 @@
-import cron, { type ScheduledTask } from "node-cron";
-import type { Runtime } from "../src/runtime.ts";
+import cron, { type Logger as CronLogger, type ScheduledTask } from "node-cron";
+import { ConfigError } from "../src/config.ts";
 import { log } from "../src/log.ts";
+import { jobRunsTotal } from "../src/metrics.ts";
+import type { Runtime } from "../src/runtime.ts";
 import type { ChannelMessages } from "../src/slash/command.ts";
 import { JOBS } from "./index.ts";
+import type { Job } from "./job.ts";
+import { DatabaseRunCoordinator, fireKeyOf } from "./run-coordinator.ts";
+import { runJob } from "./runner.ts";
 
 /** The running schedules of a process. */
 export interface Schedules {
+  /** Stops every schedule and waits for firings already under way. */
   stop(): Promise<void>;
 }
 
-/** Schedules every job on its cron expression in TZ; each firing calls perform with the job as actor. */
-export function startSchedules(runtime: Runtime, messages: ChannelMessages): Schedules {
-  const tasks: ScheduledTask[] = JOBS.map((job) =>
-    cron.schedule(
-      job.schedule(runtime),
-      async () => {
-        try {
-          const summary = await job.perform({ runtime, firedAt: runtime.clock.now(), dryRun: false, messages, actor: { kind: "job", job: job.name } });
-          log.info({ job: job.name, counts: summary.counts }, summary.text);
-        } catch (error) {
-          log.error({ err: error, job: job.name }, "job failed");
-        }
+/** Options for tests: other jobs, or a coordinator of their own. */
+export interface ScheduleOptions {
+  jobs?: readonly Job[];
+  coordinator?: DatabaseRunCoordinator;
+}
+
+/** node-cron's own warnings (missed firings, blocked overlaps) in our structured log. */
+const cronLogger: CronLogger = {
+  info: (message) => log.info({ source: "node-cron" }, message),
+  warn: (message) => log.warn({ source: "node-cron" }, message),
+  error: (message, err) => log.error({ source: "node-cron", err: err ?? message }, typeof message === "string" ? message : message.message),
+  debug: (message) => log.debug({ source: "node-cron" }, String(message)),
+};
+
+/** Each job's cron expression, checked: a bad one fails start-up naming the job. */
+export function validateSchedules(runtime: Runtime, jobs: readonly Job[] = JOBS): Array<{ job: Job; expression: string }> {
+  const names = new Set<string>();
+  return jobs.map((job) => {
+    if (names.has(job.name)) throw new ConfigError(job.name, "two jobs share this name; each firing is leased by job name");
+    names.add(job.name);
+    const expression = job.schedule(runtime);
+    if (!cron.validate(expression)) throw new ConfigError(job.name, `"${expression}" is not a valid cron expression`);
+    return { job, expression };
+  });
+}
+
+/**
+ * Schedules every job on its cron expression in TZ, without overlap. Each firing first takes its lease in the
+ * database (node-cron's RunCoordinator), so with several replicas on one database it runs in exactly one of them;
+ * then it goes through the job runner (logs, timing, metrics, failures caught) with the job as actor.
+ */
+export function startSchedules(runtime: Runtime, messages: ChannelMessages, options: ScheduleOptions = {}): Schedules {
+  const planned = validateSchedules(runtime, options.jobs ?? JOBS);
+  const coordinator = options.coordinator ?? new DatabaseRunCoordinator(runtime.db, runtime.clock);
+  const inFlight = new Set<Promise<unknown>>();
+  const tasks: ScheduledTask[] = planned.map(({ job, expression }) => {
+    const task = cron.schedule(
+      expression,
+      (context) => {
+        const fireKey = fireKeyOf(context.date);
+        const firing = (async () => {
+          const result = await runJob(runtime, job, { messages, firedAt: context.date, trigger: "schedule", fireKey });
+          await coordinator
+            .finish(job.name, fireKey, result.outcome === "ok" ? "ok" : `error: ${result.error ?? ""}`)
+            .catch((error: unknown) => log.error({ err: error, job: job.name, fireKey }, "could not record the end of a job lease"));
+        })();
+        inFlight.add(firing);
+        return firing.finally(() => inFlight.delete(firing));
       },
-      { timezone: runtime.config.timeZone, name: job.name, noOverlap: true },
-    ),
-  );
+      {
+        timezone: runtime.config.timeZone,
+        name: job.name,
+        noOverlap: true,
+        distributed: true,
+        runCoordinator: coordinator,
+        logger: cronLogger,
+      },
+    );
+    task.on("execution:skipped", (context) => {
+      const fireKey = fireKeyOf(context.date);
+      if (context.reason === "coordinator-error") {
+        jobRunsTotal.inc({ job: job.name, outcome: "lease_error" });
+        log.error({ job: job.name, fireKey, err: context.error }, "could not take the job lease; this firing is skipped here");
+      } else {
+        jobRunsTotal.inc({ job: job.name, outcome: "skipped" });
+        log.debug({ job: job.name, fireKey }, "another process runs this firing");
+      }
+    });
+    return task;
+  });
+  log.info({ jobs: planned.map(({ job, expression }) => ({ job: job.name, schedule: expression })), timeZone: runtime.config.timeZone, holder: coordinator.holder }, "schedules started");
   return {
     async stop() {
-      for (const task of tasks) await task.stop();
+      for (const task of tasks) await task.destroy();
+      await Promise.allSettled([...inFlight]);
     },
   };
 }

@@ -1,0 +1,72 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { RunCoordinator } from "node-cron";
+import { Op, QueryTypes } from "sequelize";
+import type { Clock } from "../src/clock.ts";
+import type { Database } from "../src/data/database.ts";
+import { log } from "../src/log.ts";
+
+/** The key of one scheduled firing: the same in every replica, since it is the slot the schedule computed. */
+export function fireKeyOf(slot: Date): string {
+  // node-cron slots are whole seconds; drop anything finer so every replica writes the same text.
+  return new Date(Math.floor(slot.getTime() / 1000) * 1000).toISOString();
+}
+
+/** Splits node-cron's coordination key `NAME:ISO-SLOT` into the job and its firing. */
+export function parseCoordinationKey(key: string): { jobName: string; fireKey: string } {
+  const at = key.indexOf(":");
+  const slot = new Date(key.slice(at + 1));
+  if (at <= 0 || Number.isNaN(slot.getTime())) throw new Error(`not a coordination key: ${key}`);
+  return { jobName: key.slice(0, at), fireKey: fireKeyOf(slot) };
+}
+
+/** Who this process is in the job_leases table. */
+export function processHolder(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+}
+
+/**
+ * node-cron's RunCoordinator on the database: a firing runs in the process whose INSERT of
+ * (job_name, fire_key) into job_leases succeeds; in every other replica the same INSERT hits the primary key
+ * and does nothing, so that replica skips the firing. One atomic statement on PostgreSQL and on SQLite.
+ * A process that dies mid-firing leaves that firing done at most once (never twice).
+ */
+export class DatabaseRunCoordinator implements RunCoordinator {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    readonly holder: string = processHolder(),
+  ) {}
+
+  /** node-cron asks before each firing: true for the one replica that took the lease. */
+  async shouldRun(key: string): Promise<boolean> {
+    const { jobName, fireKey } = parseCoordinationKey(key);
+    return this.acquire(jobName, fireKey);
+  }
+
+  /** node-cron says the firing ended: marks the lease finished if the runner did not already. */
+  async onComplete(key: string): Promise<void> {
+    const { jobName, fireKey } = parseCoordinationKey(key);
+    await this.db.models.JobLease.update(
+      { finishedAt: this.clock.now() },
+      { where: { jobName, fireKey, holder: this.holder, finishedAt: { [Op.is]: null } } },
+    );
+  }
+
+  /** Takes the lease on one firing; false when another process holds it. */
+  async acquire(jobName: string, fireKey: string): Promise<boolean> {
+    const [, inserted] = (await this.db.sequelize.query(
+      `INSERT INTO job_leases (job_name, fire_key, holder, acquired_at) VALUES (:jobName, :fireKey, :holder, :at)
+       ON CONFLICT (job_name, fire_key) DO NOTHING`,
+      { replacements: { jobName, fireKey, holder: this.holder, at: this.clock.now() }, type: QueryTypes.INSERT },
+    )) as unknown as [unknown, number];
+    const won = Number(inserted) === 1;
+    log.debug({ job: jobName, fireKey, holder: this.holder, won }, won ? "took the job lease" : "another process has this firing");
+    return won;
+  }
+
+  /** Records how the firing ended. */
+  async finish(jobName: string, fireKey: string, outcome: string): Promise<void> {
+    await this.db.models.JobLease.update({ finishedAt: this.clock.now(), outcome: outcome.slice(0, 500) }, { where: { jobName, fireKey, holder: this.holder } });
+  }
+}

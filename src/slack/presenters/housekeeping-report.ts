@@ -1,0 +1,239 @@
+import { COST_WINDOW_DAYS, SNOOZE_DAYS, type FindingKind, type ReportTotals } from "../../domain/housekeeping.ts";
+import type { Block, Button, Doc } from "../document.ts";
+import { escapeMarkup } from "../document.ts";
+import { link, money, truncate } from "./format.ts";
+
+/** Slack shows at most this many blocks in one message. */
+export const MAX_BLOCKS = 50;
+
+/** One finding as the report shows it. */
+export interface ReportFinding {
+  integrationId: string;
+  name: string;
+  flowName: string;
+  flowUrl: string | null;
+  groupId: string;
+  groupName: string;
+  groupKind: "group" | "partner";
+  configurationId: string;
+  configurationName: string;
+  accountId: string;
+  userId: string;
+  kind: FindingKind;
+  reason: string;
+  runs30d: number;
+  cost: number;
+  /** First reported by this report. */
+  isNew: boolean;
+  /** Show Disable / Snooze (a click is checked again for whoever clicks). */
+  showButtons: boolean;
+}
+
+/** What the housekeeping report shows: its findings (grouped by group), totals, and what it left out. */
+export interface HousekeepingReportView {
+  findings: ReportFinding[];
+  totals: ReportTotals;
+  currency: string;
+  /** Findings left out because a snooze still holds. */
+  snoozed: number;
+  /** AUTO_DISABLE_AFTER_DAYS, when on: the header says what will happen. */
+  autoDisableAfterDays?: number;
+  /** Says whose view this is, for the `stale` command ("for the groups you may view"). */
+  scopeNote?: string;
+}
+
+/** The report's messages: a summary, and the details in its thread (empty when everything fits in one). */
+export interface ReportMessages {
+  summary: Doc;
+  thread: Doc[];
+}
+
+function count(value: number): string {
+  return value.toLocaleString("en-US");
+}
+
+function plural(value: number, word: string): string {
+  return `${count(value)} ${word}${value === 1 ? "" : "s"}`;
+}
+
+function headline(totals: ReportTotals): string {
+  return `Housekeeping: ${count(totals.failing)} failing, ${count(totals.stale)} stale`;
+}
+
+/** Groups findings in report order: by group name, failing before stale, then by id. */
+export function groupFindings(findings: ReportFinding[]): Array<{ groupId: string; groupName: string; groupKind: string; findings: ReportFinding[] }> {
+  const byGroup = new Map<string, { groupId: string; groupName: string; groupKind: string; findings: ReportFinding[] }>();
+  for (const finding of findings) {
+    const group = byGroup.get(finding.groupId) ?? { groupId: finding.groupId, groupName: finding.groupName, groupKind: finding.groupKind, findings: [] };
+    group.findings.push(finding);
+    byGroup.set(finding.groupId, group);
+  }
+  const kindOrder = (kind: FindingKind) => (kind === "failing" ? 0 : 1);
+  return [...byGroup.values()]
+    .sort((a, b) => a.groupName.localeCompare(b.groupName) || a.groupId.localeCompare(b.groupId))
+    .map((group) => ({
+      ...group,
+      findings: group.findings.sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind) || a.integrationId.localeCompare(b.integrationId)),
+    }));
+}
+
+/** The summary blocks: totals, what disabling would save, one line per group, what was left out. */
+function summaryBlocks(view: HousekeepingReportView): Block[] {
+  const { totals } = view;
+  const blocks: Block[] = [{ type: "header", text: headline(totals) }];
+  if (view.findings.length === 0) {
+    blocks.push({ type: "section", text: `No failing or stale integration${view.scopeNote ? ` ${view.scopeNote}` : ""}. :tada:` });
+  } else {
+    const newText = totals.newFindings ? ` (${count(totals.newFindings)} new)` : "";
+    blocks.push({
+      type: "section",
+      text:
+        `*${plural(totals.failing + totals.stale, "integration")}*${newText}${view.scopeNote ? ` ${view.scopeNote}` : ""} ` +
+        `ran *${plural(totals.runs30d, "time")}* in the last ${COST_WINDOW_DAYS} days: disabling them would save about *${money(totals.cost, view.currency)} a month*.`,
+    });
+    const lines = groupFindings(view.findings).map((group) => {
+      const failing = group.findings.filter((f) => f.kind === "failing").length;
+      const runs = group.findings.reduce((sum, f) => sum + f.runs30d, 0);
+      const cost = group.findings.reduce((sum, f) => sum + f.cost, 0);
+      return `• *${escapeMarkup(truncate(group.groupName, 60))}*: ${count(failing)} failing, ${count(group.findings.length - failing)} stale · ${plural(runs, "run")} · ${money(cost, view.currency)}`;
+    });
+    // One section holds 3000 characters: long group lists go in several.
+    for (let i = 0; i < lines.length; i += 25) blocks.push({ type: "section", text: lines.slice(i, i + 25).join("\n") });
+  }
+  const notes: string[] = [];
+  if (view.snoozed) notes.push(`${plural(view.snoozed, "snoozed finding")} left out until the snooze ends.`);
+  if (view.autoDisableAfterDays !== undefined) notes.push(`Findings neither fixed nor snoozed are disabled ${plural(view.autoDisableAfterDays, "day")} after they were first reported.`);
+  if (notes.length) blocks.push({ type: "context", text: notes.join(" ") });
+  return blocks;
+}
+
+function groupHeading(group: { groupId: string; groupName: string; groupKind: string }, continued: boolean): Block {
+  return { type: "section", text: `*${escapeMarkup(truncate(group.groupName, 80))}* (${group.groupKind} \`${group.groupId}\`)${continued ? " — continued" : ""}` };
+}
+
+/** The Disable and Snooze buttons of one finding; Disable asks first. */
+export function findingButtons(finding: Pick<ReportFinding, "integrationId" | "name" | "kind">): Button[] {
+  const name = escapeMarkup(truncate(finding.name, 60));
+  return [
+    {
+      label: "Disable",
+      command: `disable ${finding.integrationId} flagged ${finding.kind} by the housekeeping report`,
+      style: "danger",
+      confirm: { title: "Disable this integration?", text: `Disable *${name}* (${finding.integrationId})? It stops running until enabled again.`, confirm: "Disable", deny: "Cancel" },
+    },
+    { label: `Snooze ${SNOOZE_DAYS} days`, command: `snooze ${finding.integrationId}` },
+  ];
+}
+
+/** The blocks of one finding: what, why, runs and cost, where it belongs; then its buttons. */
+export function findingBlocks(finding: ReportFinding, currency: string): Block[] {
+  const emoji = finding.kind === "failing" ? ":red_circle:" : ":hourglass:";
+  const title = link(truncate(finding.name, 60), finding.flowUrl);
+  const text = [
+    `${emoji} *${title}* \`${finding.integrationId}\` · ${finding.kind}${finding.isNew ? " · *new*" : ""}`,
+    escapeMarkup(finding.reason),
+    `${plural(finding.runs30d, "run")} in ${COST_WINDOW_DAYS} days ≈ ${money(finding.cost, currency)} · ` +
+      `Configuration ${escapeMarkup(truncate(finding.configurationName, 40))} (\`${finding.configurationId}\`) · Account \`${escapeMarkup(finding.accountId)}\` · User \`${escapeMarkup(finding.userId)}\``,
+  ].join("\n");
+  const blocks: Block[] = [{ type: "section", text }];
+  if (finding.showButtons) blocks.push({ type: "actions", buttons: findingButtons(finding) });
+  return blocks;
+}
+
+/** Splits the findings into messages of at most `maxBlocks` blocks, each group under its heading. */
+function detailMessages(view: HousekeepingReportView, maxBlocks: number): Block[][] {
+  const messages: Block[][] = [];
+  let current: Block[] = [];
+  for (const group of groupFindings(view.findings)) {
+    let headed = false;
+    for (const finding of group.findings) {
+      const blocks = findingBlocks(finding, view.currency);
+      const needed = blocks.length + (headed ? 0 : 1);
+      if (current.length + needed > maxBlocks) {
+        messages.push(current);
+        current = [];
+        headed = false;
+      }
+      if (!headed) {
+        current.push(groupHeading(group, messages.length > 0 && group.findings[0] !== finding));
+        headed = true;
+      }
+      current.push(...blocks);
+    }
+  }
+  if (current.length) messages.push(current);
+  return messages;
+}
+
+/**
+ * The channel report: one message when it fits in Slack's block limit, else a summary message and the
+ * details in its thread, each message within `maxBlocks` blocks.
+ */
+export function presentHousekeepingReport(view: HousekeepingReportView, maxBlocks = MAX_BLOCKS): ReportMessages {
+  const summary = summaryBlocks(view);
+  const details = detailMessages(view, maxBlocks);
+  const text = `${headline(view.totals)}; ${plural(view.totals.runs30d, "run")} a month, ${money(view.totals.cost, view.currency)}`;
+  if (details.length <= 1 && summary.length + 1 + (details[0]?.length ?? 0) <= maxBlocks) {
+    return { summary: { text, blocks: [...summary, ...(details[0]?.length ? [{ type: "divider" } as Block, ...details[0]] : [])] }, thread: [] };
+  }
+  const parts = details.length;
+  return {
+    summary: { text, blocks: [...summary, { type: "context", text: `The details are in the thread (${plural(parts, "message")}).` }] },
+    thread: details.map((blocks, i) => ({ text: `${headline(view.totals)} — details ${i + 1} of ${parts}`, blocks })),
+  };
+}
+
+/** The report as one answer (the `stale` command): the summary and as many findings as fit, then how many more. */
+export function presentHousekeepingAnswer(view: HousekeepingReportView, maxBlocks = MAX_BLOCKS): Doc {
+  const summary = summaryBlocks(view);
+  const blocks: Block[] = [...summary];
+  if (view.findings.length) blocks.push({ type: "divider" });
+  let shown = 0;
+  // Leave room for the closing line.
+  const room = maxBlocks - 1;
+  outer: for (const group of groupFindings(view.findings)) {
+    const heading = groupHeading(group, false);
+    let headed = false;
+    for (const finding of group.findings) {
+      const more = findingBlocks(finding, view.currency);
+      if (blocks.length + more.length + (headed ? 0 : 1) > room) break outer;
+      if (!headed) {
+        blocks.push(heading);
+        headed = true;
+      }
+      blocks.push(...more);
+      shown += 1;
+    }
+  }
+  const left = view.findings.length - shown;
+  if (left > 0) blocks.push({ type: "context", text: `… and ${plural(left, "more finding")}: \`list failing\` and \`list stale\` page through them all.` });
+  return { text: `${headline(view.totals)}; ${money(view.totals.cost, view.currency)} a month`, blocks };
+}
+
+/** One integration the bot disabled on its own (AUTO_DISABLE_AFTER_DAYS). */
+export interface AutoDisabled {
+  integrationId: string;
+  name: string;
+  groupName: string;
+  kind: FindingKind;
+  reason: string;
+  firstReportedDays: number;
+}
+
+/** The notice of what AUTO_DISABLE_AFTER_DAYS disabled and why, in messages within the block limit. */
+export function presentAutoDisabled(disabled: AutoDisabled[], afterDays: number, maxBlocks = MAX_BLOCKS): Doc[] {
+  const lines = disabled.map(
+    (d) =>
+      `• *${escapeMarkup(truncate(d.name, 60))}* \`${d.integrationId}\` (${escapeMarkup(truncate(d.groupName, 40))}): ${d.kind}, ${escapeMarkup(d.reason)}; first reported ${plural(d.firstReportedDays, "day")} ago. \`enable ${d.integrationId}\` turns it back on.`,
+  );
+  // A section holds 3000 characters; a line runs to about 400.
+  const perSection = 6;
+  const sections: Block[] = [];
+  for (let i = 0; i < lines.length; i += perSection) sections.push({ type: "section", text: lines.slice(i, i + perSection).join("\n") });
+  const text = `Disabled ${plural(disabled.length, "integration")} reported ${plural(afterDays, "day")} ago and neither fixed nor snoozed`;
+  const docs: Doc[] = [];
+  for (let i = 0; i < sections.length || i === 0; i += maxBlocks - 1) {
+    docs.push({ text, blocks: [{ type: "section", text: `:no_entry_sign: *${text}*${i ? " (continued)" : ""}:` }, ...sections.slice(i, i + maxBlocks - 1)] });
+  }
+  return docs;
+}
