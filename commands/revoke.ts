@@ -13,6 +13,6 @@ export const revoke: Command = {
   arguments: ACCESS_ARGUMENTS,
   async execute(ctx, args) {
     const change = await revokeAccess(ctx.db, await accessRequest(ctx, args, "revoke"));
-    return { visibility: "ephemeral", doc: textDoc(`${change.changed ? ":white_check_mark:" : ":information_source:"} ${escapeMarkup(change.message)}`) };
+    return { visibility: "ephemeral", doc: textDoc(`${change.changed ? ":white_check_mark:" : ":warning:"} ${escapeMarkup(change.message)}`) };
   },
 };
