@@ -2,6 +2,7 @@ import { recordAudit } from "../src/data/audit.ts";
 import { can, type Actor } from "../src/domain/permissions.ts";
 import { notFound } from "../src/errors.ts";
 import { log } from "../src/log.ts";
+import { DOUBLE_CLICK_WINDOW_MS } from "../src/runner/runner.ts";
 import type { Command, CommandContext, MessageRef, Reply } from "../src/slash/command.ts";
 import { presentRunAnnouncement } from "../src/slack/presenters/run-announcement.ts";
 import { presentRunInFlight, presentRunnerNotConfigured, presentRunOfDisabled, presentRunRequested } from "../src/slack/presenters/run-replies.ts";
@@ -45,7 +46,7 @@ export const run: Command = {
       return { visibility: "ephemeral", doc: presentRunnerNotConfigured(integration) };
     }
 
-    const claim = await runner.claim({ integrationId: integration.id, actor: ctx.actor, requestKey: ctx.origin.triggerId });
+    const claim = await runner.claim({ integrationId: integration.id, actor: ctx.actor, requestKey: ctx.origin.triggerId, doubleClickWindowMs: DOUBLE_CLICK_WINDOW_MS });
     switch (claim.kind) {
       case "missing":
         throw notFound(`No integration \`${integration.id}\` any more.`);

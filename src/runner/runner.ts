@@ -13,7 +13,7 @@ import type { ChannelMessages, MessageRef } from "../slash/command.ts";
 import { announceRunOutcomes, runRequestDetail } from "./run-outcome.ts";
 import { sendRunRequest } from "./run-request.ts";
 
-/** Two requests of one person for one integration this close together are one double click. */
+/** Two `run` requests of one person for one integration this close together are one double click. */
 export const DOUBLE_CLICK_WINDOW_MS = 5_000;
 
 /** A manual run still `running` after this long no longer blocks the next one (its engine never reported back). */
@@ -30,6 +30,16 @@ export type RunClaim =
   | { kind: "disabled"; integration: Integration }
   | { kind: "missing" };
 
+/** What a claim is for. */
+export interface ClaimOptions {
+  integrationId: string;
+  actor: Actor;
+  /** Unique to the Slack request (its trigger_id): a retry of that request claims nothing. */
+  requestKey?: string;
+  /** A finished manual run of the same person this recent counts as this very request (a double click on `Run`). */
+  doubleClickWindowMs?: number;
+}
+
 /** Sends manual runs to the flow engine: claim one at a time per integration, send, record the outcome. */
 export interface Runner {
   /** True when RUNNER_SIGNING_SECRET is set, so run requests can be signed. */
@@ -38,7 +48,7 @@ export interface Runner {
    * Claims the integration's manual run (one at a time, atomically) and records it as `running`, audited as
    * requested by the actor. `requestKey` (Slack's trigger_id) makes a retried request claim nothing.
    */
-  claim(options: { integrationId: string; actor: Actor; requestKey?: string }): Promise<RunClaim>;
+  claim(options: ClaimOptions): Promise<RunClaim>;
   /** Links a run to the Slack message that announced it, so its outcome updates that message. */
   attachMessage(runId: string, where: { ref?: MessageRef; responseUrl?: string }): Promise<void>;
   /** Sends a claimed run's request, records and announces the outcome; resolves with the stored run. Never throws. */
@@ -66,24 +76,26 @@ export function createRunner(deps: RunnerDeps): Runner {
   const { db, config, clock } = deps;
   const { Integration: Integrations, FlowRun: FlowRuns } = db.models;
 
-  async function claim(options: { integrationId: string; actor: Actor; requestKey?: string }): Promise<RunClaim> {
+  async function claim(options: ClaimOptions): Promise<RunClaim> {
     const now = clock.now();
     const runId = manualRunId(options.integrationId, options.requestKey);
     const requestedBy = actorLabel(options.actor);
     return db.sequelize.transaction(async (transaction): Promise<RunClaim> => {
       const existing = await FlowRuns.findByPk(runId, { transaction });
       if (existing) return { kind: "duplicate", run: existing };
-      const justAsked = await FlowRuns.findOne({
-        where: {
-          integrationId: options.integrationId,
-          trigger: "manual",
-          requestedBy,
-          startedAt: { [Op.gt]: new Date(now.getTime() - DOUBLE_CLICK_WINDOW_MS) },
-        },
-        order: [["startedAt", "DESC"]],
-        transaction,
-      });
-      if (justAsked && FINISHED.has(justAsked.status)) return { kind: "duplicate", run: justAsked };
+      if (options.doubleClickWindowMs) {
+        const justAsked = await FlowRuns.findOne({
+          where: {
+            integrationId: options.integrationId,
+            trigger: "manual",
+            requestedBy,
+            startedAt: { [Op.gt]: new Date(now.getTime() - options.doubleClickWindowMs) },
+          },
+          order: [["startedAt", "DESC"]],
+          transaction,
+        });
+        if (justAsked && FINISHED.has(justAsked.status)) return { kind: "duplicate", run: justAsked };
+      }
 
       // The claim: one conditional UPDATE, so of two requests at once exactly one wins the integration.
       let [claimed] = await Integrations.update(

@@ -73,6 +73,11 @@ export class FlowEngine {
     return this;
   }
 
+  /** How many requests are waiting for their answer right now. */
+  get pending(): number {
+    return this.inFlight;
+  }
+
   /** Answers every held request. */
   release(): void {
     const held = this.held.splice(0);
