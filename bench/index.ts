@@ -1,0 +1,195 @@
+/**
+ * `npm run bench [-- --quick] [-- flags]`: measures embedops against what bounds it and prints a table of figures.
+ * Never part of `npm test`. BENCHMARKS.md says what each figure means and holds the latest full run.
+ */
+import { cpus, freemem, totalmem } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { growthSection } from "./growth.ts";
+import { loadSection } from "./load.ts";
+import { memorySection } from "./memory.ts";
+import { setLogLevel } from "../src/log.ts";
+import { formatTable, type Figure } from "./report.ts";
+import { BENCH_DATA_DIR, ensureScaleDatabase, type ScaleDatabase, type ScaleSizes } from "./scale-db.ts";
+import { scriptSection } from "./script-section.ts";
+import type { BenchContext, BenchOptions, Section } from "./section.ts";
+import { SlackStandIn } from "./slack-stand-in.ts";
+import { slashSection } from "./slash.ts";
+
+/** Every section, in the order they run (readers before writers). Wiring a new one is one line here. */
+const SECTIONS: Section[] = [
+  slashSection,
+  scriptSection({
+    key: "housekeeping",
+    title: "2. Housekeeping scan vs hand-written SQL",
+    label: "2 housekeeping",
+    script: "housekeeping-scan.ts",
+    args: () => [],
+    figures: [],
+    mustBeTrue: [],
+  }),
+  scriptSection({
+    key: "ingest",
+    title: "3. Run event ingestion through POST /api/runs",
+    label: "3 ingest",
+    script: "ingest.ts",
+    args: (ctx) => (ctx.options.quick ? ["--batches", "5", "--integrations", "1000"] : ["--batches", "40", "--integrations", "2000"]),
+    figures: [{ key: "eventsPerSecond", name: "POST /api/runs, batches of 1000", unit: "events/s", target: { text: "≥ 5,000/s", met: (value) => value >= 5000 } }],
+  }),
+  growthSection,
+  memorySection,
+  loadSection,
+];
+
+const USAGE = `npm run bench -- [--quick] [--integrations N] [--runs-per-integration M] [--requests N] [--growth 10000,100000,1000000]
+  [--growth-runs M] [--memory-requests N] [--concurrency N] [--waves N] [--sections ${SECTIONS.map((s) => s.key).join(",")}]
+  [--cpu-prof] [--builder auto|seed|sql] [--rebuild] [--json PATH]`;
+
+function whole(name: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new Error(`--${name} takes a whole number of at least ${min} (got ${JSON.stringify(value)})`);
+  return Number(value);
+}
+
+/** Reads the flags; --quick changes the defaults to small data, every flag still wins. */
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      quick: { type: "boolean", default: false },
+      integrations: { type: "string" },
+      "runs-per-integration": { type: "string" },
+      requests: { type: "string" },
+      warmup: { type: "string" },
+      growth: { type: "string" },
+      "growth-runs": { type: "string" },
+      "memory-requests": { type: "string" },
+      concurrency: { type: "string" },
+      waves: { type: "string" },
+      "batch-size": { type: "string" },
+      sections: { type: "string" },
+      "cpu-prof": { type: "boolean", default: false },
+      builder: { type: "string", default: "auto" },
+      rebuild: { type: "boolean", default: false },
+      json: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (positionals.length) throw new Error(`unexpected argument ${positionals[0]}; usage:\n${USAGE}`);
+  const quick = values.quick;
+  const growth = (values.growth ?? (quick ? "1000,2000,4000" : "10000,100000,1000000")).split(",").map((part) => whole("growth", part.trim(), 0));
+  const sections = (values.sections ?? SECTIONS.map((section) => section.key).join(",")).split(",").map((part) => part.trim());
+  for (const key of sections) if (!SECTIONS.some((section) => section.key === key)) throw new Error(`--sections: no section ${key}; there are ${SECTIONS.map((s) => s.key).join(", ")}`);
+  if (!["auto", "seed", "sql"].includes(values.builder)) throw new Error("--builder takes auto, seed or sql");
+  return {
+    quick,
+    scale: { integrations: whole("integrations", values.integrations, quick ? 2000 : 100_000), runsPerIntegration: whole("runs-per-integration", values["runs-per-integration"], quick ? 10 : 50, 0) },
+    requests: whole("requests", values.requests, quick ? 30 : 200),
+    warmup: whole("warmup", values.warmup, quick ? 3 : 10, 0),
+    growth,
+    growthRuns: whole("growth-runs", values["growth-runs"], quick ? 3 : 5, 0),
+    memoryRequests: whole("memory-requests", values["memory-requests"], quick ? 40 : 200),
+    concurrency: whole("concurrency", values.concurrency, 50),
+    waves: whole("waves", values.waves, quick ? 2 : 10),
+    batchSize: whole("batch-size", values["batch-size"], 1000),
+    cpuProf: values["cpu-prof"],
+    builder: values.builder as BenchOptions["builder"],
+    rebuild: values.rebuild,
+    sections,
+    json: values.json,
+  };
+}
+
+/** The machine the figures were taken on. */
+function machine(): string {
+  const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
+  return `${cpus().length} CPUs (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory (${(freemem() / 2 ** 30).toFixed(1)} free), Node ${process.version}, ${process.platform}`;
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  // The harness's own log (seeding, imports) would mix with the figures; the measured processes log as in production.
+  setLogLevel("warn");
+  const started = Date.now();
+  const progress = (message: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${message}\n`);
+  const standIn = await new SlackStandIn().start();
+  const profileRoot = join(BENCH_DATA_DIR, "profiles");
+  if (options.cpuProf) rmSync(profileRoot, { recursive: true, force: true });
+  const scales = new Map<string, Promise<ScaleDatabase>>();
+  const builds: string[] = [];
+  const scale = (sizes: ScaleSizes) => {
+    const key = `${sizes.integrations}/${sizes.runsPerIntegration}`;
+    if (!scales.has(key)) {
+      scales.set(
+        key,
+        (async () => {
+          progress(`scale database: ${sizes.integrations.toLocaleString("en")} integrations × ${sizes.runsPerIntegration} runs`);
+          const db = await ensureScaleDatabase(sizes, { builder: options.builder, rebuild: options.rebuild, onProgress: (message) => progress(`  ${message}`) });
+          const how = db.built ? `built in ${(db.meta.builtInMs / 1000).toFixed(1)} s` : `reused (built ${db.meta.builtAt} in ${(db.meta.builtInMs / 1000).toFixed(1)} s)`;
+          builds.push(`${db.meta.integrations.toLocaleString("en")} integrations, ${db.meta.runs.toLocaleString("en")} flow runs, ${db.meta.groups} groups (${db.meta.builder}): ${how}`);
+          progress(`  ${how}`);
+          return db;
+        })(),
+      );
+    }
+    return scales.get(key)!;
+  };
+  const ctx: BenchContext = {
+    options,
+    standIn,
+    mainScale: () => scale(options.scale),
+    scale,
+    profileDir: (section) => (options.cpuProf ? join(profileRoot, section) : undefined),
+    progress,
+    notes: [],
+  };
+  const figures: Figure[] = [];
+  const failures: string[] = [];
+  try {
+    for (const section of SECTIONS.filter((s) => options.sections.includes(s.key))) {
+      progress(section.title);
+      const sectionStart = Date.now();
+      try {
+        figures.push(...(await section.run(ctx)));
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        failures.push(`${section.title}: ${message}`);
+        figures.push({ section: section.key, name: section.title, value: "FAILED", unit: "", note: message.split("\n")[0] });
+      }
+      progress(`  ${section.key} took ${((Date.now() - sectionStart) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    await standIn.stop();
+  }
+  const command = `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim();
+  const out = process.stdout;
+  out.write(`\nembedops benchmark — ${new Date().toISOString()}\n`);
+  out.write(`machine: ${machine()}\n`);
+  out.write(`command: ${command}\n`);
+  for (const line of builds) out.write(`scale database: ${line}\n`);
+  out.write(`\n${formatTable(figures)}\n`);
+  if (ctx.notes.length) out.write(`\n${ctx.notes.join("\n")}\n`);
+  const missed = figures.filter((figure) => figure.met === false);
+  out.write(`\n${figures.filter((f) => f.met === true).length} targets met, ${missed.length} missed; ${failures.length} sections failed; ${((Date.now() - started) / 1000).toFixed(1)} s in all\n`);
+  for (const failure of failures) out.write(`FAILED ${failure}\n`);
+  const jsonPath = options.json ?? join(BENCH_DATA_DIR, "last-run.json");
+  mkdirSync(BENCH_DATA_DIR, { recursive: true });
+  writeFileSync(jsonPath, `${JSON.stringify({ at: new Date().toISOString(), machine: machine(), command, options, scaleDatabases: builds, figures, notes: ctx.notes, failures }, null, 2)}\n`);
+  // Missed targets are findings, not harness failures: the run is green when every section measured.
+  return failures.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,135 @@
+/**
+ * Run events per second through POST /api/runs, batches of 1000, on SQLite (or DATABASE_URL when it is
+ * a postgres:// URL): the real HTTP server and routes, real signed JWTs, a fresh database.
+ *
+ *   npx tsx bench/ingest.ts [--batches 40] [--integrations 2000] [--concurrency 1]
+ *
+ * Half of the events start runs, half finish runs started one batch earlier, so both inserts and
+ * updates of stored runs (and of integrations' latest runs) are measured.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { apiRoutes } from "../src/api/index.ts";
+import { createHttpServer } from "../src/api/http.ts";
+import { signToken } from "../src/api/jwt.ts";
+import { loadConfig } from "../src/config.ts";
+import { consoleMessages } from "../src/console.ts";
+import { openRuntime } from "../src/runtime.ts";
+
+const { values } = parseArgs({
+  options: {
+    batches: { type: "string", default: "40" },
+    integrations: { type: "string", default: "2000" },
+    concurrency: { type: "string", default: "1" },
+  },
+});
+const batches = Number(values.batches);
+const integrationCount = Number(values.integrations);
+const concurrency = Number(values.concurrency);
+const BATCH = 1000;
+const SECRET = "bench-runs-secret";
+
+const dir = mkdtempSync(join(tmpdir(), "embedops-ingest-"));
+const databaseUrl = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABASE_URL : `sqlite:${join(dir, "bench.sqlite")}`;
+const config = loadConfig({ DATABASE_URL: databaseUrl, RUNS_API_SECRET: SECRET, PORT: "0", LOG_LEVEL: "silent" });
+const sink = { write: () => true } as unknown as NodeJS.WritableStream;
+const runtime = await openRuntime(config, { messages: consoleMessages(sink as never, config.slashCommand) });
+const { models } = runtime.db;
+
+// A small world: one group, one configuration, one flow, many integrations.
+const setupAt = new Date("2026-11-01T00:00:00Z");
+await models.Group.create({ id: "g_bench", name: "Bench group", kind: "group" });
+await models.EmbedConfiguration.create({ id: "cfg_bench", name: "Bench", groupId: "g_bench", sharingLevel: "user", secret: "x", proprietaryConnector: null });
+await models.EmbedFlow.create({ id: "flow_bench", name: "Bench flow", url: null, trigger: "scheduler", triggerUrl: null });
+for (let start = 0; start < integrationCount; start += 500) {
+  await models.Integration.bulkCreate(
+    Array.from({ length: Math.min(500, integrationCount - start) }, (_, k) => {
+      const i = start + k;
+      return {
+        id: `int_${i}`, name: `Integration ${i}`, flowId: "flow_bench", configurationId: "cfg_bench", groupId: "g_bench", sharingLevel: "user" as const,
+        activationKey: `cfg_bench|flow_bench|u:u_${i}`, embedUserId: `u_${i}`, embedAccountId: `acc_${i}`, embedUserName: null, embedAccountName: null,
+        embedState: null, status: "enabled" as const, triggerUrl: null, statusChangedAt: null, statusChangedBy: null, disabledReason: null,
+        latestRunId: null, latestRunStatus: null, latestRunAt: null, latestRunError: null, lastSuccessAt: null, failingSince: null,
+        activityAt: setupAt, manualRunId: null, createdAt: setupAt, updatedAt: setupAt,
+      };
+    }),
+  );
+}
+
+const server = createHttpServer(apiRoutes(runtime));
+const port = await server.listen(0);
+const token = await signToken(SECRET, {}, { now: new Date(), expiresInSeconds: 3600 });
+
+/** Batch b: 500 new `running` runs, and 500 runs of batch b-1 finishing (success or error). */
+function integrationOf(n: number): string {
+  return `int_${((n % integrationCount) + integrationCount) % integrationCount}`;
+}
+
+function batchBody(b: number): string {
+  const events: Array<Record<string, unknown>> = [];
+  const base = Date.parse("2026-11-02T00:00:00Z") + b * 60_000;
+  for (let k = 0; k < BATCH / 2; k++) {
+    const started = new Date(base + k).toISOString();
+    events.push({ run_id: `run_${b}_${k}`, integration_id: integrationOf(b * 500 + k), status: "running", started_at: started, trigger: "scheduler" });
+  }
+  for (let k = 0; k < BATCH / 2; k++) {
+    const previous = b - 1;
+    const started = new Date(base - 60_000 + k).toISOString();
+    const finished = new Date(base + 30_000 + k).toISOString();
+    const ok = k % 4 !== 0;
+    events.push({
+      run_id: `run_${previous}_${k}`,
+      integration_id: integrationOf(previous * 500 + k),
+      status: ok ? "success" : "error",
+      started_at: started,
+      finished_at: finished,
+      ...(ok ? {} : { error: "500 from the CRM" }),
+    });
+  }
+  return JSON.stringify(events);
+}
+
+async function post(body: string): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${port}/api/runs`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body });
+  const text = await response.text();
+  if (response.status !== 202) throw new Error(`POST /api/runs answered ${response.status}: ${text}`);
+}
+
+// Warm up (JIT, statement caches), then measure.
+await post(batchBody(-1));
+const bodies = Array.from({ length: batches }, (_, b) => batchBody(b));
+const latencies: number[] = [];
+const started = performance.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: concurrency }, async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++]!;
+      const t0 = performance.now();
+      await post(body);
+      latencies.push(performance.now() - t0);
+    }
+  }),
+);
+const seconds = (performance.now() - started) / 1000;
+latencies.sort((a, b) => a - b);
+const runs = await models.FlowRun.count();
+console.log(
+  JSON.stringify({
+    database: runtime.db.dialect,
+    batches,
+    batchSize: BATCH,
+    concurrency,
+    integrations: integrationCount,
+    events: batches * BATCH,
+    seconds: Number(seconds.toFixed(2)),
+    eventsPerSecond: Math.round((batches * BATCH) / seconds),
+    batchMs: { p50: Math.round(latencies[Math.floor(latencies.length / 2)]!), p95: Math.round(latencies[Math.floor(latencies.length * 0.95)]!), max: Math.round(latencies.at(-1)!) },
+    storedRuns: runs,
+  }),
+);
+await server.close();
+await runtime.close();
+rmSync(dir, { recursive: true, force: true });
