@@ -1,0 +1,200 @@
+import { Op, UniqueConstraintError } from "sequelize";
+import type { Database } from "../src/data/database.ts";
+import type { FailureAlert, Integration } from "../src/data/models/index.ts";
+import { describeIntegrations, type IntegrationRow } from "../src/data/queries/integrations.ts";
+import { log } from "../src/log.ts";
+import type { Doc } from "../src/slack/document.ts";
+import { presentFailureAlert, type FailureAlertState } from "../src/slack/presenters/failure-alert.ts";
+import { toText } from "../src/slack/text-renderer.ts";
+import type { Job, JobContext, JobSummary } from "./job.ts";
+
+/** The job's name, as `embedops job` and the logs know it. */
+export const FAILURE_ALERTS_JOB = "failure-alerts";
+
+/** Slack asks for about one message a second per channel: posts and updates are spaced this far apart. */
+export const POST_SPACING_MS = 1_000;
+
+/** New alerts posted by one firing at most; the rest follow on the next firings, oldest streak first. */
+export const MAX_NEW_ALERTS = 50;
+
+/**
+ * Only streaks whose latest failed run is this recent count as newly failing: an integration that failed
+ * long ago and stopped running is the housekeeping report's business, not on-call's.
+ */
+export const ALERT_LOOKBACK_MS = 24 * 60 * 60_000;
+
+/** Ids per IN list. */
+const CHUNK = 1000;
+
+/** Options of the job: the spacing of posts (tests of the rules pass 0). */
+export interface FailureAlertsOptions {
+  postSpacingMs?: number;
+}
+
+/** Keeps Slack writes to one channel at least `spacingMs` apart; the Web API client itself waits on 429 Retry-After. */
+function pacer(spacingMs: number) {
+  let last = 0;
+  return async () => {
+    const wait = last + spacingMs - Date.now();
+    if (last && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    last = Date.now();
+  };
+}
+
+async function describeByIds(db: Database, integrations: Integration[]): Promise<Map<string, IntegrationRow>> {
+  const out = new Map<string, IntegrationRow>();
+  for (let i = 0; i < integrations.length; i += CHUNK) {
+    for (const row of await describeIntegrations(db, integrations.slice(i, i + CHUNK))) out.set(row.id, row);
+  }
+  return out;
+}
+
+/** How an open alert stands now: still open, or closed because the streak ended or the integration was disabled. */
+export function alertState(alert: Pick<FailureAlert, "streakStartedAt">, integration: Pick<Integration, "status" | "failingSince"> | undefined): FailureAlertState {
+  if (!integration || integration.status === "disabled") return "disabled";
+  if (!integration.failingSince || integration.failingSince.getTime() !== alert.streakStartedAt.getTime()) return "recovered";
+  return "open";
+}
+
+/** Builds the failure-alerts job. */
+export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job {
+  const spacingMs = options.postSpacingMs ?? POST_SPACING_MS;
+
+  async function perform(ctx: JobContext): Promise<JobSummary> {
+    const { db, config, clock } = ctx.runtime;
+    const now = clock.now();
+    const channel = config.alertsChannel;
+    if (!channel && !ctx.dryRun) {
+      log.warn({ job: FAILURE_ALERTS_JOB }, "ALERTS_CHANNEL is not set: failure alerts are not posted");
+      return { text: "failure alerts: ALERTS_CHANNEL is not set; nothing posted", counts: { posted: 0, recovered: 0, disabled: 0 } };
+    }
+    const pace = pacer(spacingMs);
+    const wouldPost: Doc[] = [];
+    const wouldUpdate: Doc[] = [];
+    const counts = { posted: 0, recovered: 0, disabled: 0, failedToPost: 0, waiting: 0 };
+
+    // 1. Open alerts whose streak ended or whose integration was disabled: say so on their message.
+    const openAlerts = await db.models.FailureAlert.findAll({ where: { state: "open" }, order: [["id", "ASC"]] });
+    const alertIntegrations = new Map<string, Integration>();
+    for (let i = 0; i < openAlerts.length; i += CHUNK) {
+      const ids = [...new Set(openAlerts.slice(i, i + CHUNK).map((alert) => alert.integrationId))];
+      for (const integration of await db.models.Integration.findAll({ where: { id: { [Op.in]: ids } } })) alertIntegrations.set(integration.id, integration);
+    }
+    const closing = openAlerts
+      .map((alert) => ({ alert, integration: alertIntegrations.get(alert.integrationId), state: alertState(alert, alertIntegrations.get(alert.integrationId)) }))
+      .filter((entry) => entry.state !== "open");
+    const closingRows = await describeByIds(db, closing.flatMap((entry) => (entry.integration ? [entry.integration] : [])));
+    for (const { alert, integration, state } of closing) {
+      counts[state === "recovered" ? "recovered" : "disabled"] += 1;
+      const row = closingRows.get(alert.integrationId);
+      const endedAt = state === "recovered" ? (integration?.lastSuccessAt ?? integration?.latestRunAt ?? now) : (integration?.statusChangedAt ?? now);
+      const doc = row
+        ? presentFailureAlert({ row, state, streakStartedAt: alert.streakStartedAt, failuresInRow: integration!.failuresInRow, error: alert.error, endedAt, now, timeZone: config.timeZone })
+        : undefined;
+      if (ctx.dryRun) {
+        if (doc && alert.ts) wouldUpdate.push(doc);
+        continue;
+      }
+      if (doc && alert.channel && alert.ts) {
+        try {
+          await pace();
+          await ctx.messages.update({ channel: alert.channel, ts: alert.ts }, doc);
+        } catch (error) {
+          log.warn({ err: error, integrationId: alert.integrationId }, "could not update a failure alert");
+        }
+      }
+      await alert.update({ state });
+    }
+
+    // 2. Integrations that newly started failing, and alerts that could not be posted before.
+    const threshold = config.failingAfterErrors;
+    const failing = await db.models.Integration.findAll({
+      where: {
+        status: "enabled",
+        failuresInRow: { [Op.gte]: threshold },
+        failingSince: { [Op.ne]: null },
+        latestRunStatus: "error",
+        latestRunAt: { [Op.gte]: new Date(now.getTime() - ALERT_LOOKBACK_MS) },
+      },
+      order: [["failingSince", "ASC"], ["id", "ASC"]],
+    });
+    const alerted = new Map<string, FailureAlert>();
+    for (let i = 0; i < failing.length; i += CHUNK) {
+      const ids = failing.slice(i, i + CHUNK).map((integration) => integration.id);
+      for (const alert of await db.models.FailureAlert.findAll({ where: { integrationId: { [Op.in]: ids } } })) {
+        alerted.set(`${alert.integrationId}|${alert.streakStartedAt.getTime()}`, alert);
+      }
+    }
+    const due = failing.filter((integration) => {
+      const alert = alerted.get(`${integration.id}|${integration.failingSince!.getTime()}`);
+      return !alert || (alert.state === "open" && !alert.ts);
+    });
+    counts.waiting = Math.max(0, due.length - MAX_NEW_ALERTS);
+    const batch = due.slice(0, MAX_NEW_ALERTS);
+    const rows = await describeByIds(db, batch);
+    for (const integration of batch) {
+      const row = rows.get(integration.id)!;
+      const doc = presentFailureAlert({
+        row,
+        state: "open",
+        streakStartedAt: integration.failingSince!,
+        failuresInRow: integration.failuresInRow,
+        error: integration.latestRunError,
+        now,
+        timeZone: config.timeZone,
+      });
+      if (ctx.dryRun) {
+        wouldPost.push(doc);
+        continue;
+      }
+      // The row first: its unique (integration, streak) key keeps two firings from alerting the same streak.
+      let alert = alerted.get(`${integration.id}|${integration.failingSince!.getTime()}`);
+      if (!alert) {
+        try {
+          alert = await db.models.FailureAlert.create({ integrationId: integration.id, streakStartedAt: integration.failingSince!, state: "open", error: integration.latestRunError, channel: null, ts: null });
+        } catch (error) {
+          if (error instanceof UniqueConstraintError) continue;
+          throw error;
+        }
+      }
+      try {
+        await pace();
+        const ref = await ctx.messages.post(channel!, doc);
+        await alert.update({ channel: ref.channel, ts: ref.ts });
+        counts.posted += 1;
+        log.info({ integrationId: integration.id, failuresInRow: integration.failuresInRow }, "failure alert posted");
+      } catch (error) {
+        // The row stays open without a message: the next firing posts it.
+        counts.failedToPost += 1;
+        log.warn({ err: error, integrationId: integration.id }, "could not post a failure alert");
+      }
+    }
+
+    if (ctx.dryRun) {
+      const where = channel ?? "ALERTS_CHANNEL (unset)";
+      const lines = [
+        `[dry run] failure alerts: would post ${wouldPost.length} alert(s) to ${where} and mark ${counts.recovered} recovered, ${counts.disabled} disabled` +
+          (counts.waiting ? `; ${counts.waiting} more wait for the next firings` : ""),
+        ...wouldPost.map((doc) => `--- would post to ${where} ---\n${toText(doc, config.slashCommand)}`),
+        ...wouldUpdate.map((doc) => `--- would update ---\n${toText(doc, config.slashCommand)}`),
+      ];
+      return { text: lines.join("\n\n"), counts: { wouldPost: wouldPost.length, recovered: counts.recovered, disabled: counts.disabled, waiting: counts.waiting } };
+    }
+    return {
+      text: `failure alerts: ${counts.posted} posted to ${channel}, ${counts.recovered} recovered, ${counts.disabled} disabled` +
+        (counts.failedToPost ? `, ${counts.failedToPost} could not be posted (retried next time)` : "") +
+        (counts.waiting ? `, ${counts.waiting} more wait for the next firings` : ""),
+      counts,
+    };
+  }
+
+  return {
+    name: FAILURE_ALERTS_JOB,
+    description: "Post one message to ALERTS_CHANNEL per integration that newly started failing; update it when it recovers or is disabled.",
+    schedule: (runtime) => runtime.config.alertsCron,
+    perform,
+  };
+}
+
+/** `failure-alerts`: one alert per failure streak, with Re-run, Disable and Runs, on ALERTS_CRON. */
+export const failureAlerts: Job = createFailureAlertsJob();

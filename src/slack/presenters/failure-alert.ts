@@ -1,0 +1,86 @@
+import { formatDistanceStrict } from "date-fns";
+import type { IntegrationRow } from "../../data/queries/integrations.ts";
+import type { Block, Button, Doc } from "../document.ts";
+import { escapeMarkup } from "../document.ts";
+import { formatTime, link, truncate } from "./format.ts";
+import { integrationActions } from "./integration-detail.ts";
+import { rerunButton, runsButton } from "./run-announcement.ts";
+import { integrationLabel } from "./run-replies.ts";
+
+/** Where a failure alert stands: still failing, recovered, or switched off. */
+export type FailureAlertState = "open" | "recovered" | "disabled";
+
+/** One failure alert as its channel message shows it. */
+export interface FailureAlertView {
+  row: Pick<IntegrationRow, "id" | "name" | "status" | "groupName" | "groupKind" | "configurationId" | "configurationName" | "flowName" | "flowUrl" | "embedUserId" | "embedAccountId" | "statusChangedBy" | "disabledReason" | "latestRunAt">;
+  state: FailureAlertState;
+  /** When the failure streak began. */
+  streakStartedAt: Date;
+  failuresInRow: number;
+  /** The error that raised the alert (or the latest one while it is open). */
+  error: string | null;
+  /** When the streak ended: the recovering run, or the disable. */
+  endedAt?: Date | null;
+  now: Date;
+  timeZone: string;
+}
+
+/** How long a streak lasted, in words: `3 hours`. */
+function lasted(from: Date, to: Date): string {
+  return formatDistanceStrict(from, to < from ? from : to);
+}
+
+/**
+ * The failure alert: the integration that started failing, its error, how long it has failed, and
+ * `Re-run`, `Disable` (which asks first) and `Runs`; later the same message says it recovered or was disabled.
+ */
+export function presentFailureAlert(view: FailureAlertView): Doc {
+  const { row } = view;
+  const label = integrationLabel(row);
+  const since = formatTime(view.streakStartedAt, view.timeZone);
+  const end = view.endedAt ?? view.now;
+  const blocks: Block[] = [];
+  let text: string;
+  if (view.state === "open") {
+    text = `${row.name} (${row.id}) is failing: ${view.failuresInRow} failed runs in a row, for ${lasted(view.streakStartedAt, view.now)}`;
+    blocks.push({
+      type: "section",
+      text: `:rotating_light: ${label} is failing: *${view.failuresInRow}* failed runs in a row since ${since} (for ${lasted(view.streakStartedAt, view.now)}).`,
+    });
+  } else if (view.state === "recovered") {
+    text = `${row.name} (${row.id}) recovered after failing for ${lasted(view.streakStartedAt, end)}`;
+    blocks.push({
+      type: "section",
+      text: `:large_green_circle: ${label} recovered${view.endedAt ? ` on ${formatTime(view.endedAt, view.timeZone)}` : ""}, after failing for ${lasted(view.streakStartedAt, end)} (since ${since}).`,
+    });
+  } else {
+    text = `${row.name} (${row.id}) was disabled after failing for ${lasted(view.streakStartedAt, end)}`;
+    const by = row.statusChangedBy ? ` by ${escapeMarkup(row.statusChangedBy)}` : "";
+    const why = row.disabledReason ? `: ${escapeMarkup(truncate(row.disabledReason, 300))}` : "";
+    blocks.push({
+      type: "section",
+      text: `:no_entry_sign: ${label} was disabled${by}${why}, after failing for ${lasted(view.streakStartedAt, end)} (since ${since}).`,
+    });
+  }
+  blocks.push({
+    type: "fields",
+    fields: [
+      { label: row.groupKind === "partner" ? "Partner" : "Group", value: escapeMarkup(row.groupName) },
+      { label: "Configuration", value: `${escapeMarkup(row.configurationName)} (\`${row.configurationId}\`)` },
+      { label: "Embed Flow", value: link(row.flowName, row.flowUrl) },
+      { label: "User / Account", value: `${escapeMarkup(row.embedUserId)} / ${escapeMarkup(row.embedAccountId)}` },
+    ],
+  });
+  if (view.error) {
+    blocks.push({ type: "section", text: `*${view.state === "open" ? "Latest error" : "Error"}:* ${escapeMarkup(truncate(view.error, 1000))}` });
+  }
+  const buttons: Button[] = [];
+  if (view.state === "open") {
+    buttons.push(rerunButton(row));
+    // The same Disable (with its confirmation) as `show` offers; every click is checked for whoever clicks.
+    buttons.push(...integrationActions(row, { canRun: false, canManage: true }));
+  }
+  buttons.push(runsButton(row.id));
+  blocks.push({ type: "actions", buttons });
+  return { text, blocks };
+}
