@@ -2,7 +2,8 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client
 
 /** The process's Prometheus registry; GET /metrics renders it. */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: "embedops_process_" });
+// Process defaults: embedops_process_resident_memory_bytes, embedops_nodejs_eventloop_lag_seconds, …
+collectDefaultMetrics({ register: registry, prefix: "embedops_" });
 
 /** Slash commands and button clicks handled, by command and outcome (ok, denied, bad_input, error, …). */
 export const commandsTotal = new Counter({
