@@ -2,12 +2,16 @@ import { ConfigError } from "../config.ts";
 import { EmbedopsError } from "../errors.ts";
 import type { CliCommand, CliIo } from "./cli-command.ts";
 import { consoleCommand } from "./console.ts";
+import { grantCommand, revokeCommand } from "./grant.ts";
+import { importCommand } from "./import.ts";
+import { jobCommand } from "./job.ts";
 import { migrateCommand } from "./migrate.ts";
+import { seedCommand } from "./seed.ts";
 import { start } from "./start.ts";
 import { tokenCommand } from "./token.ts";
 
 /** Every `embedops` command: the one place they are listed. */
-export const CLI_COMMANDS: readonly CliCommand[] = [start, consoleCommand, migrateCommand, tokenCommand];
+export const CLI_COMMANDS: readonly CliCommand[] = [start, consoleCommand, migrateCommand, tokenCommand, importCommand, seedCommand, jobCommand, grantCommand, revokeCommand];
 
 function usage(): string {
   return ["Usage: embedops COMMAND", "", ...CLI_COMMANDS.map((command) => `  ${command.usage.padEnd(60)} ${command.summary}`)].join("\n");
