@@ -144,3 +144,15 @@ describe("the permission matrix: every registered command × every kind of calle
     }
   }
 });
+
+describe("help lists only what the caller may use", () => {
+  for (const { who, slack: user, held } of MATRIX) {
+    it(`for the ${who}`, async () => {
+      const answer = await slack.command("help", user);
+      for (const command of COMMANDS) {
+        const listed = answer.text.includes(`/integrations ${command.usage}\``);
+        expect(listed, `${command.name} in help for the ${who}`).toBe(expectedAllowed(held, command.need));
+      }
+    });
+  }
+});
