@@ -59,13 +59,16 @@ export function alertState(alert: Pick<FailureAlert, "streakStartedAt">, integra
 /** Builds the failure-alerts job. */
 export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job {
   const spacingMs = options.postSpacingMs ?? POST_SPACING_MS;
+  let warnedNoChannel = false;
 
   async function perform(ctx: JobContext): Promise<JobSummary> {
     const { db, config, clock } = ctx.runtime;
     const now = clock.now();
     const channel = config.alertsChannel;
     if (!channel && !ctx.dryRun) {
-      log.warn({ job: FAILURE_ALERTS_JOB }, "ALERTS_CHANNEL is not set: failure alerts are not posted");
+      // Said once per process: the job fires every minute.
+      if (!warnedNoChannel) log.warn({ job: FAILURE_ALERTS_JOB }, "ALERTS_CHANNEL is not set: failure alerts are not posted");
+      warnedNoChannel = true;
       return { text: "failure alerts: ALERTS_CHANNEL is not set; nothing posted", counts: { posted: 0, recovered: 0, disabled: 0 } };
     }
     const pace = pacer(spacingMs);

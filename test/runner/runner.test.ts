@@ -5,10 +5,12 @@ import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/data/database.ts";
 import { findOperatorByEmail, operatorActor } from "../../src/data/operators.ts";
 import type { Actor } from "../../src/domain/permissions.ts";
+import { announceRunOutcomes } from "../../src/runner/run-outcome.ts";
 import { createRunner, type Runner } from "../../src/runner/runner.ts";
 import type { ChannelMessages, MessageRef } from "../../src/slash/command.ts";
 import type { Doc } from "../../src/slack/document.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { recordRuns } from "../../src/data/runs.ts";
 import { addIntegrations, addRuns, loadWorld, WORLD } from "../support/fixtures.ts";
 import { closedPort, FlowEngine } from "./flow-engine.ts";
 
@@ -65,6 +67,7 @@ beforeAll(async () => {
     { id: "int_done" },
     { id: "int_off", status: "disabled" },
     { id: "int_unsigned" },
+    { id: "int_later" },
   ]);
   await db.models.Integration.update({ embedState: JSON.stringify({ plan: "pro", region: "eu" }) }, { where: { id: "int_state" } });
   const operator = await findOperatorByEmail(db, WORLD.operators.runner.email);
@@ -219,6 +222,28 @@ describe("one manual run at a time", () => {
     await addRuns(db, [{ id: running!.id, integrationId: "int_busy", status: "success", startedAt: running!.startedAt, finishedAt: clock.now() }], clock.now());
     const next = await runner.claim({ integrationId: "int_busy", actor });
     expect(next.kind).toBe("claimed");
+  });
+});
+
+describe("outcomes reported later", () => {
+  it("update the run's Slack message when a run event ends it", async () => {
+    const claim = await runner.claim({ integrationId: "int_later", actor });
+    if (claim.kind !== "claimed") throw new Error(claim.kind);
+    await runner.attachMessage(claim.run.id, { ref: { channel: "C0OPS", ts: "42.0001" } });
+    const running = await runner.send(claim.run, claim.integration, actor);
+    expect(running.status).toBe("running");
+    const before = updates.length;
+    const changed = await db.sequelize.transaction((transaction) =>
+      recordRuns(db, [{ id: running.id, integrationId: "int_later", status: "error", startedAt: running.startedAt, finishedAt: clock.now(), error: "HubSpot said no" }], transaction, clock.now()),
+    );
+    expect(changed.changedManualRuns.map((run) => run.id)).toEqual([running.id]);
+    const config = loadConfig({ DATABASE_URL: testDb.url, LOG_LEVEL: "silent" });
+    await announceRunOutcomes({ db, config, clock, services: { messages } }, changed.changedManualRuns);
+    const update = updates.slice(before).at(-1)!;
+    expect(update.ref).toEqual({ channel: "C0OPS", ts: "42.0001" });
+    expect(update.doc.text).toContain("failed");
+    expect(update.doc.text).toContain("HubSpot said no");
+    expect(update.doc.text).toContain("<@URUN>");
   });
 });
 
