@@ -72,7 +72,8 @@ function build(level: string): Logger {
       base: { service: "embedops" },
       redact: { paths: REDACT, censor: "[redacted]" },
       timestamp: pino.stdTimeFunctions.isoTime,
-      mixin: () => context.getStore() ?? {},
+      // A copy: pino merges each line's own fields into what mixin returns.
+      mixin: () => ({ ...context.getStore() }),
     },
     destination,
   );

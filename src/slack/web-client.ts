@@ -54,17 +54,33 @@ export function createWebClient(config: Config): WebClient {
   return client;
 }
 
-/** Channel messages over the Web API: chat.postMessage, chat.update, and response_url posts. */
+/**
+ * Channel messages over the Web API: chat.postMessage, chat.update, and response_url posts. A permanent refusal
+ * (channel_not_found, not_in_channel, …) is logged once with what to do and thrown as an EmbedopsError carrying
+ * that hint, so `embedops job …` and the job's log say how to fix it; other errors are counted and thrown as they are.
+ */
 export function webChannelMessages(client: WebClient): ChannelMessages {
+  const refusal = (error: unknown, method: string, channel: string): unknown => {
+    const failure = reportSlackError(error, { method, channel });
+    return failure.permanent ? slackFailureError(failure, { method, channel }) : error;
+  };
   return {
     async post(channel: string, doc: Doc, options?: { threadTs?: string }): Promise<MessageRef> {
       const rendered = toBlockKit(doc);
-      const answer = await client.chat.postMessage({ channel, text: rendered.text, blocks: rendered.blocks, ...(options?.threadTs ? { thread_ts: options.threadTs } : {}), unfurl_links: false });
-      return { channel: answer.channel ?? channel, ts: answer.ts! };
+      try {
+        const answer = await client.chat.postMessage({ channel, text: rendered.text, blocks: rendered.blocks, ...(options?.threadTs ? { thread_ts: options.threadTs } : {}), unfurl_links: false });
+        return { channel: answer.channel ?? channel, ts: answer.ts! };
+      } catch (error) {
+        throw refusal(error, "chat.postMessage", channel);
+      }
     },
     async update(ref: MessageRef, doc: Doc): Promise<void> {
       const rendered = toBlockKit(doc);
-      await client.chat.update({ channel: ref.channel, ts: ref.ts, text: rendered.text, blocks: rendered.blocks });
+      try {
+        await client.chat.update({ channel: ref.channel, ts: ref.ts, text: rendered.text, blocks: rendered.blocks });
+      } catch (error) {
+        throw refusal(error, "chat.update", ref.channel);
+      }
     },
     async respond(responseUrl: string, reply: Reply): Promise<void> {
       await postToResponseUrl(responseUrl, reply);
