@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/data/database.ts";
-import { startTestBot, type TestBot } from "../support/bot.ts";
+import { eventually, startTestBot, type TestBot } from "../support/bot.ts";
+import { buttonClickForm, postSigned } from "../support/slack-request.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { addIntegrations, loadWorld, WORLD } from "../support/fixtures.ts";
 import { buttonsOf, integrationIdsOf, SlackSession } from "./slack-session.ts";
@@ -131,10 +132,17 @@ describe("grant, revoke and link from Slack", () => {
     expect((await slack.command("link <@UX|x> x@example.com", O.admin.slack, { channel: "C0RANDOM" })).denied).toBe(true);
     // A button from a message in another channel is refused the same way.
     expect((await slack.click("disable int_g1", O.manager.slack, { channel: "C0RANDOM" })).denied).toBe(true);
+    // A button outside any channel (the App Home) is outside every allowed channel too.
+    const home = JSON.parse(buttonClickForm("disable int_g1 from home", O.manager.slack, t.slack.responseUrl("home1")).payload!) as Record<string, unknown>;
+    delete home.channel;
+    home.container = { type: "view", view_id: "V0HOME" };
+    expect((await postSigned(t.baseUrl, { payload: JSON.stringify(home) })).status).toBe(200);
+    const fromHome = await eventually(() => t.slack.responses.find((r) => r.method === "/response/home1"));
+    expect(JSON.stringify(fromHome.body)).toContain(":no_entry:");
     expect((await db.models.Integration.findByPk("int_g1"))!.status).toBe("enabled");
     expect(await accessSnapshot()).toBe(before);
     const denials = await db.models.AuditEvent.findAll({ where: { outcome: "denied", detail: "channel_not_allowed" } });
-    expect(denials.map((row) => row.action).sort()).toEqual(["disable", "grant", "link"]);
+    expect(denials.map((row) => row.action).sort()).toEqual(["disable", "disable", "grant", "link"]);
     // Questions are fine anywhere; changes are fine in an allowed channel.
     expect((await slack.command("list", O.viewer.slack, { channel: "C0RANDOM" })).denied).toBe(false);
     expect((await slack.command(`grant ${O.nobody.email} view group:g1`, O.admin.slack, { channel: "C0ADMIN" })).text).toContain("now has Can view");
