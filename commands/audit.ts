@@ -1,4 +1,5 @@
 import { Op, type WhereOptions } from "sequelize";
+import { decodeCursor, encodeCursor } from "../src/data/queries/integrations.ts";
 import { badInput } from "../src/errors.ts";
 import type { Command } from "../src/slash/command.ts";
 import { PAGE_SIZE, PAGING_FILTERS, pageNumber } from "../src/slash/paging.ts";
@@ -25,11 +26,13 @@ export const audit: Command = {
       else and.push({ [Op.or]: [{ targetId: about }, { groupId: about }, { actor: about }, { actorSlackUserId: about }] });
     }
     if (args.filters.after !== undefined) {
-      const after = Number(args.filters.after);
-      if (!Number.isSafeInteger(after) || after < 1) throw badInput("That page link is not valid any more; run the command again.");
-      and.push({ id: { [Op.lt]: after } });
+      const after = decodeCursor(args.filters.after);
+      const afterId = Number(after.id);
+      if (!Number.isSafeInteger(afterId)) throw badInput("That page link is not valid any more; run the command again.");
+      and.push({ [Op.or]: [{ at: { [Op.lt]: after.at } }, { at: after.at, id: { [Op.lt]: afterId } }] });
     }
-    const found = await ctx.db.models.AuditEvent.findAll({ where: { [Op.and]: and }, order: [["id", "DESC"]], limit: PAGE_SIZE + 1 });
+    // Latest by when it happened (imports may append old entries), ties by the order they were written.
+    const found = await ctx.db.models.AuditEvent.findAll({ where: { [Op.and]: and }, order: [["at", "DESC"], ["id", "DESC"]], limit: PAGE_SIZE + 1 });
     const shown = found.slice(0, PAGE_SIZE);
     const last = shown[shown.length - 1];
     const page = pageNumber(args);
@@ -41,7 +44,7 @@ export const audit: Command = {
         about,
         timeZone: ctx.config.timeZone,
         pageNumber: page,
-        nextPageCommand: found.length > PAGE_SIZE && last ? `audit${about !== undefined ? ` ${quote(about)}` : ""} after:${last.id} page:${page + 1}` : undefined,
+        nextPageCommand: found.length > PAGE_SIZE && last ? `audit${about !== undefined ? ` ${quote(about)}` : ""} after:${encodeCursor(last.at, String(last.id))} page:${page + 1}` : undefined,
       }),
     };
   },
