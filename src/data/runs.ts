@@ -1,0 +1,310 @@
+import { Op, QueryTypes, type Transaction } from "sequelize";
+import { EmbedopsError, ErrorCode } from "../errors.ts";
+import type { Database } from "./database.ts";
+import type { FlowRun, RunStatus, RunTrigger } from "./models/index.ts";
+
+/** One flow run as reported (by the engine, an import, or the bot itself for manual runs). */
+export interface RunInput {
+  id: string;
+  integrationId: string;
+  status: RunStatus;
+  trigger?: RunTrigger;
+  startedAt: Date;
+  finishedAt?: Date | null;
+  error?: string | null;
+  requestedBy?: string | null;
+}
+
+/** What recordRuns changed. */
+export interface RecordedRuns {
+  /** Runs inserted or changed. */
+  written: number;
+  /** Events ignored because the stored run was already finished by a later event. */
+  ignored: number;
+  /** Manual runs whose status changed: their Slack messages need an update. */
+  changedManualRuns: FlowRun[];
+}
+
+/** A run that cannot be recorded, named by its position in the input and the field at fault; nothing was written. */
+export class RunRejected extends EmbedopsError {
+  constructor(
+    readonly index: number,
+    readonly field: "integration_id",
+    message: string,
+  ) {
+    super(ErrorCode.BadInput, message, { apiCode: "invalid_run_event" });
+    this.name = "RunRejected";
+  }
+}
+
+/** A stored run, as much of it as merging needs (a FlowRun row fits). */
+export interface StoredRun {
+  id: string;
+  integrationId: string;
+  status: RunStatus;
+  trigger: RunTrigger;
+  startedAt: Date;
+  finishedAt: Date | null;
+  error: string | null;
+  requestedBy: string | null;
+}
+
+/** An integration's latest-run fields (an Integration row fits). */
+export interface LatestRunState {
+  id: string;
+  latestRunId: string | null;
+  latestRunStatus: RunStatus | null;
+  latestRunAt: Date | null;
+  latestRunError: string | null;
+  lastSuccessAt: Date | null;
+  failuresInRow: number;
+  failingSince: Date | null;
+  activityAt: Date;
+  manualRunId: string | null;
+}
+
+const FINISHED: ReadonlySet<RunStatus> = new Set(["success", "error"]);
+
+/** When an event happened, for ordering two reports of the same run. */
+function eventTime(run: { startedAt: Date; finishedAt?: Date | null }): number {
+  return (run.finishedAt ?? run.startedAt).getTime();
+}
+
+/**
+ * Merges a report into the stored run: a finished status is never replaced by an older or unfinished one.
+ * Returns undefined when the report changes nothing.
+ */
+export function mergeRun(stored: StoredRun | undefined, input: RunInput): RunInput | undefined {
+  if (!stored) return input;
+  const storedFinished = FINISHED.has(stored.status);
+  if (storedFinished && !FINISHED.has(input.status)) return undefined;
+  if (storedFinished && eventTime(input) < eventTime(stored)) return undefined;
+  const merged: RunInput = {
+    id: stored.id,
+    integrationId: stored.integrationId,
+    status: input.status,
+    trigger: stored.trigger,
+    startedAt: stored.startedAt,
+    finishedAt: input.finishedAt ?? stored.finishedAt,
+    error: input.status === "error" ? (input.error ?? stored.error) : (input.error ?? null),
+    requestedBy: stored.requestedBy,
+  };
+  const same =
+    merged.status === stored.status &&
+    (merged.finishedAt?.getTime() ?? null) === (stored.finishedAt?.getTime() ?? null) &&
+    (merged.error ?? null) === (stored.error ?? null);
+  return same ? undefined : merged;
+}
+
+/** Applies one run (already merged) to its integration's latest-run fields. */
+export function applyToIntegration(integration: LatestRunState, run: RunInput, previousStatus: RunStatus | undefined): void {
+  const startedAt = run.startedAt.getTime();
+  const latestAt = integration.latestRunAt?.getTime() ?? -Infinity;
+  const isLatest = integration.latestRunId === run.id;
+  if (run.status === "success") {
+    const at = run.finishedAt ?? run.startedAt;
+    if (!integration.lastSuccessAt || integration.lastSuccessAt < at) integration.lastSuccessAt = at;
+  }
+  if (!isLatest && startedAt < latestAt) return;
+  if (!isLatest) {
+    // A newer run takes over as the latest.
+    if (run.status === "error") integration.failuresInRow += 1;
+    if (run.status === "success") integration.failuresInRow = 0;
+  } else {
+    if (run.status === "error" && previousStatus !== "error") integration.failuresInRow += 1;
+    if (run.status === "success") integration.failuresInRow = 0;
+  }
+  if (integration.failuresInRow === 0) integration.failingSince = null;
+  else if (run.status === "error" && integration.failuresInRow === 1) integration.failingSince = run.startedAt;
+  integration.latestRunId = run.id;
+  integration.latestRunStatus = run.status;
+  integration.latestRunAt = run.startedAt;
+  integration.latestRunError = run.status === "error" ? (run.error ?? null) : null;
+  if (integration.activityAt < run.startedAt) integration.activityAt = run.startedAt;
+  if (integration.manualRunId === run.id && FINISHED.has(run.status)) integration.manualRunId = null;
+}
+
+/** Reads a date column: PostgreSQL gives Dates; SQLite gives the text Sequelize wrote ("2026-11-20 10:00:00.000 +00:00"). */
+function readDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  if (typeof value === "number") return new Date(value);
+  const text = String(value);
+  const parts = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?) ?(Z|[+-]\d{2}:?\d{2})?$/.exec(text);
+  return parts ? new Date(`${parts[1]}T${parts[2]}${parts[3] ?? "Z"}`) : new Date(text);
+}
+
+/** Writes a date the way the dialect's Sequelize models read and compare it. */
+function writeDate(db: Database, date: Date | null): string | null {
+  if (!date) return null;
+  const iso = date.toISOString();
+  return db.dialect === "sqlite" ? `${iso.slice(0, 10)} ${iso.slice(11, 23)} +00:00` : iso;
+}
+
+/** One row of SQL literals, each cast where the dialect needs a type (PostgreSQL reads VALUES as text). */
+function tuple(db: Database, values: unknown[], casts?: ReadonlyArray<string | undefined>): string {
+  return `(${values.map((value, i) => (casts?.[i] ? `CAST(${db.sequelize.escape(value as string)} AS ${casts[i]})` : db.sequelize.escape(value as string))).join(", ")})`;
+}
+
+const INTEGRATION_COLUMNS = "id, latest_run_id, latest_run_status, latest_run_at, latest_run_error, last_success_at, failures_in_row, failing_since, activity_at, manual_run_id";
+const RUN_COLUMNS = "id, integration_id, status, \"trigger\", started_at, finished_at, error, requested_by";
+
+type Row = Record<string, unknown>;
+
+function latestRunState(row: Row): LatestRunState {
+  return {
+    id: String(row.id),
+    latestRunId: (row.latest_run_id as string | null) ?? null,
+    latestRunStatus: (row.latest_run_status as RunStatus | null) ?? null,
+    latestRunAt: readDate(row.latest_run_at),
+    latestRunError: (row.latest_run_error as string | null) ?? null,
+    lastSuccessAt: readDate(row.last_success_at),
+    failuresInRow: Number(row.failures_in_row ?? 0),
+    failingSince: readDate(row.failing_since),
+    activityAt: readDate(row.activity_at)!,
+    manualRunId: (row.manual_run_id as string | null) ?? null,
+  };
+}
+
+function storedRun(row: Row): StoredRun {
+  return {
+    id: String(row.id),
+    integrationId: String(row.integration_id),
+    status: row.status as RunStatus,
+    trigger: row.trigger as RunTrigger,
+    startedAt: readDate(row.started_at)!,
+    finishedAt: readDate(row.finished_at),
+    error: (row.error as string | null) ?? null,
+    requestedBy: (row.requested_by as string | null) ?? null,
+  };
+}
+
+/** The latest-run fields of an integration row: column, value, and the PostgreSQL type a VALUES literal needs. */
+const LATEST_FIELDS: ReadonlyArray<{ column: string; value: (state: LatestRunState) => string | number | Date | null; cast?: string }> = [
+  { column: "latest_run_id", value: (state) => state.latestRunId },
+  { column: "latest_run_status", value: (state) => state.latestRunStatus },
+  { column: "latest_run_at", value: (state) => state.latestRunAt, cast: "TIMESTAMPTZ" },
+  { column: "latest_run_error", value: (state) => state.latestRunError },
+  { column: "last_success_at", value: (state) => state.lastSuccessAt, cast: "TIMESTAMPTZ" },
+  { column: "failures_in_row", value: (state) => state.failuresInRow, cast: "INTEGER" },
+  { column: "failing_since", value: (state) => state.failingSince, cast: "TIMESTAMPTZ" },
+  { column: "activity_at", value: (state) => state.activityAt, cast: "TIMESTAMPTZ" },
+  { column: "manual_run_id", value: (state) => state.manualRunId },
+];
+
+function sameValue(a: string | number | Date | null, b: string | number | Date | null): boolean {
+  return a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b;
+}
+
+/**
+ * Writes the integrations whose latest-run fields changed: one UPDATE per set of changed columns, so an
+ * index is rewritten only where one of its columns changed (activity_at alone is in eight of them).
+ */
+async function writeLatestRuns(db: Database, states: LatestRunState[], before: Map<string, LatestRunState>, stamp: string | null, transaction: Transaction): Promise<void> {
+  const groups = new Map<string, { fields: typeof LATEST_FIELDS; states: LatestRunState[] }>();
+  for (const state of states) {
+    const old = before.get(state.id)!;
+    const fields = LATEST_FIELDS.filter((field) => !sameValue(field.value(state), field.value(old)));
+    if (fields.length === 0) continue;
+    const key = fields.map((field) => field.column).join(",");
+    const group = groups.get(key) ?? { fields, states: [] };
+    group.states.push(state);
+    groups.set(key, group);
+  }
+  const pg = db.dialect === "postgres";
+  for (const { fields, states: rows } of groups.values()) {
+    const casts = [undefined, ...fields.map((field) => (pg ? field.cast : undefined)), pg ? "TIMESTAMPTZ" : undefined];
+    const tuples = rows.map((state) =>
+      tuple(db, [state.id, ...fields.map((field) => { const value = field.value(state); return value instanceof Date ? writeDate(db, value) : value; }), stamp], casts),
+    );
+    const columns = [...fields.map((field) => field.column), "updated_at"];
+    await db.sequelize.query(
+      `WITH latest (id, ${columns.join(", ")}) AS (VALUES ${tuples.join(", ")})
+       UPDATE integrations SET ${columns.map((column) => `${column} = latest.${column}`).join(", ")} FROM latest WHERE integrations.id = latest.id`,
+      { type: QueryTypes.UPDATE, transaction },
+    );
+  }
+}
+
+/**
+ * Upserts runs by id and updates each integration's latest run (status, time, error, last success,
+ * failures in a row) in the same transaction, with bulk statements: a few queries per batch, not per run.
+ * Plain SQL with bound values rather than model instances: building and parsing a Sequelize instance per
+ * row cost more than the database work itself.
+ * Throws RunRejected, writing nothing, when a run names an unknown integration or another integration than
+ * the one it was first reported for.
+ */
+export async function recordRuns(db: Database, inputs: RunInput[], transaction: Transaction, now: Date): Promise<RecordedRuns> {
+  if (inputs.length === 0) return { written: 0, ignored: 0, changedManualRuns: [] };
+  const { sequelize } = db;
+  const ids = [...new Set(inputs.map((run) => run.id))];
+  const integrationIds = [...new Set(inputs.map((run) => run.integrationId))].sort();
+  // Integrations first, locked in id order on PostgreSQL: concurrent batches for the same integration
+  // (and so for the same runs) queue here instead of overwriting each other's merge.
+  const integrationRows = await sequelize.query<Row>(
+    `SELECT ${INTEGRATION_COLUMNS} FROM integrations WHERE id IN ${tuple(db, integrationIds)} ORDER BY id${db.dialect === "postgres" ? " FOR UPDATE" : ""}`,
+    { type: QueryTypes.SELECT, transaction },
+  );
+  const runRows = await sequelize.query<Row>(`SELECT ${RUN_COLUMNS} FROM flow_runs WHERE id IN ${tuple(db, ids)}`, { type: QueryTypes.SELECT, transaction });
+  const integrationById = new Map(integrationRows.map((row) => [String(row.id), latestRunState(row)]));
+  const before = new Map([...integrationById].map(([id, state]) => [id, { ...state }]));
+  const storedById = new Map(runRows.map((row) => [String(row.id), storedRun(row)]));
+
+  const ownerOf = new Map<string, string>();
+  inputs.forEach((input, index) => {
+    if (!integrationById.has(input.integrationId)) throw new RunRejected(index, "integration_id", `no integration \`${input.integrationId}\`.`);
+    const owner = storedById.get(input.id)?.integrationId ?? ownerOf.get(input.id);
+    if (owner !== undefined && owner !== input.integrationId) {
+      throw new RunRejected(index, "integration_id", `run \`${input.id}\` belongs to integration \`${owner}\`, not \`${input.integrationId}\`.`);
+    }
+    ownerOf.set(input.id, input.integrationId);
+  });
+
+  const ordered = [...inputs].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || eventTime(a) - eventTime(b));
+  const toWrite = new Map<string, StoredRun>();
+  const previous = new Map<string, RunStatus | undefined>();
+  let ignored = 0;
+  for (const input of ordered) {
+    const stored = storedById.get(input.id);
+    // Within a batch, merge against what the batch already decided.
+    const base = toWrite.get(input.id) ?? stored;
+    const merged = mergeRun(base, input);
+    if (!merged) {
+      ignored += 1;
+      continue;
+    }
+    if (!previous.has(input.id)) previous.set(input.id, stored?.status);
+    applyToIntegration(integrationById.get(merged.integrationId)!, merged, base?.status);
+    toWrite.set(input.id, {
+      id: merged.id,
+      integrationId: merged.integrationId,
+      status: merged.status,
+      trigger: merged.trigger ?? stored?.trigger ?? "scheduler",
+      startedAt: merged.startedAt,
+      finishedAt: merged.finishedAt ?? null,
+      error: merged.error ?? null,
+      requestedBy: merged.requestedBy ?? stored?.requestedBy ?? null,
+    });
+  }
+  if (toWrite.size === 0) return { written: 0, ignored, changedManualRuns: [] };
+
+  const stamp = writeDate(db, now);
+  const runs = [...toWrite.values()];
+  // Literals, not bind parameters: the SQLite driver binds named parameters one lookup at a time, quadratic in their number.
+  const runTuples = runs.map((run) =>
+    tuple(db, [run.id, run.integrationId, run.status, run.trigger, writeDate(db, run.startedAt), writeDate(db, run.finishedAt), run.error, run.requestedBy, stamp, stamp]),
+  );
+  // A stored run keeps its trigger, requester and Slack message; only what the report changes is updated.
+  await sequelize.query(
+    `INSERT INTO flow_runs (${RUN_COLUMNS}, created_at, updated_at) VALUES ${runTuples.join(", ")}
+     ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at, error = excluded.error, updated_at = excluded.updated_at`,
+    { type: QueryTypes.INSERT, transaction },
+  );
+
+  await writeLatestRuns(db, [...integrationById.values()], before, stamp, transaction);
+  const changedManualIds = runs.filter((run) => run.trigger === "manual" && previous.get(run.id) !== run.status).map((run) => run.id);
+  const changedManualRuns: FlowRun[] = changedManualIds.length
+    ? await db.models.FlowRun.findAll({ where: { id: { [Op.in]: changedManualIds } }, transaction })
+    : [];
+  return { written: runs.length, ignored, changedManualRuns };
+}
