@@ -109,8 +109,8 @@ try {
     scanTimes.push((await time(() => scanHousekeeping(db, { scope: { all: true }, now, rules }))).ms);
   }
   const scanIds = new Set(warmScan.map((health) => health.integrationId));
-  const handIds = new Set(warmHand);
-  const same = scanIds.size === handIds.size && [...scanIds].every((id) => handIds.has(id));
+  const sameAs = (ids: string[]) => ids.length === scanIds.size && new Set(ids).size === ids.length && ids.every((id) => scanIds.has(id));
+  const same = sameAs(warmHand);
   const failing = warmScan.filter((h) => h.failingStreak || h.failingRate).length;
   const byRate = warmScan.filter((h) => h.failingRate).length;
   const scanMs = median(scanTimes);
@@ -118,7 +118,7 @@ try {
   process.stdout.write(
     [
       `findings: ${scanIds.size.toLocaleString("en")} (${failing.toLocaleString("en")} failing, ${byRate.toLocaleString("en")} of them by the error rate; ${(scanIds.size - failing).toLocaleString("en")} stale only)`,
-      `same set as the hand-written query: ${same ? "yes" : `NO (scan ${scanIds.size}, hand-written ${handIds.size})`}`,
+      `same set as the hand-written query: ${same ? "yes" : `NO (scan ${scanIds.size}, hand-written ${warmHand.length})`}`,
       `housekeeping scan (with runs in 30 days and remembered findings): median ${scanMs.toFixed(0)} ms of ${repeat} [${scanTimes.map((t) => t.toFixed(0)).join(", ")}]`,
       `hand-written query (ids only):                                   median ${handMs.toFixed(0)} ms of ${repeat} [${handTimes.map((t) => t.toFixed(0)).join(", ")}]`,
       `ratio: ${(scanMs / handMs).toFixed(2)}× (target ≤ 1.5×)`,

@@ -32,18 +32,25 @@ function toNumber(value: unknown): number {
 
 /**
  * The error-rate rule as SQL: the enabled integrations (not already failing by their streak) with at least
- * RATE_MIN_RUNS runs since :rateSince of which the share :rateBp / 10000 failed. It reads only runs of
- * integrations whose latest run is inside the window, through the (integration_id, started_at) index.
- * Uses the replacements :rateSince, :failingAfterErrors, :minRuns and :rateBp.
+ * RATE_MIN_RUNS runs since :rateSince of which the share :rateBp / 10000 failed. Such an integration has at least
+ * :minErrors = ⌈rate × RATE_MIN_RUNS⌉ failed runs in the window, so the failed runs are grouped first (the partial
+ * index flow_runs_errors_started holds only those) and all runs are counted only for the few that qualify,
+ * through the (integration_id, started_at) index. Flow runs are counted, never loaded.
+ * Uses the replacements :rateSince, :failingAfterErrors, :minRuns, :minErrors and :rateBp.
  */
 function failingRateSql(scopeSql: (alias: string) => string): string {
-  return `SELECT r.integration_id AS integration_id, COUNT(*) AS runs,
-      SUM(CASE WHEN r.status = 'error' THEN 1 ELSE 0 END) AS errors
-    FROM integrations ri
-    JOIN flow_runs r ON r.integration_id = ri.id AND r.started_at >= :rateSince
-    WHERE ri.status = 'enabled' AND ri.latest_run_at >= :rateSince AND ri.failures_in_row < :failingAfterErrors${scopeSql("ri")}
-    GROUP BY r.integration_id
-    HAVING COUNT(*) >= :minRuns AND SUM(CASE WHEN r.status = 'error' THEN 1 ELSE 0 END) * 10000 >= :rateBp * COUNT(*)`;
+  return `SELECT counted.integration_id, counted.runs, counted.errors FROM (
+      SELECT e.integration_id AS integration_id, e.errors AS errors,
+        (SELECT COUNT(*) FROM flow_runs a WHERE a.integration_id = e.integration_id AND a.started_at >= :rateSince) AS runs
+      FROM (
+        SELECT r.integration_id AS integration_id, COUNT(*) AS errors FROM flow_runs r
+        WHERE r.status = 'error' AND r.started_at >= :rateSince
+        GROUP BY r.integration_id HAVING COUNT(*) >= :minErrors
+      ) e
+      JOIN integrations ri ON ri.id = e.integration_id
+      WHERE ri.status = 'enabled' AND ri.failures_in_row < :failingAfterErrors${scopeSql("ri")}
+    ) counted
+    WHERE counted.runs >= :minRuns AND counted.errors * 10000 >= :rateBp * counted.runs`;
 }
 
 /** The replacements the rule SQL uses. */
@@ -55,6 +62,7 @@ function ruleReplacements(scan: Pick<HousekeepingScan, "now" | "rules">) {
     costSince: cutoffs.costSince,
     failingAfterErrors: scan.rules.failingAfterErrors,
     minRuns: RATE_MIN_RUNS,
+    minErrors: Math.ceil((rateBasisPoints(scan.rules.failingErrorRate) * RATE_MIN_RUNS) / 10_000),
     rateBp: rateBasisPoints(scan.rules.failingErrorRate),
   };
 }
