@@ -1,0 +1,33 @@
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from "sequelize";
+
+/** A failure alert: one per integration and failure streak, with the Slack message that announced it. */
+export class FailureAlert extends Model<InferAttributes<FailureAlert>, InferCreationAttributes<FailureAlert>> {
+  declare id: CreationOptional<number>;
+  declare integrationId: string;
+  declare streakStartedAt: Date;
+  /** `open`, `recovered` or `disabled`. */
+  declare state: string;
+  declare error: string | null;
+  declare channel: string | null;
+  declare ts: string | null;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+}
+
+/** Defines the failure_alerts table. */
+export function initFailureAlert(sequelize: Sequelize): typeof FailureAlert {
+  return FailureAlert.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      integrationId: { type: DataTypes.STRING, allowNull: false },
+      streakStartedAt: { type: DataTypes.DATE, allowNull: false },
+      state: { type: DataTypes.STRING(16), allowNull: false, defaultValue: "open" },
+      error: { type: DataTypes.TEXT, allowNull: true },
+      channel: { type: DataTypes.STRING, allowNull: true },
+      ts: { type: DataTypes.STRING, allowNull: true },
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+    },
+    { sequelize, tableName: "failure_alerts" },
+  );
+}

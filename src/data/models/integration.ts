@@ -1,0 +1,86 @@
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from "sequelize";
+import type { SharingLevel } from "./embed-configuration.ts";
+
+/** enabled runs on its trigger; disabled does not. */
+export type IntegrationStatus = "enabled" | "disabled";
+/** The status of a flow run. */
+export type RunStatus = "success" | "error" | "running" | "retrying";
+
+/**
+ * An Integration: one end user's or end account's activated copy of an Embed Flow.
+ * Its latest run is kept on the row (updated with every run write), so listing never scans flow runs.
+ */
+export class Integration extends Model<InferAttributes<Integration>, InferCreationAttributes<Integration>> {
+  declare id: string;
+  declare name: string;
+  declare flowId: string;
+  declare configurationId: string;
+  /** The configuration's group, copied here so permission filters need no join. */
+  declare groupId: string;
+  /** The configuration's sharing level at activation. */
+  declare sharingLevel: SharingLevel;
+  /** One integration per configuration, flow and user (or account): `cfg|flow|u:ID` or `cfg|flow|a:ID`. */
+  declare activationKey: string;
+  declare embedUserId: string;
+  declare embedAccountId: string;
+  declare embedUserName: string | null;
+  declare embedAccountName: string | null;
+  /** JSON text of the embed_state claim, handed to the flow engine. */
+  declare embedState: string | null;
+  declare status: IntegrationStatus;
+  declare triggerUrl: string | null;
+  declare statusChangedAt: Date | null;
+  declare statusChangedBy: string | null;
+  declare disabledReason: string | null;
+  declare latestRunId: string | null;
+  declare latestRunStatus: RunStatus | null;
+  declare latestRunAt: Date | null;
+  declare latestRunError: string | null;
+  declare lastSuccessAt: Date | null;
+  declare failuresInRow: CreationOptional<number>;
+  /** When the current streak of failed runs began; null when the latest run did not fail. */
+  declare failingSince: Date | null;
+  /** The latest run's start, else the activation: what "newest activity first" sorts on. */
+  declare activityAt: Date;
+  /** The manual run still running, if any: claimed atomically so one run request goes out at a time. */
+  declare manualRunId: string | null;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+}
+
+/** Defines the integrations table. */
+export function initIntegration(sequelize: Sequelize): typeof Integration {
+  return Integration.init(
+    {
+      id: { type: DataTypes.STRING, primaryKey: true },
+      name: { type: DataTypes.STRING, allowNull: false },
+      flowId: { type: DataTypes.STRING, allowNull: false },
+      configurationId: { type: DataTypes.STRING, allowNull: false },
+      groupId: { type: DataTypes.STRING, allowNull: false },
+      sharingLevel: { type: DataTypes.STRING(16), allowNull: false },
+      activationKey: { type: DataTypes.STRING, allowNull: false, unique: true },
+      embedUserId: { type: DataTypes.STRING, allowNull: false },
+      embedAccountId: { type: DataTypes.STRING, allowNull: false },
+      embedUserName: { type: DataTypes.STRING, allowNull: true },
+      embedAccountName: { type: DataTypes.STRING, allowNull: true },
+      embedState: { type: DataTypes.TEXT, allowNull: true },
+      status: { type: DataTypes.STRING(16), allowNull: false, defaultValue: "enabled" },
+      triggerUrl: { type: DataTypes.TEXT, allowNull: true },
+      statusChangedAt: { type: DataTypes.DATE, allowNull: true },
+      statusChangedBy: { type: DataTypes.STRING, allowNull: true },
+      disabledReason: { type: DataTypes.TEXT, allowNull: true },
+      latestRunId: { type: DataTypes.STRING, allowNull: true },
+      latestRunStatus: { type: DataTypes.STRING(16), allowNull: true },
+      latestRunAt: { type: DataTypes.DATE, allowNull: true },
+      latestRunError: { type: DataTypes.TEXT, allowNull: true },
+      lastSuccessAt: { type: DataTypes.DATE, allowNull: true },
+      failuresInRow: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      failingSince: { type: DataTypes.DATE, allowNull: true },
+      activityAt: { type: DataTypes.DATE, allowNull: false },
+      manualRunId: { type: DataTypes.STRING, allowNull: true },
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+    },
+    { sequelize, tableName: "integrations" },
+  );
+}

@@ -1,0 +1,22 @@
+import { DataTypes, Model, type InferAttributes, type InferCreationAttributes, type Sequelize } from "sequelize";
+
+/** A message a job posted, by a key of the job's choosing, so a resumed job never posts it twice. */
+export class SlackPost extends Model<InferAttributes<SlackPost>, InferCreationAttributes<SlackPost>> {
+  declare key: string;
+  declare channel: string;
+  declare ts: string;
+  declare postedAt: Date;
+}
+
+/** Defines the slack_posts table. */
+export function initSlackPost(sequelize: Sequelize): typeof SlackPost {
+  return SlackPost.init(
+    {
+      key: { type: DataTypes.STRING, primaryKey: true },
+      channel: { type: DataTypes.STRING, allowNull: false },
+      ts: { type: DataTypes.STRING, allowNull: false },
+      postedAt: { type: DataTypes.DATE, allowNull: false },
+    },
+    { sequelize, tableName: "slack_posts", timestamps: false },
+  );
+}

@@ -1,0 +1,219 @@
+import { literal, Op, type WhereOptions } from "sequelize";
+import { housekeepingCutoffs } from "../../domain/housekeeping.ts";
+import { failingRateSubquery } from "./housekeeping.ts";
+import type { GroupScope } from "../../domain/permissions.ts";
+import { badInput } from "../../errors.ts";
+import type { Database } from "../database.ts";
+import type { Integration, IntegrationStatus, RunStatus, SharingLevel } from "../models/index.ts";
+
+/** The filters of `list` (and of `export` and `rerun failing`), already parsed. */
+export interface IntegrationFilters {
+  status?: IntegrationStatus;
+  /** A latest-run status, or `none` for never ran. */
+  latest?: RunStatus | "none";
+  /** A group id or name, as typed. */
+  group?: string;
+  configurationId?: string;
+  accountId?: string;
+  userId?: string;
+  flowId?: string;
+  stale?: boolean;
+  failing?: boolean;
+  /** Words each of which must appear in the name or one of the ids. */
+  words?: string[];
+}
+
+/** The housekeeping thresholds the `stale` and `failing` filters use. */
+export interface HealthRules {
+  now: Date;
+  staleAfterDays: number;
+  failingAfterErrors: number;
+  /** FAILING_ERROR_RATE: when given, `failing` also takes the error-rate rule, as the housekeeping report does. */
+  failingErrorRate?: number;
+}
+
+/** One integration with every column operators see. */
+export interface IntegrationRow {
+  id: string;
+  name: string;
+  status: IntegrationStatus;
+  latestRunStatus: RunStatus | null;
+  latestRunAt: Date | null;
+  latestRunError: string | null;
+  lastSuccessAt: Date | null;
+  failuresInRow: number;
+  flowId: string;
+  flowName: string;
+  flowUrl: string | null;
+  configurationId: string;
+  configurationName: string;
+  groupId: string;
+  groupName: string;
+  groupKind: "group" | "partner";
+  embedUserId: string;
+  embedAccountId: string;
+  embedUserName: string | null;
+  sharingLevel: SharingLevel;
+  triggerUrl: string | null;
+  statusChangedAt: Date | null;
+  statusChangedBy: string | null;
+  disabledReason: string | null;
+  activityAt: Date;
+  createdAt: Date;
+}
+
+/** A page of integrations and the cursor of the next one. */
+export interface IntegrationPage {
+  rows: IntegrationRow[];
+  next?: string;
+}
+
+/** The where clause that confines a query to a permission scope. */
+export function scopeWhere(scope: GroupScope): WhereOptions {
+  return scope.all ? {} : { groupId: { [Op.in]: scope.groupIds } };
+}
+
+/** Resolves `group:ID|NAME` to group ids (an id, or every group of that name, case-insensitive). */
+export async function resolveGroup(db: Database, value: string): Promise<string[]> {
+  const byId = await db.models.Group.findByPk(value);
+  if (byId) return [byId.id];
+  const like = db.dialect === "postgres" ? Op.iLike : Op.like;
+  const byName = await db.models.Group.findAll({ where: { name: { [like]: escapeLike(value, db.dialect) } }, attributes: ["id"] });
+  if (byName.length === 0) throw badInput(`No group or partner with id or name \`${value}\`.`);
+  return byName.map((group) => group.id);
+}
+
+/** The where clause of the integration filters within a scope. */
+export async function integrationWhere(db: Database, scope: GroupScope, filters: IntegrationFilters, rules: HealthRules): Promise<WhereOptions> {
+  const and: WhereOptions[] = [scopeWhere(scope)];
+  if (filters.status) and.push({ status: filters.status });
+  if (filters.latest) and.push({ latestRunStatus: filters.latest === "none" ? null : filters.latest });
+  if (filters.group) and.push({ groupId: { [Op.in]: await resolveGroup(db, filters.group) } });
+  if (filters.configurationId) and.push({ configurationId: filters.configurationId });
+  if (filters.accountId) and.push({ embedAccountId: filters.accountId });
+  if (filters.userId) and.push({ embedUserId: filters.userId });
+  if (filters.flowId) and.push({ flowId: filters.flowId });
+  if (filters.stale) {
+    const cutoff = housekeepingCutoffs(rules.now, rules).staleBefore;
+    and.push({
+      status: "enabled",
+      [Op.or]: [{ latestRunAt: { [Op.lte]: cutoff } }, { latestRunAt: null, createdAt: { [Op.lte]: cutoff } }],
+    });
+  }
+  if (filters.failing) {
+    // The housekeeping report's definition (src/data/queries/housekeeping.ts): the streak, or the error rate.
+    const streak = { failuresInRow: { [Op.gte]: rules.failingAfterErrors } };
+    const rate = rules.failingErrorRate === undefined
+      ? []
+      : [{ id: { [Op.in]: literal(failingRateSubquery(db, rules.now, { ...rules, failingErrorRate: rules.failingErrorRate })) } }];
+    and.push({ status: "enabled", [Op.or]: [streak, ...rate] });
+  }
+  const like = db.dialect === "postgres" ? Op.iLike : Op.like;
+  for (const word of filters.words ?? []) {
+    const pattern = `%${escapeLike(word, db.dialect)}%`;
+    and.push({
+      [Op.or]: [
+        { name: { [like]: pattern } },
+        { id: { [like]: pattern } },
+        { embedUserId: { [like]: pattern } },
+        { embedAccountId: { [like]: pattern } },
+        { embedUserName: { [like]: pattern } },
+      ],
+    });
+  }
+  return { [Op.and]: and };
+}
+
+/** One page of integrations, newest activity first, within the scope. */
+export async function listIntegrations(
+  db: Database,
+  scope: GroupScope,
+  filters: IntegrationFilters,
+  rules: HealthRules,
+  page: { limit: number; after?: string },
+): Promise<IntegrationPage> {
+  const where = await integrationWhere(db, scope, filters, rules);
+  const after = page.after ? decodeCursor(page.after) : undefined;
+  const keyset: WhereOptions = after
+    ? { [Op.or]: [{ activityAt: { [Op.lt]: after.at } }, { activityAt: after.at, id: { [Op.lt]: after.id } }] }
+    : {};
+  const found = await db.models.Integration.findAll({
+    where: { [Op.and]: [where, keyset] },
+    order: [["activityAt", "DESC"], ["id", "DESC"]],
+    limit: page.limit + 1,
+  });
+  const more = found.length > page.limit;
+  const rows = await describeIntegrations(db, found.slice(0, page.limit));
+  const last = rows[rows.length - 1];
+  return { rows, next: more && last ? encodeCursor(last.activityAt, last.id) : undefined };
+}
+
+/** Adds flow, configuration and group to integrations with three queries, whatever their number. */
+export async function describeIntegrations(db: Database, integrations: Integration[]): Promise<IntegrationRow[]> {
+  if (integrations.length === 0) return [];
+  const unique = (values: string[]) => [...new Set(values)];
+  const [flows, configurations, groups] = await Promise.all([
+    db.models.EmbedFlow.findAll({ where: { id: unique(integrations.map((i) => i.flowId)) }, attributes: ["id", "name", "url"] }),
+    db.models.EmbedConfiguration.findAll({ where: { id: unique(integrations.map((i) => i.configurationId)) }, attributes: ["id", "name"] }),
+    db.models.Group.findAll({ where: { id: unique(integrations.map((i) => i.groupId)) }, attributes: ["id", "name", "kind"] }),
+  ]);
+  const flowById = new Map(flows.map((flow) => [flow.id, flow]));
+  const configurationById = new Map(configurations.map((configuration) => [configuration.id, configuration]));
+  const groupById = new Map(groups.map((group) => [group.id, group]));
+  return integrations.map((integration) => {
+    const flow = flowById.get(integration.flowId);
+    const group = groupById.get(integration.groupId);
+    return {
+      id: integration.id,
+      name: integration.name,
+      status: integration.status,
+      latestRunStatus: integration.latestRunStatus,
+      latestRunAt: integration.latestRunAt,
+      latestRunError: integration.latestRunError,
+      lastSuccessAt: integration.lastSuccessAt,
+      failuresInRow: integration.failuresInRow,
+      flowId: integration.flowId,
+      flowName: flow?.name ?? integration.flowId,
+      flowUrl: flow?.url ?? null,
+      configurationId: integration.configurationId,
+      configurationName: configurationById.get(integration.configurationId)?.name ?? integration.configurationId,
+      groupId: integration.groupId,
+      groupName: group?.name ?? integration.groupId,
+      groupKind: group?.kind ?? "group",
+      embedUserId: integration.embedUserId,
+      embedAccountId: integration.embedAccountId,
+      embedUserName: integration.embedUserName,
+      sharingLevel: integration.sharingLevel,
+      triggerUrl: integration.triggerUrl,
+      statusChangedAt: integration.statusChangedAt,
+      statusChangedBy: integration.statusChangedBy,
+      disabledReason: integration.disabledReason,
+      activityAt: integration.activityAt,
+      createdAt: integration.createdAt,
+    };
+  });
+}
+
+/**
+ * Escapes LIKE's wildcards so a search word matches literally. PostgreSQL's LIKE escapes with a backslash;
+ * SQLite's has no escape character unless the query names one, so there `_` and `%` keep their meaning.
+ */
+export function escapeLike(value: string, dialect: Database["dialect"]): string {
+  return dialect === "postgres" ? value.replace(/[\\%_]/g, (ch) => `\\${ch}`) : value;
+}
+
+/** Encodes a keyset position as an opaque, URL-safe cursor. */
+export function encodeCursor(at: Date, id: string): string {
+  return Buffer.from(JSON.stringify([at.getTime(), id])).toString("base64url");
+}
+
+/** Decodes a cursor; a cursor that was tampered with is bad input. */
+export function decodeCursor(cursor: string): { at: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [unknown, unknown];
+    if (typeof at === "number" && Number.isFinite(at) && typeof id === "string") return { at: new Date(at), id };
+  } catch {
+    // fall through
+  }
+  throw badInput("That page link is not valid any more; run the command again.");
+}
