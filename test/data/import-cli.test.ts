@@ -83,7 +83,7 @@ describe("embedops import and seed", () => {
 
   it("imports a valid file, then reports nothing changed the second time, never printing or logging a secret", { timeout: 120_000 }, async () => {
     // A real process with debug logging: nothing it writes anywhere may hold a secret.
-    const env = { ...process.env, DATABASE_URL: testDb.url, LOG_LEVEL: "debug" };
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: testDb.url, LOG_LEVEL: "debug" };
     delete env.VITEST;
     const run = (args: string[]) =>
       new Promise<{ code: number | null; output: string }>((resolve, reject) => {
