@@ -23,6 +23,10 @@ export interface MeasuredProcess {
   /** Where its stderr (its log) goes. */
   logPath: string;
   memory(): Promise<ChildMemory>;
+  /** Starts sampling its CPU (the measured window only); a no-op unless it was started with a profile directory. */
+  profileStart(): Promise<void>;
+  /** Stops sampling and writes `<dir>/<name>.cpuprofile`. */
+  profileStop(): Promise<void>;
   /** Stops it cleanly and waits for its exit (and its CPU profile, when one was asked for). */
   stop(): Promise<void>;
 }
@@ -40,7 +44,7 @@ export async function startMeasured(name: string, script: string, env: Record<st
   const child: ChildProcess = fork(join(REPO_ROOT, "bench", script), [], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", TZ: "UTC", ...env },
-    execArgv: ["--import", "tsx", ...(options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [])],
+    execArgv: ["--import", "tsx"],
     stdio: ["ignore", logFd, logFd, "ipc"],
   });
   closeSync(logFd);
@@ -54,6 +58,16 @@ export async function startMeasured(name: string, script: string, env: Record<st
     void exited.then((code) => reject(new Error(`${name} exited with ${code} before it listened; its log:\n${tail(logPath)}`)));
   });
   const ask = (message: ToChild) => child.send(message);
+  const profiled = (message: ToChild) =>
+    new Promise<void>((resolve) => {
+      const onMessage = (answer: FromChild) => {
+        if (answer.type !== "profiled") return;
+        child.off("message", onMessage);
+        resolve();
+      };
+      child.on("message", onMessage);
+      ask(message);
+    });
   return {
     name,
     pid: child.pid!,
@@ -69,6 +83,12 @@ export async function startMeasured(name: string, script: string, env: Record<st
         child.on("message", onMessage);
         ask({ type: "memory" });
       }),
+    profileStart: async () => {
+      if (options.cpuProfDir) await profiled({ type: "profile-start" });
+    },
+    profileStop: async () => {
+      if (options.cpuProfDir) await profiled({ type: "profile-stop", path: join(options.cpuProfDir, `${name}.cpuprofile`) });
+    },
     async stop() {
       if (child.exitCode !== null) return;
       ask({ type: "stop" });

@@ -98,7 +98,9 @@ export interface SeriesResult {
 export async function runSeries(targets: Array<{ process: MeasuredProcess; kind: CommandKind }>, standIn: SlackStandIn, count: number, warmup: number): Promise<SeriesResult> {
   const answers = new Map<string, number[]>();
   const acks = new Map<string, number[]>();
+  const processes = [...new Set(targets.map((target) => target.process))];
   for (let round = 0; round < warmup + count; round++) {
+    if (round === warmup) for (const process of processes) await process.profileStart();
     for (const { process, kind } of targets) {
       const timing = await sendSlash(process, standIn, kind, round);
       if (round < warmup) continue;
@@ -106,6 +108,7 @@ export async function runSeries(targets: Array<{ process: MeasuredProcess; kind:
       (acks.get(kind.label) ?? acks.set(kind.label, []).get(kind.label)!).push(timing.ackMs);
     }
   }
+  if (count > 0) for (const process of processes) await process.profileStop();
   const answer: Record<string, LatencySummary> = {};
   const ack: Record<string, LatencySummary> = {};
   for (const [label, values] of answers) answer[label] = summarise(values);

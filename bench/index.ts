@@ -17,6 +17,23 @@ import type { BenchContext, BenchOptions, Section } from "./section.ts";
 import { SlackStandIn } from "./slack-stand-in.ts";
 import { slashSection } from "./slash.ts";
 
+/** Reads the text bench/housekeeping-scan.ts prints (medians, ratio, whether both sets are equal). */
+function parseHousekeepingScan(output: string): Record<string, unknown> {
+  const number = (pattern: RegExp) => {
+    const match = pattern.exec(output);
+    return match ? Number(match[1]!.replace(/,/g, "")) : undefined;
+  };
+  const same = /same set as the hand-written query: (\S+)/.exec(output)?.[1];
+  const parsed = {
+    scanMs: number(/housekeeping scan[^\n]*median ([\d.]+) ms/),
+    handMs: number(/hand-written query[^\n]*median ([\d.]+) ms/),
+    ratio: number(/ratio: ([\d.]+)×/),
+    findings: number(/findings: ([\d,]+)/),
+    same: same === undefined ? undefined : same === "yes",
+  };
+  return Object.fromEntries(Object.entries(parsed).filter(([, value]) => value !== undefined));
+}
+
 /** Every section, in the order they run (readers before writers). Wiring a new one is one line here. */
 const SECTIONS: Section[] = [
   slashSection,
@@ -25,9 +42,19 @@ const SECTIONS: Section[] = [
     title: "2. Housekeeping scan vs hand-written SQL",
     label: "2 housekeeping",
     script: "housekeeping-scan.ts",
-    args: () => [],
-    figures: [],
-    mustBeTrue: [],
+    // The harness builds (or reuses) the scale database first; the script then reuses it.
+    args: async (ctx) => {
+      const scale = await ctx.mainScale();
+      return ["--integrations", String(scale.meta.integrations), "--runs", String(scale.meta.runsPerIntegration), "--repeat", ctx.options.quick ? "3" : "5"];
+    },
+    parse: parseHousekeepingScan,
+    figures: [
+      { key: "scanMs", name: "housekeeping scan: median", unit: "ms" },
+      { key: "handMs", name: "hand-written SQL: median", unit: "ms" },
+      { key: "ratio", name: "scan ÷ hand-written", unit: "×", target: { text: "≤ 1.5×", met: (value) => value <= 1.5 } },
+      { key: "findings", name: "integrations found (same set in both)", unit: "" },
+    ],
+    mustBeTrue: ["same"],
   }),
   scriptSection({
     key: "ingest",
@@ -44,7 +71,7 @@ const SECTIONS: Section[] = [
 
 const USAGE = `npm run bench -- [--quick] [--integrations N] [--runs-per-integration M] [--requests N] [--growth 10000,100000,1000000]
   [--growth-runs M] [--memory-requests N] [--concurrency N] [--waves N] [--sections ${SECTIONS.map((s) => s.key).join(",")}]
-  [--cpu-prof] [--builder auto|seed|sql] [--rebuild] [--json PATH]`;
+  [--cpu-prof] [--builder sql|seed] [--rebuild] [--json PATH]`;
 
 function whole(name: string, value: string | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
@@ -72,7 +99,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       "batch-size": { type: "string" },
       sections: { type: "string" },
       "cpu-prof": { type: "boolean", default: false },
-      builder: { type: "string", default: "auto" },
+      builder: { type: "string", default: "sql" },
       rebuild: { type: "boolean", default: false },
       json: { type: "string" },
       help: { type: "boolean", default: false },
@@ -87,7 +114,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   const growth = (values.growth ?? (quick ? "1000,2000,4000" : "10000,100000,1000000")).split(",").map((part) => whole("growth", part.trim(), 0));
   const sections = (values.sections ?? SECTIONS.map((section) => section.key).join(",")).split(",").map((part) => part.trim());
   for (const key of sections) if (!SECTIONS.some((section) => section.key === key)) throw new Error(`--sections: no section ${key}; there are ${SECTIONS.map((s) => s.key).join(", ")}`);
-  if (!["auto", "seed", "sql"].includes(values.builder)) throw new Error("--builder takes auto, seed or sql");
+  if (!["seed", "sql"].includes(values.builder)) throw new Error("--builder takes sql or seed");
   return {
     quick,
     scale: { integrations: whole("integrations", values.integrations, quick ? 2000 : 100_000), runsPerIntegration: whole("runs-per-integration", values["runs-per-integration"], quick ? 10 : 50, 0) },

@@ -25,6 +25,8 @@ export interface ScriptSectionSpec {
   args(ctx: BenchContext): Promise<string[]> | string[];
   /** The keys of the script's JSON line to report; every other numeric key is reported as it is. */
   figures: ScriptFigure[];
+  /** Turns the script's stdout into figures by key; by default its last line that is a JSON object. */
+  parse?(stdout: string): Record<string, unknown>;
   /** Keys that must be true (e.g. "equal"): false fails the section. */
   mustBeTrue?: string[];
 }
@@ -45,9 +47,8 @@ export function scriptSection(spec: ScriptSectionSpec): Section {
       const args = await spec.args(ctx);
       ctx.progress(`${spec.key}: npx tsx bench/${spec.script} ${args.join(" ")}`);
       const output = await runScript(path, args);
-      const line = output.trim().split("\n").reverse().find((candidate) => candidate.trim().startsWith("{"));
-      if (!line) throw new Error(`bench/${spec.script} printed no JSON line; it printed:\n${output.slice(-2000)}`);
-      const json = JSON.parse(line) as Record<string, unknown>;
+      const json = (spec.parse ?? lastJsonLine)(output);
+      if (Object.keys(json).length === 0) throw new Error(`bench/${spec.script} printed nothing the harness can read; it printed:\n${output.slice(-2000)}`);
       for (const key of spec.mustBeTrue ?? []) {
         if (json[key] !== true) throw new Error(`bench/${spec.script}: ${key} is ${JSON.stringify(json[key])}, not true`);
       }
@@ -69,6 +70,12 @@ export function scriptSection(spec: ScriptSectionSpec): Section {
       return figures;
     },
   };
+}
+
+/** The last line of the output that is a JSON object, parsed; {} when there is none. */
+export function lastJsonLine(output: string): Record<string, unknown> {
+  const line = output.trim().split("\n").reverse().find((candidate) => candidate.trim().startsWith("{"));
+  return line ? (JSON.parse(line) as Record<string, unknown>) : {};
 }
 
 function runScript(path: string, args: string[]): Promise<string> {

@@ -1,5 +1,5 @@
 import type { Figure } from "./report.ts";
-import type { ScaleDatabase, ScaleSizes } from "./scale-db.ts";
+import type { ScaleBuilder, ScaleDatabase, ScaleSizes } from "./scale-db.ts";
 import type { SlackStandIn } from "./slack-stand-in.ts";
 
 /** The options of one benchmark run, from the command line. */
@@ -24,7 +24,7 @@ export interface BenchOptions {
   batchSize: number;
   /** Write CPU profiles of the measured processes and summarise them. */
   cpuProf: boolean;
-  builder: "auto" | "seed" | "sql";
+  builder: ScaleBuilder;
   rebuild: boolean;
   /** Sections to run, by key. */
   sections: string[];

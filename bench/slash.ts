@@ -1,3 +1,4 @@
+import { timeBreakdown } from "./breakdown.ts";
 import { startMeasured } from "./child.ts";
 import { bareEnv, botCommandKinds, botEnv, echoKind, runSeries, sampleIntegrationIds } from "./drive.ts";
 import { summariseProfiles } from "./profile.ts";
@@ -55,6 +56,12 @@ export const slashSection: Section = {
       );
     }
     figures.push({ section: "1 slash", name: "requests of each kind", value: echo.count, unit: "", note: `after ${ctx.options.warmup} warm-up rounds` });
+    ctx.progress("slash: time breakdown inside the bot");
+    try {
+      ctx.notes.push(...(await timeBreakdown(scale, kinds, ctx.options.quick ? 10 : 50)));
+    } catch (error) {
+      ctx.notes.push(`Time breakdown failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
     if (profiles) ctx.notes.push(...summariseProfiles(profiles, "1. Slash commands"));
     return figures;
   },
