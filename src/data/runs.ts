@@ -96,8 +96,11 @@ export function mergeRun(stored: StoredRun | undefined, input: RunInput): RunInp
   return same ? undefined : merged;
 }
 
-/** Applies one run (already merged) to its integration's latest-run fields. */
-export function applyToIntegration(integration: LatestRunState, run: RunInput, previousStatus: RunStatus | undefined): void {
+/**
+ * Applies one run (already merged) to its integration's latest-run fields. Returns true when the run is older
+ * than the latest and finished: the failure streak then has to be counted again from the stored runs.
+ */
+export function applyToIntegration(integration: LatestRunState, run: RunInput, previousStatus: RunStatus | undefined): boolean {
   const startedAt = run.startedAt.getTime();
   const latestAt = integration.latestRunAt?.getTime() ?? -Infinity;
   const isLatest = integration.latestRunId === run.id;
@@ -105,7 +108,9 @@ export function applyToIntegration(integration: LatestRunState, run: RunInput, p
     const at = run.finishedAt ?? run.startedAt;
     if (!integration.lastSuccessAt || integration.lastSuccessAt < at) integration.lastSuccessAt = at;
   }
-  if (!isLatest && startedAt < latestAt) return;
+  // A manual run that ends frees the integration for the next one, even when a newer run started meanwhile.
+  if (integration.manualRunId === run.id && FINISHED.has(run.status)) integration.manualRunId = null;
+  if (!isLatest && startedAt < latestAt) return FINISHED.has(run.status);
   if (!isLatest) {
     // A newer run takes over as the latest.
     if (run.status === "error") integration.failuresInRow += 1;
@@ -121,7 +126,7 @@ export function applyToIntegration(integration: LatestRunState, run: RunInput, p
   integration.latestRunAt = run.startedAt;
   integration.latestRunError = run.status === "error" ? (run.error ?? null) : null;
   if (integration.activityAt < run.startedAt) integration.activityAt = run.startedAt;
-  if (integration.manualRunId === run.id && FINISHED.has(run.status)) integration.manualRunId = null;
+  return false;
 }
 
 /** Reads a date column: PostgreSQL gives Dates; SQLite gives the text Sequelize wrote ("2026-11-20 10:00:00.000 +00:00"). */
@@ -177,6 +182,29 @@ function storedRun(row: Row): StoredRun {
     error: (row.error as string | null) ?? null,
     requestedBy: (row.requested_by as string | null) ?? null,
   };
+}
+
+/**
+ * Counts failure streaks from the stored runs (this batch's included): the errors started after the newest
+ * success, and when the first of them started. Needed only when a finished run arrives after a newer one.
+ */
+async function recountFailureStreaks(db: Database, states: LatestRunState[], transaction: Transaction): Promise<void> {
+  const ids = tuple(db, states.map((state) => state.id));
+  const rows = await db.sequelize.query<Row>(
+    `SELECT r.integration_id, COUNT(*) AS failures, MIN(r.started_at) AS since
+     FROM flow_runs r
+     LEFT JOIN (SELECT integration_id, MAX(started_at) AS last_success FROM flow_runs WHERE status = 'success' AND integration_id IN ${ids} GROUP BY integration_id) s
+       ON s.integration_id = r.integration_id
+     WHERE r.integration_id IN ${ids} AND r.status = 'error' AND (s.last_success IS NULL OR r.started_at > s.last_success)
+     GROUP BY r.integration_id`,
+    { type: QueryTypes.SELECT, transaction },
+  );
+  const streaks = new Map(rows.map((row) => [String(row.integration_id), { failures: Number(row.failures), since: readDate(row.since) }]));
+  for (const state of states) {
+    const streak = streaks.get(state.id);
+    state.failuresInRow = streak?.failures ?? 0;
+    state.failingSince = streak ? streak.since : null;
+  }
 }
 
 /** The latest-run fields of an integration row: column, value, and the PostgreSQL type a VALUES literal needs. */
@@ -263,6 +291,7 @@ export async function recordRuns(db: Database, inputs: RunInput[], transaction: 
   const ordered = [...inputs].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || eventTime(a) - eventTime(b));
   const toWrite = new Map<string, StoredRun>();
   const previous = new Map<string, RunStatus | undefined>();
+  const recount = new Set<string>();
   let ignored = 0;
   for (const input of ordered) {
     const stored = storedById.get(input.id);
@@ -274,7 +303,7 @@ export async function recordRuns(db: Database, inputs: RunInput[], transaction: 
       continue;
     }
     if (!previous.has(input.id)) previous.set(input.id, stored?.status);
-    applyToIntegration(integrationById.get(merged.integrationId)!, merged, base?.status);
+    if (applyToIntegration(integrationById.get(merged.integrationId)!, merged, base?.status)) recount.add(merged.integrationId);
     toWrite.set(input.id, {
       id: merged.id,
       integrationId: merged.integrationId,
@@ -301,6 +330,7 @@ export async function recordRuns(db: Database, inputs: RunInput[], transaction: 
     { type: QueryTypes.INSERT, transaction },
   );
 
+  if (recount.size) await recountFailureStreaks(db, [...recount].map((id) => integrationById.get(id)!), transaction);
   await writeLatestRuns(db, [...integrationById.values()], before, stamp, transaction);
   const changedManualIds = runs.filter((run) => run.trigger === "manual" && previous.get(run.id) !== run.status).map((run) => run.id);
   const changedManualRuns: FlowRun[] = changedManualIds.length

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock.ts";
 import type { Database } from "../../src/data/database.ts";
-import { startTestBot, type TestBot } from "../support/bot.ts";
+import { eventually, startTestBot, type TestBot } from "../support/bot.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { addIntegrations, loadWorld } from "../support/fixtures.ts";
 import { postJson, testToken, unsignedToken } from "./tokens.ts";
@@ -19,7 +19,7 @@ beforeAll(async () => {
   testDb = await createTestDatabase();
   const setup = await testDb.open();
   await loadWorld(setup);
-  await addIntegrations(setup, Array.from({ length: 12 }, (_, i) => ({ id: `int_${i + 1}` })));
+  await addIntegrations(setup, Array.from({ length: 14 }, (_, i) => ({ id: `int_${i + 1}` })));
   await setup.close();
   t = await startTestBot(testDb.url, { RUNS_API_SECRET: SECRET }, { clock });
   db = t.bot.runtime.db;
@@ -131,6 +131,15 @@ describe("POST /api/runs", () => {
     expect([after.latestRunId, after.latestRunStatus, after.lastSuccessAt?.toISOString()]).toEqual(["run_ooo2", "error", at(2)]);
   });
 
+  it("counts the failure streak again when an older run's outcome arrives after newer runs", async () => {
+    expect((await send([event("run_s1", "int_12", "error", 1, 2, { error: "a" }), event("run_s3", "int_12", "error", 5, 6, { error: "c" }), event("run_s2", "int_12", "running", 3)])).status).toBe(202);
+    expect((await db.models.Integration.findByPk("int_12"))!.failuresInRow).toBe(2);
+    // The run that started between the two errors succeeded: only the newest error is left in the streak.
+    expect((await send(event("run_s2", "int_12", "success", 3, 4))).status).toBe(202);
+    const integration = (await db.models.Integration.findByPk("int_12"))!;
+    expect([integration.latestRunId, integration.latestRunStatus, integration.failuresInRow, integration.failingSince?.toISOString(), integration.lastSuccessAt?.toISOString()]).toEqual(["run_s3", "error", 1, at(5), at(4)]);
+  });
+
   it("accepts 1000 events in one batch and refuses 1001", async () => {
     const batch = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => event(`${prefix}_${i}`, `int_${7 + (i % 5)}`, i % 3 === 0 ? "error" : "success", i % 60, i % 60));
     const tooMany = await send(batch(1001, "run_over"));
@@ -141,6 +150,29 @@ describe("POST /api/runs", () => {
     expect(full.status).toBe(202);
     expect(full.body).toMatchObject({ count: 1000, written: 1000 });
     expect(await db.models.FlowRun.count({ where: { integrationId: ["int_7", "int_8", "int_9", "int_10", "int_11"] } })).toBe(1000);
+  });
+
+  it("updates the Slack message of a manual run when the engine reports its outcome", async () => {
+    await db.models.FlowRun.create({
+      id: "run_manual", integrationId: "int_13", status: "running", trigger: "manual", startedAt: new Date(at(30)), finishedAt: null, error: null,
+      requestedBy: "runner@example.com", slackChannel: "C0OPS", slackTs: "1700000000.000100", slackResponseUrl: null,
+    });
+    await db.models.Integration.update({ manualRunId: "run_manual" }, { where: { id: "int_13" } });
+    const answer = await send(event("run_manual", "int_13", "error", 30, 31, { error: "CRM said 500" }));
+    expect(answer.status).toBe(202);
+    const update = await eventually(() => t.slack.callsTo("chat.update").find((call) => call.body.ts === "1700000000.000100"));
+    expect(update.body.channel).toBe("C0OPS");
+    expect(JSON.stringify(update.body)).toContain("CRM said 500");
+    const run = (await db.models.FlowRun.findByPk("run_manual"))!;
+    expect([run.status, run.trigger, run.requestedBy, run.slackTs]).toEqual(["error", "manual", "runner@example.com", "1700000000.000100"]);
+    expect((await db.models.Integration.findByPk("int_13"))!.manualRunId).toBeNull();
+  });
+
+  it("loses no update when batches for one integration arrive at the same time", async () => {
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => send([event(`run_par_${i}`, "int_14", "error", 40 + i, 40 + i, { error: `failure ${i}` })])));
+    expect(answers.every((answer) => answer.status === 202)).toBe(true);
+    const integration = (await db.models.Integration.findByPk("int_14"))!;
+    expect([integration.latestRunId, integration.failuresInRow, integration.failingSince?.toISOString()]).toEqual(["run_par_7", 8, at(40)]);
   });
 
   it("answers a body that is not JSON with 400 invalid_json", async () => {
@@ -154,7 +186,7 @@ describe("POST /api/runs without RUNS_API_SECRET", () => {
   it("answers 503 runs_api_not_configured and stores nothing", async () => {
     const bare = await startTestBot(testDb.url, {}, { clock });
     try {
-      const answer = await postJson(`${bare.baseUrl}/api/runs`, event("run_nosecret", "int_12", "success", 1, 2), token);
+      const answer = await postJson(`${bare.baseUrl}/api/runs`, event("run_nosecret", "int_1", "success", 1, 2), token);
       expect(answer.status).toBe(503);
       expect(answer.body.error).toBe("runs_api_not_configured");
       expect(await db.models.FlowRun.count({ where: { id: "run_nosecret" } })).toBe(0);
