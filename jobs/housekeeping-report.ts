@@ -1,4 +1,5 @@
 import { Op } from "sequelize";
+import { slackMode } from "../src/config.ts";
 import type { Database } from "../src/data/database.ts";
 import { setIntegrationStatus } from "../src/data/integration-status.ts";
 import { openFindings, scanHousekeeping } from "../src/data/queries/housekeeping.ts";
@@ -30,8 +31,8 @@ import type { Job, JobContext, JobSummary } from "./job.ts";
 /** The job's name, as `embedops job` and the audit log know it. */
 export const HOUSEKEEPING_JOB = "housekeeping-report";
 
-/** Where a dry run "posts" when HOUSEKEEPING_CHANNEL is unset, so the report can still be read. */
-const DRY_RUN_CHANNEL = "HOUSEKEEPING_CHANNEL";
+/** Where a dry run or the local console "posts" when HOUSEKEEPING_CHANNEL is unset, so the report can still be read. */
+const PLACEHOLDER_CHANNEL = "HOUSEKEEPING_CHANNEL";
 
 /** Integrations described per query, to keep IN lists short. */
 const DESCRIBE_CHUNK = 1000;
@@ -94,6 +95,7 @@ export async function reportView(
     findings: reportFindings,
     totals: reportTotals(reportFindings, options.rules.pricePerRun),
     currency: options.rules.currency,
+    priced: options.rules.pricePerRun > 0,
     snoozed: findings.length - shown.length,
     autoDisableAfterDays: options.rules.autoDisableAfterDays,
     scopeNote: options.scopeNote,
@@ -211,7 +213,8 @@ async function perform(ctx: JobContext): Promise<JobSummary> {
     findings.filter((finding) => !disabledIds.has(finding.health.integrationId)),
     { rules, showButtons: () => true },
   );
-  const channel = config.housekeepingChannel ?? (ctx.dryRun ? DRY_RUN_CHANNEL : undefined);
+  const printsOnly = ctx.dryRun || slackMode(config) === "console";
+  const channel = config.housekeepingChannel ?? (printsOnly ? PLACEHOLDER_CHANNEL : undefined);
   let posted = 0;
   if (!channel) {
     log.warn({ job: HOUSEKEEPING_JOB }, "HOUSEKEEPING_CHANNEL is not set: the report is not posted");

@@ -48,6 +48,9 @@ describe("embedops job", () => {
     expect(out).toContain("would post to #HOUSEKEEPING_CHANNEL");
     expect(out).toContain("Housekeeping: 0 failing, 1 stale");
     expect(out).toContain("Forgotten sync");
+    // PRICE_PER_RUN unset: runs are counted, money is not made up.
+    expect(out).toContain("Set PRICE_PER_RUN to see what they cost");
+    expect(out).not.toContain("EUR ·");
     expect(out).toContain("[Disable] /integrations disable hk_never");
     expect(out).toMatch(/\[dry run\] housekeeping report: 0 failing, 1 stale/);
     expect(slack.calls).toHaveLength(0);

@@ -34,6 +34,8 @@ export interface HousekeepingReportView {
   findings: ReportFinding[];
   totals: ReportTotals;
   currency: string;
+  /** False when PRICE_PER_RUN is 0: the report counts runs and says nothing of money. */
+  priced: boolean;
   /** Findings left out because a snooze still holds. */
   snoozed: number;
   /** AUTO_DISABLE_AFTER_DAYS, when on: the header says what will happen. */
@@ -89,13 +91,14 @@ function summaryBlocks(view: HousekeepingReportView): Block[] {
       type: "section",
       text:
         `*${plural(totals.failing + totals.stale, "integration")}*${newText}${view.scopeNote ? ` ${view.scopeNote}` : ""} ` +
-        `ran *${plural(totals.runs30d, "time")}* in the last ${COST_WINDOW_DAYS} days: disabling them would save about *${money(totals.cost, view.currency)} a month*.`,
+        `ran *${plural(totals.runs30d, "time")}* in the last ${COST_WINDOW_DAYS} days` +
+        (view.priced ? `: disabling them would save about *${money(totals.cost, view.currency)} a month*.` : ". Set PRICE_PER_RUN to see what they cost."),
     });
     const lines = groupFindings(view.findings).map((group) => {
       const failing = group.findings.filter((f) => f.kind === "failing").length;
       const runs = group.findings.reduce((sum, f) => sum + f.runs30d, 0);
       const cost = group.findings.reduce((sum, f) => sum + f.cost, 0);
-      return `• *${escapeMarkup(truncate(group.groupName, 60))}*: ${count(failing)} failing, ${count(group.findings.length - failing)} stale · ${plural(runs, "run")} · ${money(cost, view.currency)}`;
+      return `• *${escapeMarkup(truncate(group.groupName, 60))}*: ${count(failing)} failing, ${count(group.findings.length - failing)} stale · ${plural(runs, "run")}${view.priced ? ` · ${money(cost, view.currency)}` : ""}`;
     });
     // One section holds 3000 characters: long group lists go in several.
     for (let i = 0; i < lines.length; i += 25) blocks.push({ type: "section", text: lines.slice(i, i + 25).join("\n") });
@@ -126,13 +129,13 @@ export function findingButtons(finding: Pick<ReportFinding, "integrationId" | "n
 }
 
 /** The blocks of one finding: what, why, runs and cost, where it belongs; then its buttons. */
-export function findingBlocks(finding: ReportFinding, currency: string): Block[] {
+export function findingBlocks(finding: ReportFinding, currency: string | null): Block[] {
   const emoji = finding.kind === "failing" ? ":red_circle:" : ":hourglass:";
   const title = link(truncate(finding.name, 60), finding.flowUrl);
   const text = [
     `${emoji} *${title}* \`${finding.integrationId}\` · ${finding.kind}${finding.isNew ? " · *new*" : ""}`,
     escapeMarkup(finding.reason),
-    `${plural(finding.runs30d, "run")} in ${COST_WINDOW_DAYS} days ≈ ${money(finding.cost, currency)} · ` +
+    `${plural(finding.runs30d, "run")} in ${COST_WINDOW_DAYS} days${currency ? ` ≈ ${money(finding.cost, currency)}` : ""} · ` +
       `Configuration ${escapeMarkup(truncate(finding.configurationName, 40))} (\`${finding.configurationId}\`) · Account \`${escapeMarkup(finding.accountId)}\` · User \`${escapeMarkup(finding.userId)}\``,
   ].join("\n");
   const blocks: Block[] = [{ type: "section", text }];
@@ -147,7 +150,7 @@ function detailMessages(view: HousekeepingReportView, maxBlocks: number): Block[
   for (const group of groupFindings(view.findings)) {
     let headed = false;
     for (const finding of group.findings) {
-      const blocks = findingBlocks(finding, view.currency);
+      const blocks = findingBlocks(finding, view.priced ? view.currency : null);
       const needed = blocks.length + (headed ? 0 : 1);
       if (current.length + needed > maxBlocks) {
         messages.push(current);
@@ -172,7 +175,7 @@ function detailMessages(view: HousekeepingReportView, maxBlocks: number): Block[
 export function presentHousekeepingReport(view: HousekeepingReportView, maxBlocks = MAX_BLOCKS): ReportMessages {
   const summary = summaryBlocks(view);
   const details = detailMessages(view, maxBlocks);
-  const text = `${headline(view.totals)}; ${plural(view.totals.runs30d, "run")} a month, ${money(view.totals.cost, view.currency)}`;
+  const text = `${headline(view.totals)}; ${plural(view.totals.runs30d, "run")} a month${view.priced ? `, ${money(view.totals.cost, view.currency)}` : ""}`;
   if (details.length <= 1 && summary.length + 1 + (details[0]?.length ?? 0) <= maxBlocks) {
     return { summary: { text, blocks: [...summary, ...(details[0]?.length ? [{ type: "divider" } as Block, ...details[0]] : [])] }, thread: [] };
   }
@@ -195,7 +198,7 @@ export function presentHousekeepingAnswer(view: HousekeepingReportView, maxBlock
     const heading = groupHeading(group, false);
     let headed = false;
     for (const finding of group.findings) {
-      const more = findingBlocks(finding, view.currency);
+      const more = findingBlocks(finding, view.priced ? view.currency : null);
       if (blocks.length + more.length + (headed ? 0 : 1) > room) break outer;
       if (!headed) {
         blocks.push(heading);
@@ -207,7 +210,7 @@ export function presentHousekeepingAnswer(view: HousekeepingReportView, maxBlock
   }
   const left = view.findings.length - shown;
   if (left > 0) blocks.push({ type: "context", text: `… and ${plural(left, "more finding")}: \`list failing\` and \`list stale\` page through them all.` });
-  return { text: `${headline(view.totals)}; ${money(view.totals.cost, view.currency)} a month`, blocks };
+  return { text: `${headline(view.totals)}; ${plural(view.totals.runs30d, "run")} a month${view.priced ? `, ${money(view.totals.cost, view.currency)}` : ""}`, blocks };
 }
 
 /** One integration the bot disabled on its own (AUTO_DISABLE_AFTER_DAYS). */
