@@ -48,7 +48,7 @@ export const list: Command = {
       ctx.db,
       ctx.scope,
       integrationFilters(args),
-      { now: ctx.clock.now(), staleAfterDays: ctx.config.staleAfterDays, failingAfterErrors: ctx.config.failingAfterErrors },
+      { now: ctx.clock.now(), staleAfterDays: ctx.config.staleAfterDays, failingAfterErrors: ctx.config.failingAfterErrors, failingErrorRate: ctx.config.failingErrorRate },
       { limit: PAGE_SIZE, after: args.filters.after },
     );
     return {

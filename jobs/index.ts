@@ -1,5 +1,7 @@
+import { housekeepingReport } from "./housekeeping-report.ts";
 import { failureAlerts } from "./failure-alerts.ts";
 import type { Job } from "./job.ts";
+import { runRetention } from "./run-retention.ts";
 
 /** Every scheduled job: the one place they are listed. */
-export const JOBS: readonly Job[] = [failureAlerts];
+export const JOBS: readonly Job[] = [housekeepingReport, runRetention, failureAlerts];
