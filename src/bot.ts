@@ -62,14 +62,16 @@ export async function startBot(config: Config, options: { clock?: Clock } = {}):
     const shutdown = async (graceMs: number) => {
       const deadline = Date.now() + graceMs;
       log.info({ graceMs }, "stopping: schedules first, then new requests; finishing the work in flight");
-      // Firings already under way finish; no new ones start.
-      if (!(await within(schedules!.stop(), deadline))) log.warn("a job is still running at the deadline; stopping without it");
-      // No new connections; requests being answered finish.
-      if (!(await within(http!.close(), deadline))) {
+      // At once: no new firings, no new events over the socket (Socket Mode), no new connections.
+      const jobs = schedules!.stop();
+      await slack?.stop();
+      const requests = http!.close();
+      // Then the firings and the requests already under way finish, within the grace.
+      if (!(await within(jobs, deadline))) log.warn("a job is still running at the deadline; stopping without it");
+      if (!(await within(requests, deadline))) {
         log.warn("HTTP requests still open at the deadline; closing them");
         http!.server.closeAllConnections();
       }
-      await slack?.stop();
       // Slack requests acked but still being worked on, runs' outcomes: then the database closes.
       if (!(await runtime.background.settle(Math.max(0, deadline - Date.now())))) log.warn({ pending: runtime.background.size }, "background work still running at the deadline");
       await runtime.close();
