@@ -14,6 +14,8 @@ export const stale: Command = {
     const view = await housekeepingReportFor(ctx, ctx.scope, ctx.clock.now(), {
       showButtons: (groupId) => can(ctx.actor, "manage", groupId),
       scopeNote: ctx.scope.all ? undefined : "in the groups you may view",
+      // One answer shows about 20 findings; naming more would be wasted work.
+      detailLimit: 40,
     });
     return { visibility: "ephemeral", doc: presentHousekeepingAnswer(view) };
   },

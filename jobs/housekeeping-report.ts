@@ -25,6 +25,7 @@ import {
   type AutoDisabled,
   type HousekeepingReportView,
   type ReportFinding,
+  type ReportGroup,
 } from "../src/slack/presenters/housekeeping-report.ts";
 import type { Job, JobContext, JobSummary } from "./job.ts";
 
@@ -59,16 +60,45 @@ export function evaluateFindings(healths: IntegrationHealth[], now: Date): Evalu
   return healths.map((health) => ({ health, kind: findingKind(health), reason: findingReason(health, now), state: findingState(health.stored, now) }));
 }
 
-/** Builds the report's view from evaluated findings (snoozed ones only counted), with names from the database. */
+/** The channel report details at most this many findings (about ten thread messages); the totals count them all. */
+export const MAX_DETAILED_FINDINGS = 200;
+
+/**
+ * Builds the report's view from evaluated findings (snoozed ones only counted): totals and group lines over all
+ * of them, details (names from the database) for the first `detailLimit` in report order.
+ */
 export async function reportView(
   db: Database,
   findings: EvaluatedFinding[],
-  options: { rules: HousekeepingRules; showButtons: (groupId: string) => boolean; scopeNote?: string },
+  options: { rules: HousekeepingRules; showButtons: (groupId: string) => boolean; scopeNote?: string; detailLimit?: number },
 ): Promise<HousekeepingReportView> {
   const shown = findings.filter((finding) => finding.state !== "snoozed");
-  const rows = await describeByIds(db, shown.map((finding) => finding.health.integrationId));
-  const reportFindings: ReportFinding[] = [];
+  const groupRows = await db.models.Group.findAll({ where: { id: { [Op.in]: [...new Set(shown.map((f) => f.health.groupId))] } }, attributes: ["id", "name", "kind"] });
+  const groupById = new Map(groupRows.map((group) => [group.id, group]));
+  const groupName = (id: string) => groupById.get(id)?.name ?? id;
+  const kindOrder = (kind: string) => (kind === "failing" ? 0 : 1);
+  shown.sort(
+    (a, b) =>
+      groupName(a.health.groupId).localeCompare(groupName(b.health.groupId)) ||
+      a.health.groupId.localeCompare(b.health.groupId) ||
+      kindOrder(a.kind) - kindOrder(b.kind) ||
+      a.health.integrationId.localeCompare(b.health.integrationId),
+  );
+  const price = options.rules.pricePerRun;
+  const groups = new Map<string, ReportGroup>();
   for (const finding of shown) {
+    const id = finding.health.groupId;
+    const group = groups.get(id) ?? { groupId: id, groupName: groupName(id), groupKind: groupById.get(id)?.kind ?? "group", failing: 0, stale: 0, runs30d: 0, cost: 0 };
+    if (finding.kind === "failing") group.failing += 1;
+    else group.stale += 1;
+    group.runs30d += finding.health.runs30d;
+    group.cost = runsCost(group.runs30d, price);
+    groups.set(id, group);
+  }
+  const detailed = shown.slice(0, options.detailLimit ?? shown.length);
+  const rows = await describeByIds(db, detailed.map((finding) => finding.health.integrationId));
+  const reportFindings: ReportFinding[] = [];
+  for (const finding of detailed) {
     const row = rows.get(finding.health.integrationId);
     if (!row) continue;
     reportFindings.push({
@@ -86,16 +116,18 @@ export async function reportView(
       kind: finding.kind,
       reason: finding.reason,
       runs30d: finding.health.runs30d,
-      cost: runsCost(finding.health.runs30d, options.rules.pricePerRun),
+      cost: runsCost(finding.health.runs30d, price),
       isNew: finding.state === "new",
       showButtons: options.showButtons(row.groupId),
     });
   }
   return {
     findings: reportFindings,
-    totals: reportTotals(reportFindings, options.rules.pricePerRun),
+    groups: [...groups.values()],
+    totals: reportTotals(shown.map((f) => ({ kind: f.kind, runs30d: f.health.runs30d, isNew: f.state === "new" })), price),
+    omitted: shown.length - reportFindings.length,
     currency: options.rules.currency,
-    priced: options.rules.pricePerRun > 0,
+    priced: price > 0,
     snoozed: findings.length - shown.length,
     autoDisableAfterDays: options.rules.autoDisableAfterDays,
     scopeNote: options.scopeNote,
@@ -107,7 +139,7 @@ export async function housekeepingReportFor(
   runtime: Pick<Runtime, "db" | "config">,
   scope: GroupScope,
   now: Date,
-  options: { showButtons: (groupId: string) => boolean; scopeNote?: string },
+  options: { showButtons: (groupId: string) => boolean; scopeNote?: string; detailLimit?: number },
 ): Promise<HousekeepingReportView> {
   const rules = housekeepingRules(runtime.config);
   const findings = evaluateFindings(await scanHousekeeping(runtime.db, { scope, now, rules }), now);
@@ -211,7 +243,7 @@ async function perform(ctx: JobContext): Promise<JobSummary> {
   const view = await reportView(
     db,
     findings.filter((finding) => !disabledIds.has(finding.health.integrationId)),
-    { rules, showButtons: () => true },
+    { rules, showButtons: () => true, detailLimit: MAX_DETAILED_FINDINGS },
   );
   const printsOnly = ctx.dryRun || slackMode(config) === "console";
   const channel = config.housekeepingChannel ?? (printsOnly ? PLACEHOLDER_CHANNEL : undefined);

@@ -29,10 +29,26 @@ export interface ReportFinding {
   showButtons: boolean;
 }
 
+/** One group's line in the summary. */
+export interface ReportGroup {
+  groupId: string;
+  groupName: string;
+  groupKind: string;
+  failing: number;
+  stale: number;
+  runs30d: number;
+  cost: number;
+}
+
 /** What the housekeeping report shows: its findings (grouped by group), totals, and what it left out. */
 export interface HousekeepingReportView {
+  /** The findings detailed, in report order (possibly the first of more). */
   findings: ReportFinding[];
+  /** Every group with findings, in report order, with its counts. */
+  groups: ReportGroup[];
   totals: ReportTotals;
+  /** Findings counted in the totals but not detailed (a very long report). */
+  omitted: number;
   currency: string;
   /** False when PRICE_PER_RUN is 0: the report counts runs and says nothing of money. */
   priced: boolean;
@@ -83,7 +99,7 @@ export function groupFindings(findings: ReportFinding[]): Array<{ groupId: strin
 function summaryBlocks(view: HousekeepingReportView): Block[] {
   const { totals } = view;
   const blocks: Block[] = [{ type: "header", text: headline(totals) }];
-  if (view.findings.length === 0) {
+  if (view.totals.failing + view.totals.stale === 0) {
     blocks.push({ type: "section", text: `No failing or stale integration${view.scopeNote ? ` ${view.scopeNote}` : ""}. :tada:` });
   } else {
     const newText = totals.newFindings ? ` (${count(totals.newFindings)} new)` : "";
@@ -94,16 +110,17 @@ function summaryBlocks(view: HousekeepingReportView): Block[] {
         `ran *${plural(totals.runs30d, "time")}* in the last ${COST_WINDOW_DAYS} days` +
         (view.priced ? `: disabling them would save about *${money(totals.cost, view.currency)} a month*.` : ". Set PRICE_PER_RUN to see what they cost."),
     });
-    const lines = groupFindings(view.findings).map((group) => {
-      const failing = group.findings.filter((f) => f.kind === "failing").length;
-      const runs = group.findings.reduce((sum, f) => sum + f.runs30d, 0);
-      const cost = group.findings.reduce((sum, f) => sum + f.cost, 0);
-      return `• *${escapeMarkup(truncate(group.groupName, 60))}*: ${count(failing)} failing, ${count(group.findings.length - failing)} stale · ${plural(runs, "run")}${view.priced ? ` · ${money(cost, view.currency)}` : ""}`;
-    });
-    // One section holds 3000 characters: long group lists go in several.
-    for (let i = 0; i < lines.length; i += 25) blocks.push({ type: "section", text: lines.slice(i, i + 25).join("\n") });
+    const lines = view.groups.map(
+      (group) =>
+        `• *${escapeMarkup(truncate(group.groupName, 60))}*: ${count(group.failing)} failing, ${count(group.stale)} stale · ${plural(group.runs30d, "run")}${view.priced ? ` · ${money(group.cost, view.currency)}` : ""}`,
+    );
+    // One section holds 3000 characters; a long list of groups is cut to what fits next to the details.
+    const shownLines = lines.slice(0, 100);
+    for (let i = 0; i < shownLines.length; i += 20) blocks.push({ type: "section", text: shownLines.slice(i, i + 20).join("\n") });
+    if (lines.length > shownLines.length) blocks.push({ type: "context", text: `… and ${plural(lines.length - shownLines.length, "more group")}.` });
   }
   const notes: string[] = [];
+  if (view.omitted) notes.push(`${plural(view.omitted, "more finding")} not detailed here: \`list failing\` and \`list stale\` page through them all.`);
   if (view.snoozed) notes.push(`${plural(view.snoozed, "snoozed finding")} left out until the snooze ends.`);
   if (view.autoDisableAfterDays !== undefined) notes.push(`Findings neither fixed nor snoozed are disabled ${plural(view.autoDisableAfterDays, "day")} after they were first reported.`);
   if (notes.length) blocks.push({ type: "context", text: notes.join(" ") });
@@ -188,7 +205,8 @@ export function presentHousekeepingReport(view: HousekeepingReportView, maxBlock
 
 /** The report as one answer (the `stale` command): the summary and as many findings as fit, then how many more. */
 export function presentHousekeepingAnswer(view: HousekeepingReportView, maxBlocks = MAX_BLOCKS): Doc {
-  const summary = summaryBlocks(view);
+  // The closing line counts what is not detailed, the omitted included.
+  const summary = summaryBlocks({ ...view, omitted: 0 });
   const blocks: Block[] = [...summary];
   if (view.findings.length) blocks.push({ type: "divider" });
   let shown = 0;
@@ -208,7 +226,7 @@ export function presentHousekeepingAnswer(view: HousekeepingReportView, maxBlock
       shown += 1;
     }
   }
-  const left = view.findings.length - shown;
+  const left = view.findings.length - shown + view.omitted;
   if (left > 0) blocks.push({ type: "context", text: `… and ${plural(left, "more finding")}: \`list failing\` and \`list stale\` page through them all.` });
   return { text: `${headline(view.totals)}; ${plural(view.totals.runs30d, "run")} a month${view.priced ? `, ${money(view.totals.cost, view.currency)}` : ""}`, blocks };
 }
