@@ -23,7 +23,7 @@ export function parseLifetime(text: string): number {
  */
 export const tokenCommand: CliCommand = {
   name: "token",
-  usage: "embedops token --configuration ID --user U --account A [--name N] [--expires 10m] | --runs",
+  usage: "embedops token --configuration ID --user U --account A [--name N] [--account-name N] [--state JSON] [--expires 10m] | --runs [--expires 10m]",
   summary: "Print a JWT for the embed API (an end user's) or, with --runs, for POST /api/runs.",
   async run(args, io) {
     const { values, positionals } = parseArgs({
