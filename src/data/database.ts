@@ -11,6 +11,31 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** A SQLite connection as the sqlite3 driver gives it. */
+type SqliteConnection = { exec(sql: string, done: (error: Error | null) => void): void };
+
+/**
+ * Runs `pragmas` once on every SQLite connection before its first statement. Sequelize's SQLite connection
+ * manager opens connections itself (one shared, one per transaction) without its pool, so afterConnect hooks
+ * never run there: without this, WAL, busy_timeout and synchronous would silently stay at SQLite's defaults,
+ * and readers and writers would block each other.
+ */
+function preparePerConnection(sequelize: Sequelize, pragmas: string): void {
+  const manager = (sequelize as unknown as { connectionManager: { getConnection(options?: unknown): Promise<SqliteConnection> } }).connectionManager;
+  const open = manager.getConnection.bind(manager);
+  const prepared = new WeakMap<SqliteConnection, Promise<void>>();
+  manager.getConnection = async (options?: unknown) => {
+    const connection = await open(options);
+    let ready = prepared.get(connection);
+    if (!ready) {
+      ready = new Promise<void>((resolve, reject) => connection.exec(pragmas, (error) => (error ? reject(error) : resolve())));
+      prepared.set(connection, ready);
+    }
+    await ready;
+    return connection;
+  };
+}
+
 /** Opens DATABASE_URL (sqlite:PATH, sqlite::memory:, postgres://…) and defines the models; does not migrate. */
 export function openDatabase(url: string): Database {
   const base: Options = {
@@ -32,15 +57,7 @@ export function openDatabase(url: string): Database {
       retry: { match: [/SQLITE_BUSY/], max: 10 },
       pool: { max: 1, min: 0, idle: 60_000 },
     });
-    sequelize.addHook("afterConnect", async (connection: unknown) => {
-      const db = connection as { exec(sql: string, done: (error: Error | null) => void): void };
-      await new Promise<void>((resolve, reject) =>
-        db.exec(
-          "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-          (error) => (error ? reject(error) : resolve()),
-        ),
-      );
-    });
+    preparePerConnection(sequelize, "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
   } else {
     dialect = "postgres";
     sequelize = new Sequelize(url, {
