@@ -11,7 +11,8 @@ export class AccountSecret extends Model<InferAttributes<AccountSecret>, InferCr
 
 /** Defines the account_secrets table. */
 export function initAccountSecret(sequelize: Sequelize): typeof AccountSecret {
-  return AccountSecret.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends AccountSecret {}).init(
     {
       configurationId: { type: DataTypes.STRING, primaryKey: true },
       embedAccountId: { type: DataTypes.STRING, primaryKey: true },
@@ -19,6 +20,6 @@ export function initAccountSecret(sequelize: Sequelize): typeof AccountSecret {
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
-    { sequelize, tableName: "account_secrets" },
+    { sequelize, modelName: "AccountSecret", tableName: "account_secrets" },
   );
 }

@@ -19,7 +19,8 @@ export class AuditEvent extends Model<InferAttributes<AuditEvent>, InferCreation
 
 /** Defines the audit_events table (no updated_at: rows are never changed). */
 export function initAuditEvent(sequelize: Sequelize): typeof AuditEvent {
-  return AuditEvent.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends AuditEvent {}).init(
     {
       id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
       at: { type: DataTypes.DATE, allowNull: false },
@@ -31,6 +32,6 @@ export function initAuditEvent(sequelize: Sequelize): typeof AuditEvent {
       outcome: { type: DataTypes.STRING(16), allowNull: false },
       detail: { type: DataTypes.TEXT, allowNull: true },
     },
-    { sequelize, tableName: "audit_events", timestamps: false },
+    { sequelize, modelName: "AuditEvent", tableName: "audit_events", timestamps: false },
   );
 }

@@ -20,7 +20,8 @@ export class ConnectorAuth extends Model<InferAttributes<ConnectorAuth>, InferCr
 
 /** Defines the connector_auths table. */
 export function initConnectorAuth(sequelize: Sequelize): typeof ConnectorAuth {
-  return ConnectorAuth.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends ConnectorAuth {}).init(
     {
       id: { type: DataTypes.STRING, primaryKey: true },
       name: { type: DataTypes.STRING, allowNull: false },
@@ -35,6 +36,6 @@ export function initConnectorAuth(sequelize: Sequelize): typeof ConnectorAuth {
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
-    { sequelize, tableName: "connector_auths" },
+    { sequelize, modelName: "ConnectorAuth", tableName: "connector_auths" },
   );
 }

@@ -17,7 +17,8 @@ export class EmbedConfiguration extends Model<InferAttributes<EmbedConfiguration
 
 /** Defines the embed_configurations table. */
 export function initEmbedConfiguration(sequelize: Sequelize): typeof EmbedConfiguration {
-  return EmbedConfiguration.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends EmbedConfiguration {}).init(
     {
       id: { type: DataTypes.STRING, primaryKey: true },
       name: { type: DataTypes.STRING, allowNull: false },
@@ -28,6 +29,6 @@ export function initEmbedConfiguration(sequelize: Sequelize): typeof EmbedConfig
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
-    { sequelize, tableName: "embed_configurations" },
+    { sequelize, modelName: "EmbedConfiguration", tableName: "embed_configurations" },
   );
 }

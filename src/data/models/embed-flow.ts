@@ -13,7 +13,8 @@ export class EmbedFlow extends Model<InferAttributes<EmbedFlow>, InferCreationAt
 
 /** Defines the embed_flows table. */
 export function initEmbedFlow(sequelize: Sequelize): typeof EmbedFlow {
-  return EmbedFlow.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends EmbedFlow {}).init(
     {
       id: { type: DataTypes.STRING, primaryKey: true },
       name: { type: DataTypes.STRING, allowNull: false },
@@ -23,6 +24,6 @@ export function initEmbedFlow(sequelize: Sequelize): typeof EmbedFlow {
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
-    { sequelize, tableName: "embed_flows" },
+    { sequelize, modelName: "EmbedFlow", tableName: "embed_flows" },
   );
 }

@@ -16,7 +16,8 @@ export class FailureAlert extends Model<InferAttributes<FailureAlert>, InferCrea
 
 /** Defines the failure_alerts table. */
 export function initFailureAlert(sequelize: Sequelize): typeof FailureAlert {
-  return FailureAlert.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends FailureAlert {}).init(
     {
       id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
       integrationId: { type: DataTypes.STRING, allowNull: false },
@@ -28,6 +29,6 @@ export function initFailureAlert(sequelize: Sequelize): typeof FailureAlert {
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
-    { sequelize, tableName: "failure_alerts" },
+    { sequelize, modelName: "FailureAlert", tableName: "failure_alerts" },
   );
 }

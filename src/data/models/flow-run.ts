@@ -26,7 +26,8 @@ export class FlowRun extends Model<InferAttributes<FlowRun>, InferCreationAttrib
 
 /** Defines the flow_runs table. */
 export function initFlowRun(sequelize: Sequelize): typeof FlowRun {
-  return FlowRun.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends FlowRun {}).init(
     {
       id: { type: DataTypes.STRING, primaryKey: true },
       integrationId: { type: DataTypes.STRING, allowNull: false },
@@ -42,6 +43,6 @@ export function initFlowRun(sequelize: Sequelize): typeof FlowRun {
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
-    { sequelize, tableName: "flow_runs" },
+    { sequelize, modelName: "FlowRun", tableName: "flow_runs" },
   );
 }

@@ -22,7 +22,8 @@ export class Grant extends Model<InferAttributes<Grant>, InferCreationAttributes
 
 /** Defines the grants table. */
 export function initGrant(sequelize: Sequelize): typeof Grant {
-  return Grant.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends Grant {}).init(
     {
       id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
       operatorId: { type: DataTypes.INTEGER, allowNull: true },
@@ -35,6 +36,6 @@ export function initGrant(sequelize: Sequelize): typeof Grant {
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
-    { sequelize, tableName: "grants" },
+    { sequelize, modelName: "Grant", tableName: "grants" },
   );
 }

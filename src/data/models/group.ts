@@ -11,7 +11,8 @@ export class Group extends Model<InferAttributes<Group>, InferCreationAttributes
 
 /** Defines the groups table. */
 export function initGroup(sequelize: Sequelize): typeof Group {
-  return Group.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends Group {}).init(
     {
       id: { type: DataTypes.STRING, primaryKey: true },
       name: { type: DataTypes.STRING, allowNull: false },
@@ -19,6 +20,6 @@ export function initGroup(sequelize: Sequelize): typeof Group {
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
-    { sequelize, tableName: "groups" },
+    { sequelize, modelName: "Group", tableName: "groups" },
   );
 }

@@ -21,7 +21,8 @@ export class HousekeepingFinding extends Model<InferAttributes<HousekeepingFindi
 
 /** Defines the housekeeping_findings table. */
 export function initHousekeepingFinding(sequelize: Sequelize): typeof HousekeepingFinding {
-  return HousekeepingFinding.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends HousekeepingFinding {}).init(
     {
       integrationId: { type: DataTypes.STRING, primaryKey: true },
       kind: { type: DataTypes.STRING(16), allowNull: false },
@@ -35,6 +36,6 @@ export function initHousekeepingFinding(sequelize: Sequelize): typeof Housekeepi
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
-    { sequelize, tableName: "housekeeping_findings" },
+    { sequelize, modelName: "HousekeepingFinding", tableName: "housekeeping_findings" },
   );
 }

@@ -50,7 +50,8 @@ export class Integration extends Model<InferAttributes<Integration>, InferCreati
 
 /** Defines the integrations table. */
 export function initIntegration(sequelize: Sequelize): typeof Integration {
-  return Integration.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends Integration {}).init(
     {
       id: { type: DataTypes.STRING, primaryKey: true },
       name: { type: DataTypes.STRING, allowNull: false },
@@ -81,6 +82,6 @@ export function initIntegration(sequelize: Sequelize): typeof Integration {
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
-    { sequelize, tableName: "integrations" },
+    { sequelize, modelName: "Integration", tableName: "integrations" },
   );
 }

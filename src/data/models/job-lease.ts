@@ -13,7 +13,8 @@ export class JobLease extends Model<InferAttributes<JobLease>, InferCreationAttr
 
 /** Defines the job_leases table. */
 export function initJobLease(sequelize: Sequelize): typeof JobLease {
-  return JobLease.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends JobLease {}).init(
     {
       jobName: { type: DataTypes.STRING, primaryKey: true },
       fireKey: { type: DataTypes.STRING, primaryKey: true },
@@ -22,6 +23,6 @@ export function initJobLease(sequelize: Sequelize): typeof JobLease {
       finishedAt: { type: DataTypes.DATE, allowNull: true },
       outcome: { type: DataTypes.TEXT, allowNull: true },
     },
-    { sequelize, tableName: "job_leases", timestamps: false },
+    { sequelize, modelName: "JobLease", tableName: "job_leases", timestamps: false },
   );
 }

@@ -16,7 +16,8 @@ export class Operator extends Model<InferAttributes<Operator>, InferCreationAttr
 
 /** Defines the operators table. */
 export function initOperator(sequelize: Sequelize): typeof Operator {
-  return Operator.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends Operator {}).init(
     {
       id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
       email: { type: DataTypes.STRING, allowNull: false, unique: true },
@@ -25,6 +26,6 @@ export function initOperator(sequelize: Sequelize): typeof Operator {
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
-    { sequelize, tableName: "operators" },
+    { sequelize, modelName: "Operator", tableName: "operators" },
   );
 }

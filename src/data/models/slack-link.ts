@@ -11,7 +11,8 @@ export class SlackLink extends Model<InferAttributes<SlackLink>, InferCreationAt
 
 /** Defines the slack_links table. */
 export function initSlackLink(sequelize: Sequelize): typeof SlackLink {
-  return SlackLink.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends SlackLink {}).init(
     {
       slackUserId: { type: DataTypes.STRING, primaryKey: true },
       operatorId: { type: DataTypes.INTEGER, allowNull: false },
@@ -19,6 +20,6 @@ export function initSlackLink(sequelize: Sequelize): typeof SlackLink {
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
-    { sequelize, tableName: "slack_links" },
+    { sequelize, modelName: "SlackLink", tableName: "slack_links" },
   );
 }

@@ -10,13 +10,14 @@ export class SlackPost extends Model<InferAttributes<SlackPost>, InferCreationAt
 
 /** Defines the slack_posts table. */
 export function initSlackPost(sequelize: Sequelize): typeof SlackPost {
-  return SlackPost.init(
+  // A subclass per database, so two open databases in one process never share model classes.
+  return (class extends SlackPost {}).init(
     {
       key: { type: DataTypes.STRING, primaryKey: true },
       channel: { type: DataTypes.STRING, allowNull: false },
       ts: { type: DataTypes.STRING, allowNull: false },
       postedAt: { type: DataTypes.DATE, allowNull: false },
     },
-    { sequelize, tableName: "slack_posts", timestamps: false },
+    { sequelize, modelName: "SlackPost", tableName: "slack_posts", timestamps: false },
   );
 }
