@@ -479,8 +479,6 @@ export async function seedScale(db: Database, options: ScaleOptions): Promise<Sc
   const batchSize = options.batchSize ?? Math.max(500, Math.floor(250_000 / Math.max(1, runsPerIntegration)));
   await importData(db, catalog(), { now, timeZone: options.timeZone ?? "UTC", actor: { kind: "job", job: "seed" } });
   const existing = await db.models.Integration.count({ where: { id: { [Op.like]: `${SCALE_PREFIX}%` } } });
-  // A large page cache keeps the growing run indexes in memory while millions of rows go in.
-  if (db.dialect === "sqlite") await db.sequelize.query("PRAGMA cache_size = -262144");
   let integrations = 0;
   let runs = 0;
   for (let start = existing + 1; start <= total; start += batchSize) {
@@ -489,6 +487,12 @@ export async function seedScale(db: Database, options: ScaleOptions): Promise<Sc
     const runRows: Cell[][] = [];
     for (let n = start; n <= end; n++) integrationRows.push(scaleIntegration(n, runsPerIntegration, now.getTime(), runRows));
     await db.sequelize.transaction(async (transaction) => {
+      // Each SQLite transaction gets a connection of its own: give it a large page cache and a memory map,
+      // so the growing run indexes are not read back page by page for every batch.
+      if (db.dialect === "sqlite") {
+        await db.sequelize.query("PRAGMA cache_size = -262144", { transaction });
+        await db.sequelize.query("PRAGMA mmap_size = 4294967296", { transaction });
+      }
       await insertRows(db, "integrations", INTEGRATION_COLUMNS, integrationRows, transaction);
       await insertRows(db, "flow_runs", RUN_COLUMNS, runRows, transaction);
     });
