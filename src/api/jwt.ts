@@ -10,7 +10,7 @@ export const JWT_ALGORITHM = "HS256";
 /** How far clocks may disagree, in seconds, when checking exp, nbf and iat. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
 
-/** Codes a refused token answers with (401, or 503 when the API has no secret configured). */
+/** Codes a refused token answers with (401, also when the API has no secret configured). */
 export type TokenErrorCode =
   | "missing_token"
   | "invalid_token"

@@ -76,8 +76,8 @@ export function runsRoute(runtime: Runtime): Route {
     async handle(request) {
       const secret = runtime.config.runsApiSecret;
       if (!secret) {
-        // Not the caller's fault: 503 so the engine keeps its events and retries once the bot is configured.
-        return { status: 503, body: { error: "runs_api_not_configured", message: "Run events are not accepted: RUNS_API_SECRET is not set on the bot." } };
+        // The contract answers every API error with a 4xx: with no secret, no token can verify.
+        return { status: 401, body: { error: "runs_api_not_configured", message: "Run events are not accepted: RUNS_API_SECRET is not set on the bot." } };
       }
       const now = runtime.clock.now();
       await verifyRunsToken(secret, request.headers, now);

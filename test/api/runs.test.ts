@@ -183,11 +183,11 @@ describe("POST /api/runs", () => {
 });
 
 describe("POST /api/runs without RUNS_API_SECRET", () => {
-  it("answers 503 runs_api_not_configured and stores nothing", async () => {
+  it("answers 401 runs_api_not_configured and stores nothing", async () => {
     const bare = await startTestBot(testDb.url, {}, { clock });
     try {
       const answer = await postJson(`${bare.baseUrl}/api/runs`, event("run_nosecret", "int_1", "success", 1, 2), token);
-      expect(answer.status).toBe(503);
+      expect(answer.status).toBe(401);
       expect(answer.body.error).toBe("runs_api_not_configured");
       expect(await db.models.FlowRun.count({ where: { id: "run_nosecret" } })).toBe(0);
     } finally {
