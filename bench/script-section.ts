@@ -66,7 +66,7 @@ export function scriptSection(spec: ScriptSectionSpec): Section {
         });
       }
       const rest = Object.entries(json).filter(([key, value]) => !known.has(key) && (typeof value === "number" || typeof value === "boolean" || typeof value === "string"));
-      if (rest.length) figures.push({ section: spec.label, name: "details", value: rest.map(([key, value]) => `${key}=${String(value)}`).join(", "), unit: "" });
+      if (rest.length) figures.push({ section: spec.label, name: "details", value: "", unit: "", note: rest.map(([key, value]) => `${key}=${String(value)}`).join(", ") });
       return figures;
     },
   };

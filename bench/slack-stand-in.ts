@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
+/** No answer arrived on a response_url in time. */
+export class AnswerTimeout extends Error {}
+
 /** One answer posted to a response_url: when it arrived, and its JSON body. */
 export interface ResponsePost {
   at: bigint;
@@ -60,7 +63,7 @@ export class SlackStandIn {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(id);
-        reject(new Error(`no answer on response_url ${id} within ${timeoutMs} ms`));
+        reject(new AnswerTimeout(`no answer on response_url ${id} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiters.set(id, { resolve, reject, timer });
     });
