@@ -105,7 +105,12 @@ export async function scanHousekeeping(db: Database, scan: HousekeepingScan, tra
         OR (i.latest_run_at IS NULL AND i.created_at <= :staleBefore)
         OR fr.integration_id IS NOT NULL)
     ORDER BY i.group_id, i.id`;
-  const rows = await db.sequelize.query<Record<string, unknown>>(sql, { replacements, type: QueryTypes.SELECT, transaction });
+  const run = async (t: Transaction) => {
+    // PostgreSQL's JIT would spend about a second compiling a query that runs in a fraction of that.
+    if (db.dialect === "postgres") await db.sequelize.query("SET LOCAL jit = off", { transaction: t });
+    return db.sequelize.query<Record<string, unknown>>(sql, { replacements, type: QueryTypes.SELECT, transaction: t });
+  };
+  const rows = transaction ? await run(transaction) : db.dialect === "postgres" ? await db.sequelize.transaction(run) : await db.sequelize.query<Record<string, unknown>>(sql, { replacements, type: QueryTypes.SELECT });
   const { staleBefore } = housekeepingCutoffs(scan.now, scan.rules);
   return rows.map((row): IntegrationHealth => {
     const latestRunAt = toDate(row.latest_run_at);
