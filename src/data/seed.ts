@@ -418,6 +418,8 @@ export interface ScaleOptions {
   /** Integrations written per transaction. */
   batchSize?: number;
   onProgress?: (progress: ScaleProgress) => void;
+  /** SQLite: drop the flow_runs indexes for the load and rebuild them after (default: when adding 200k runs or more). */
+  rebuildIndexes?: boolean;
 }
 
 /** What seedScale wrote. */
@@ -473,22 +475,36 @@ async function insertRows(db: Database, table: string, columns: readonly string[
  * to the number asked for.
  */
 export async function seedScale(db: Database, options: ScaleOptions): Promise<ScaleResult> {
-  const { now, runsPerIntegration } = options;
   const total = Math.max(0, Math.floor(options.integrations));
+  await importData(db, catalog(), { now: options.now, timeZone: options.timeZone ?? "UTC", actor: { kind: "job", job: "seed" } });
+  const existing = await db.models.Integration.count({ where: { id: { [Op.like]: `${SCALE_PREFIX}%` } } });
+  if (db.dialect === "sqlite") await restoreRunIndexes(db, INITIAL_RUN_INDEXES);
+  // Sorting once beats millions of random inserts into the started-at index: drop it for a big load, rebuild after.
+  const bigLoad = db.dialect === "sqlite" && (options.rebuildIndexes ?? (total - existing) * options.runsPerIntegration >= 200_000);
+  const dropped = bigLoad ? await dropRunIndexes(db) : [];
+  try {
+    const written = await writeScaleBatches(db, options, existing, total);
+    return { ...written, existing };
+  } finally {
+    await restoreRunIndexes(db, dropped);
+  }
+}
+
+/** Writes scale integrations existing+1…total with their runs, one transaction per batch. */
+async function writeScaleBatches(db: Database, options: ScaleOptions, existing: number, total: number): Promise<{ integrations: number; runs: number }> {
+  const { runsPerIntegration } = options;
   // Big transactions: each commit rewrites the index pages it touched, so fewer commits write far less.
   const batchSize = options.batchSize ?? Math.max(500, Math.floor(250_000 / Math.max(1, runsPerIntegration)));
-  await importData(db, catalog(), { now, timeZone: options.timeZone ?? "UTC", actor: { kind: "job", job: "seed" } });
-  const existing = await db.models.Integration.count({ where: { id: { [Op.like]: `${SCALE_PREFIX}%` } } });
   let integrations = 0;
   let runs = 0;
   for (let start = existing + 1; start <= total; start += batchSize) {
     const end = Math.min(total, start + batchSize - 1);
     const integrationRows: Cell[][] = [];
     const runRows: Cell[][] = [];
-    for (let n = start; n <= end; n++) integrationRows.push(scaleIntegration(n, runsPerIntegration, now.getTime(), runRows));
+    for (let n = start; n <= end; n++) integrationRows.push(scaleIntegration(n, runsPerIntegration, options.now.getTime(), runRows));
     await db.sequelize.transaction(async (transaction) => {
       // Each SQLite transaction gets a connection of its own: give it a large page cache and a memory map,
-      // so the growing run indexes are not read back page by page for every batch.
+      // so the growing indexes are not read back page by page for every batch.
       if (db.dialect === "sqlite") {
         await db.sequelize.query("PRAGMA cache_size = -262144", { transaction });
         await db.sequelize.query("PRAGMA mmap_size = 4294967296", { transaction });
@@ -500,7 +516,25 @@ export async function seedScale(db: Database, options: ScaleOptions): Promise<Sc
     runs += runRows.length;
     options.onProgress?.({ integrations: existing + integrations, runs, total });
   }
-  return { integrations, runs, existing };
+  return { integrations, runs };
+}
+
+/** The flow_runs indexes of the initial schema, restored here should a big load have been interrupted. */
+const INITIAL_RUN_INDEXES = [
+  'CREATE INDEX `flow_runs_integration_started` ON `flow_runs` (`integration_id`, `started_at`)',
+  'CREATE INDEX `flow_runs_started` ON `flow_runs` (`started_at`)',
+];
+
+/** Drops the secondary indexes of flow_runs (SQLite), returning the statements that recreate them. */
+async function dropRunIndexes(db: Database): Promise<string[]> {
+  const [indexes] = (await db.sequelize.query("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'flow_runs' AND sql IS NOT NULL")) as [Array<{ name: string; sql: string }>, unknown];
+  for (const index of indexes) await db.sequelize.query(`DROP INDEX "${index.name}"`);
+  return indexes.map((index) => index.sql);
+}
+
+/** Recreates indexes from their CREATE statements, skipping those that exist. */
+async function restoreRunIndexes(db: Database, statements: string[]): Promise<void> {
+  for (const sql of statements) await db.sequelize.query(sql.replace(/^CREATE (UNIQUE )?INDEX (IF NOT EXISTS )?/i, "CREATE $1INDEX IF NOT EXISTS "));
 }
 
 /**

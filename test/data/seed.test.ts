@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/data/database.ts";
 import type { Integration } from "../../src/data/models/index.ts";
 import { demoDocument, seedDemo, seedScale } from "../../src/data/seed.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { createTestDatabase, TEST_DIALECT, type TestDatabase } from "../support/database.ts";
 
 const NOW = new Date("2026-11-20T12:00:00Z");
 const DAY = 86_400_000;
@@ -137,8 +137,21 @@ describe("seedScale", () => {
     const configurations = new Set((await db.models.EmbedConfiguration.findAll()).map((configuration) => configuration.id));
     expect(scale.every((integration) => configurations.has(integration.configurationId))).toBe(true);
 
-    const topUp = await seedScale(db, { integrations: 70, runsPerIntegration: 12, now: NOW });
+    const topUp = await seedScale(db, { integrations: 70, runsPerIntegration: 12, now: NOW, rebuildIndexes: true });
     expect(topUp).toEqual({ integrations: 10, runs: 120, existing: 60 });
     expect(await db.models.Integration.count({ where: { id: { [Op.like]: "int_s%" } } })).toBe(70);
+  });
+
+  it.runIf(TEST_DIALECT === "sqlite")("rebuilds the flow_runs indexes it drops for a big load", async () => {
+    const indexNames = async () =>
+      ((await db.sequelize.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'flow_runs' AND sql IS NOT NULL ORDER BY name")) as [Array<{ name: string }>, unknown])[0].map((row) => row.name);
+    const before = await indexNames();
+    expect(before).toEqual(expect.arrayContaining(["flow_runs_integration_started", "flow_runs_started"]));
+    await seedScale(db, { integrations: 75, runsPerIntegration: 4, now: NOW, rebuildIndexes: true });
+    expect(await indexNames()).toEqual(before);
+    // An interrupted load that left an index dropped is repaired by the next one.
+    await db.sequelize.query('DROP INDEX "flow_runs_started"');
+    await seedScale(db, { integrations: 76, runsPerIntegration: 4, now: NOW, rebuildIndexes: false });
+    expect(await indexNames()).toEqual(before);
   });
 });
