@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { Sequelize, Transaction, type Options } from "sequelize";
@@ -36,6 +37,26 @@ function preparePerConnection(sequelize: Sequelize, pragmas: string): void {
   };
 }
 
+/**
+ * Queues this process's SQLite transactions one behind the other. SQLite has one writer at a time; left to its
+ * busy handler, each waiting transaction sleeps inside one of libuv's four worker threads, and four waiters starve
+ * the transaction that holds the lock until busy_timeout runs out. Queued in JavaScript they hold no thread.
+ * busy_timeout still covers other processes (the CLI beside the bot). A transaction opened inside another
+ * runs at once rather than waiting for itself.
+ */
+function serializeTransactions(sequelize: Sequelize): void {
+  const inside = new AsyncLocalStorage<boolean>();
+  const original = sequelize.transaction.bind(sequelize) as (...args: unknown[]) => Promise<unknown>;
+  let tail: Promise<unknown> = Promise.resolve();
+  (sequelize as unknown as { transaction: (...args: unknown[]) => Promise<unknown> }).transaction = (...args: unknown[]) => {
+    const managed = args.some((arg) => typeof arg === "function");
+    if (!managed || inside.getStore()) return original(...args);
+    const run = tail.then(() => inside.run(true, () => original(...args)));
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
 /** Opens DATABASE_URL (sqlite:PATH, sqlite::memory:, postgres://…) and defines the models; does not migrate. */
 export function openDatabase(url: string): Database {
   const base: Options = {
@@ -55,9 +76,9 @@ export function openDatabase(url: string): Database {
       // IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of failing.
       transactionType: Transaction.TYPES.IMMEDIATE,
       retry: { match: [/SQLITE_BUSY/], max: 10 },
-      pool: { max: 1, min: 0, idle: 60_000 },
     });
-    preparePerConnection(sequelize, "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    serializeTransactions(sequelize);
+    preparePerConnection(sequelize, "PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
   } else {
     dialect = "postgres";
     sequelize = new Sequelize(url, {
