@@ -106,16 +106,30 @@ export interface SeriesResult {
 /**
  * Sends `count` requests of each kind, one at a time, the kinds interleaved (round robin) so that noise on a
  * shared machine falls on all of them alike. `warmup` rounds first are not counted (JIT, statement caches).
+ * A kind that has spent `budgetSeconds` (after at least `minCount` requests) leaves the rotation, so one slow
+ * command cannot stretch a run for an hour; its figures then say how many requests they rest on.
  */
-export async function runSeries(targets: Array<{ process: MeasuredProcess; kind: CommandKind }>, standIn: SlackStandIn, count: number, warmup: number): Promise<SeriesResult> {
+export async function runSeries(
+  targets: Array<{ process: MeasuredProcess; kind: CommandKind }>,
+  standIn: SlackStandIn,
+  count: number,
+  warmup: number,
+  budget: { budgetSeconds?: number; minCount?: number } = {},
+): Promise<SeriesResult> {
   const answers = new Map<string, number[]>();
   const acks = new Map<string, number[]>();
+  const spent = new Map<string, number>();
   const processes = [...new Set(targets.map((target) => target.process))];
+  const budgetMs = (budget.budgetSeconds ?? Number.POSITIVE_INFINITY) * 1000;
+  const minCount = budget.minCount ?? 20;
   for (let round = 0; round < warmup + count; round++) {
     if (round === warmup) for (const process of processes) await process.profileStart();
     for (const { process, kind } of targets) {
+      const measured = answers.get(kind.label)?.length ?? 0;
+      if (round >= warmup && measured >= minCount && (spent.get(kind.label) ?? 0) > budgetMs) continue;
       const timing = await sendSlash(process, standIn, kind, round);
       if (round < warmup) continue;
+      spent.set(kind.label, (spent.get(kind.label) ?? 0) + timing.answerMs);
       (answers.get(kind.label) ?? answers.set(kind.label, []).get(kind.label)!).push(timing.answerMs);
       (acks.get(kind.label) ?? acks.set(kind.label, []).get(kind.label)!).push(timing.ackMs);
     }

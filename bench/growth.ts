@@ -35,10 +35,10 @@ export const growthSection: Section = {
         const scale = scales[i]!;
         const showIds = await sampleIntegrationIds(scale, 500);
         ctx.progress(`growth: ${sizeLabel(size)} integrations (${scale.meta.runs.toLocaleString("en")} runs)`);
-        const result = await runSeries(botCommandKinds(showIds).map((kind) => ({ process: bots[i]!, kind })), ctx.standIn, ctx.options.requests, ctx.options.warmup);
+        const result = await runSeries(botCommandKinds(showIds).map((kind) => ({ process: bots[i]!, kind })), ctx.standIn, ctx.options.requests, ctx.options.warmup, { budgetSeconds: ctx.options.kindBudgetSeconds, minCount: ctx.options.quick ? 10 : 20 });
         medians.set(size, result.answer);
         for (const [label, summary] of Object.entries(result.answer)) {
-          figures.push({ section: "4 growth", name: `${sizeLabel(size)}: ${label}: median`, value: summary.median, unit: "ms", note: `p99 ${summary.p99.toFixed(1)} ms` });
+          figures.push({ section: "4 growth", name: `${sizeLabel(size)}: ${label}: median`, value: summary.median, unit: "ms", note: `p99 ${summary.p99.toFixed(1)} ms, n=${summary.count}` });
         }
       }
     } finally {

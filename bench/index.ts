@@ -69,7 +69,7 @@ const SECTIONS: Section[] = [
   loadSection,
 ];
 
-const USAGE = `npm run bench -- [--quick] [--integrations N] [--runs-per-integration M] [--requests N] [--growth 10000,100000,1000000]
+const USAGE = `npm run bench -- [--quick] [--integrations N] [--runs-per-integration M] [--requests N] [--warmup N] [--kind-budget SECONDS] [--growth 10000,100000,1000000]
   [--growth-runs M] [--memory-requests N] [--concurrency N] [--waves N] [--sections ${SECTIONS.map((s) => s.key).join(",")}]
   [--cpu-prof] [--builder sql|seed] [--rebuild] [--json PATH]`;
 
@@ -91,6 +91,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       "runs-per-integration": { type: "string" },
       requests: { type: "string" },
       warmup: { type: "string" },
+      "kind-budget": { type: "string" },
       growth: { type: "string" },
       "growth-runs": { type: "string" },
       "memory-requests": { type: "string" },
@@ -120,6 +121,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     scale: { integrations: whole("integrations", values.integrations, quick ? 2000 : 100_000), runsPerIntegration: whole("runs-per-integration", values["runs-per-integration"], quick ? 10 : 50, 0) },
     requests: whole("requests", values.requests, quick ? 30 : 200),
     warmup: whole("warmup", values.warmup, quick ? 3 : 10, 0),
+    kindBudgetSeconds: whole("kind-budget", values["kind-budget"], quick ? 5 : 60),
     growth,
     growthRuns: whole("growth-runs", values["growth-runs"], quick ? 3 : 5, 0),
     memoryRequests: whole("memory-requests", values["memory-requests"], quick ? 40 : 200),

@@ -46,7 +46,10 @@ export const loadSection: Section = {
     const ids = await sampleIntegrationIds(scale, 5000, 99);
     const kinds = botCommandKinds(ids);
     ctx.progress(`load: ${waves} waves of ${concurrency} concurrent commands during ingestion`);
-    const bot = await startMeasured("bot-load", "bot-process.ts", botEnv(copy.url, ctx.standIn));
+    const bot = await startMeasured("bot-load", "bot-process.ts", botEnv(copy.url, ctx.standIn)).catch((error: unknown) => {
+      copy.remove();
+      throw error;
+    });
     const token = await signToken(RUNS_SECRET, {}, { now: new Date(), expiresInSeconds: 3600 });
     let ingesting = true;
     let events = 0;

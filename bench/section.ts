@@ -9,6 +9,8 @@ export interface BenchOptions {
   scale: ScaleSizes;
   /** Requests of each kind per series (slash commands, growth). */
   requests: number;
+  /** Seconds one kind of request may take in a series before it leaves the rotation (after 20 requests). */
+  kindBudgetSeconds: number;
   /** Requests of each kind not counted at the start of a series. */
   warmup: number;
   /** Integration counts of the growth series. */

@@ -28,7 +28,7 @@ export const slashSection: Section = {
     let result;
     try {
       ctx.progress(`slash: ${ctx.options.requests} requests of each of ${kinds.length + 1} kinds`);
-      result = await runSeries([{ process: bare, kind: echoKind() }, ...kinds.map((kind) => ({ process: bot, kind }))], ctx.standIn, ctx.options.requests, ctx.options.warmup);
+      result = await runSeries([{ process: bare, kind: echoKind() }, ...kinds.map((kind) => ({ process: bot, kind }))], ctx.standIn, ctx.options.requests, ctx.options.warmup, { budgetSeconds: ctx.options.kindBudgetSeconds, minCount: ctx.options.quick ? 10 : 20 });
     } finally {
       await bot.stop();
       await bare.stop();
@@ -36,7 +36,7 @@ export const slashSection: Section = {
     const echo = result.answer["bare Bolt echo"]!;
     const figures: Figure[] = [
       { section: "1 slash", name: "bare Bolt echo: median", value: echo.median, unit: "ms" },
-      { section: "1 slash", name: "bare Bolt echo: p99", value: echo.p99, unit: "ms" },
+      { section: "1 slash", name: "bare Bolt echo: p99", value: echo.p99, unit: "ms", note: `n=${echo.count}` },
     ];
     for (const kind of kinds) {
       const answer = result.answer[kind.label]!;
@@ -44,7 +44,7 @@ export const slashSection: Section = {
       const ratio = answer.median / echo.median;
       figures.push(
         { section: "1 slash", name: `${kind.label}: median`, value: answer.median, unit: "ms" },
-        { section: "1 slash", name: `${kind.label}: p99`, value: answer.p99, unit: "ms" },
+        { section: "1 slash", name: `${kind.label}: p99`, value: answer.p99, unit: "ms", note: `n=${answer.count}` },
         {
           section: "1 slash",
           name: `${kind.label}: median ÷ echo median`,
@@ -55,10 +55,9 @@ export const slashSection: Section = {
         },
       );
     }
-    figures.push({ section: "1 slash", name: "requests of each kind", value: echo.count, unit: "", note: `after ${ctx.options.warmup} warm-up rounds` });
     ctx.progress("slash: time breakdown inside the bot");
     try {
-      ctx.notes.push(...(await timeBreakdown(scale, kinds, ctx.options.quick ? 10 : 50)));
+      ctx.notes.push(...(await timeBreakdown(scale, kinds, ctx.options.quick ? 10 : 50, ctx.options.quick ? 3 : 15)));
     } catch (error) {
       ctx.notes.push(`Time breakdown failed: ${error instanceof Error ? error.message : String(error)}`);
     }
