@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { stringify } from "csv-stringify";
 import type { Database } from "../src/data/database.ts";
-import { listIntegrations, type HealthRules, type IntegrationFilters, type IntegrationRow } from "../src/data/queries/integrations.ts";
+import { healthRules, listIntegrations, type HealthRules, type IntegrationFilters, type IntegrationRow } from "../src/data/queries/integrations.ts";
 import type { GroupScope } from "../src/domain/permissions.ts";
 import { actorLabel } from "../src/domain/permissions.ts";
 import { log } from "../src/log.ts";
@@ -109,7 +109,7 @@ export const exportCommand: Command = {
     const dir = await mkdtemp(join(tmpdir(), "embedops-export-"));
     const path = join(dir, filename);
     const filterText = argumentText(args);
-    const rules = { now, staleAfterDays: ctx.config.staleAfterDays, failingAfterErrors: ctx.config.failingAfterErrors };
+    const rules = healthRules(ctx.config, now);
     const upload = ctx.origin.transport === "slack" && ctx.origin.channelId ? ctx.services.messages.uploadFile : undefined;
     const destination = upload ? "slack" : "file";
     let failed = false;

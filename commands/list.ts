@@ -1,4 +1,4 @@
-import { listIntegrations, type IntegrationFilters } from "../src/data/queries/integrations.ts";
+import { healthRules, listIntegrations, type IntegrationFilters } from "../src/data/queries/integrations.ts";
 import type { RunStatus } from "../src/data/models/index.ts";
 import type { Command } from "../src/slash/command.ts";
 import type { ParsedArguments } from "../src/slash/grammar.ts";
@@ -48,7 +48,7 @@ export const list: Command = {
       ctx.db,
       ctx.scope,
       integrationFilters(args),
-      { now: ctx.clock.now(), staleAfterDays: ctx.config.staleAfterDays, failingAfterErrors: ctx.config.failingAfterErrors, failingErrorRate: ctx.config.failingErrorRate },
+      healthRules(ctx.config, ctx.clock.now()),
       { limit: PAGE_SIZE, after: args.filters.after },
     );
     return {

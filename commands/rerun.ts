@@ -1,7 +1,7 @@
 import { Op, type WhereOptions } from "sequelize";
 import { recordAudit } from "../src/data/audit.ts";
 import type { Integration } from "../src/data/models/index.ts";
-import { describeIntegrations, integrationWhere } from "../src/data/queries/integrations.ts";
+import { describeIntegrations, healthRules, integrationWhere } from "../src/data/queries/integrations.ts";
 import type { Actor } from "../src/domain/permissions.ts";
 import { badInput } from "../src/errors.ts";
 import { log } from "../src/log.ts";
@@ -32,11 +32,7 @@ const SKIP_REASON = {
 
 /** The integrations `rerun failing` acts on: enabled, latest run failed, within the caller's run scope and the filters. */
 async function failingWhere(ctx: CommandContext, args: Parameters<Command["execute"]>[1]): Promise<WhereOptions> {
-  const where = await integrationWhere(ctx.db, ctx.scope, integrationFilters(args), {
-    now: ctx.clock.now(),
-    staleAfterDays: ctx.config.staleAfterDays,
-    failingAfterErrors: ctx.config.failingAfterErrors,
-  });
+  const where = await integrationWhere(ctx.db, ctx.scope, integrationFilters(args), healthRules(ctx.config, ctx.clock.now()));
   return { [Op.and]: [where, { status: "enabled", latestRunStatus: "error" }] };
 }
 

@@ -1,6 +1,7 @@
 import { literal, Op, type WhereOptions } from "sequelize";
 import { housekeepingCutoffs } from "../../domain/housekeeping.ts";
 import { failingRateSubquery } from "./housekeeping.ts";
+import type { Config } from "../../config.ts";
 import type { GroupScope } from "../../domain/permissions.ts";
 import { badInput } from "../../errors.ts";
 import type { Database } from "../database.ts";
@@ -28,8 +29,13 @@ export interface HealthRules {
   now: Date;
   staleAfterDays: number;
   failingAfterErrors: number;
-  /** FAILING_ERROR_RATE: when given, `failing` also takes the error-rate rule, as the housekeeping report does. */
-  failingErrorRate?: number;
+  /** FAILING_ERROR_RATE: `failing` also takes the error-rate rule, as the housekeeping report does. */
+  failingErrorRate: number;
+}
+
+/** The health rules of the configuration at `now`: the one place `stale` and `failing` get their thresholds. */
+export function healthRules(config: Pick<Config, "staleAfterDays" | "failingAfterErrors" | "failingErrorRate">, now: Date): HealthRules {
+  return { now, staleAfterDays: config.staleAfterDays, failingAfterErrors: config.failingAfterErrors, failingErrorRate: config.failingErrorRate };
 }
 
 /** One integration with every column operators see. */
@@ -103,10 +109,8 @@ export async function integrationWhere(db: Database, scope: GroupScope, filters:
   if (filters.failing) {
     // The housekeeping report's definition (src/data/queries/housekeeping.ts): the streak, or the error rate.
     const streak = { failuresInRow: { [Op.gte]: rules.failingAfterErrors } };
-    const rate = rules.failingErrorRate === undefined
-      ? []
-      : [{ id: { [Op.in]: literal(failingRateSubquery(db, rules.now, { ...rules, failingErrorRate: rules.failingErrorRate })) } }];
-    and.push({ status: "enabled", [Op.or]: [streak, ...rate] });
+    const rate = { id: { [Op.in]: literal(failingRateSubquery(db, rules.now, rules)) } };
+    and.push({ status: "enabled", [Op.or]: [streak, rate] });
   }
   const like = db.dialect === "postgres" ? Op.iLike : Op.like;
   for (const word of filters.words ?? []) {
