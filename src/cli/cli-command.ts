@@ -15,3 +15,8 @@ export interface CliCommand {
   summary: string;
   run(args: string[], io: CliIo): Promise<number>;
 }
+
+/** The log level of a command run at a terminal: warnings only, unless LOG_LEVEL asks for more or less. */
+export function terminalLogLevel(env: Record<string, string | undefined>, configured: string): string {
+  return env.LOG_LEVEL?.trim() ? configured : "warn";
+}

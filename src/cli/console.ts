@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { startConsole } from "../bot.ts";
 import { loadConfig } from "../config.ts";
 import { setLogLevel } from "../log.ts";
-import type { CliCommand } from "./cli-command.ts";
+import { terminalLogLevel, type CliCommand } from "./cli-command.ts";
 
 /** `embedops console [--as EMAIL]`: the local console, whatever credentials are set. */
 export const consoleCommand: CliCommand = {
@@ -12,7 +12,7 @@ export const consoleCommand: CliCommand = {
   async run(args, io) {
     const { values } = parseArgs({ args, options: { as: { type: "string" } }, strict: true });
     const config = loadConfig(io.env);
-    setLogLevel(config.logLevel);
+    setLogLevel(terminalLogLevel(io.env, config.logLevel));
     const interactive = Boolean((io.stdin as { isTTY?: boolean }).isTTY);
     await startConsole(config, { as: values.as, input: io.stdin, output: io.stdout, interactive });
     return 0;

@@ -6,7 +6,7 @@ import { migrate } from "../data/migrate.ts";
 import type { Actor } from "../domain/permissions.ts";
 import { badInput } from "../errors.ts";
 import { setLogLevel } from "../log.ts";
-import type { CliCommand, CliIo } from "./cli-command.ts";
+import { terminalLogLevel, type CliCommand, type CliIo } from "./cli-command.ts";
 
 /** Who the audit log names for a change made from the CLI: the machine's user, since the CLI has no operator. */
 function cliActor(): Actor {
@@ -27,7 +27,7 @@ async function change(verb: "grant" | "revoke", args: string[], io: CliIo, apply
   const permission = parseGrantablePermission(permissionText);
   const scope = parseGrantScope(scopeText);
   const config = loadConfig(io.env);
-  setLogLevel(config.logLevel === "info" ? "warn" : config.logLevel);
+  setLogLevel(terminalLogLevel(io.env, config.logLevel));
   const db = openDatabase(config.databaseUrl);
   try {
     await migrate(db);

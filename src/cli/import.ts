@@ -4,7 +4,7 @@ import { openDatabase } from "../data/database.ts";
 import { formatProblem, importData, ImportError, parseImportText, summary } from "../data/import.ts";
 import { migrate } from "../data/migrate.ts";
 import { setLogLevel } from "../log.ts";
-import type { CliCommand } from "./cli-command.ts";
+import { terminalLogLevel, type CliCommand } from "./cli-command.ts";
 
 /** At most this many problems are printed; the rest are counted. */
 const SHOWN_PROBLEMS = 20;
@@ -29,7 +29,7 @@ export const importCommand: CliCommand = {
       return 2;
     }
     const config = loadConfig(io.env);
-    setLogLevel(config.logLevel === "info" ? "warn" : config.logLevel);
+    setLogLevel(terminalLogLevel(io.env, config.logLevel));
     let json: unknown;
     try {
       json = parseImportText(text);

@@ -9,7 +9,7 @@ import { openRuntime } from "../runtime.ts";
 import type { ChannelMessages } from "../slash/command.ts";
 import { toText } from "../slack/text-renderer.ts";
 import { createWebClient, webChannelMessages } from "../slack/web-client.ts";
-import type { CliCommand } from "./cli-command.ts";
+import { terminalLogLevel, type CliCommand } from "./cli-command.ts";
 
 /** A dry run's messages: printed as the console would show them, never sent. */
 export function printedMessages(output: Writable, slashCommand: string): ChannelMessages {
@@ -45,7 +45,7 @@ export const jobCommand: CliCommand = {
     if (positionals.length !== 1) throw badInput(`give one job NAME (${JOBS.map((job) => job.name).join(", ")}); usage: embedops job NAME [--dry-run]`);
     const job = findJob(positionals[0]!);
     const config = loadConfig(io.env);
-    setLogLevel(config.logLevel);
+    setLogLevel(terminalLogLevel(io.env, config.logLevel));
     const dryRun = values["dry-run"] === true;
     const messages = dryRun ? printedMessages(io.stdout, config.slashCommand) : slackMessages(config);
     const runtime = await openRuntime(config, { messages });

@@ -6,7 +6,7 @@ import { migrate } from "../data/migrate.ts";
 import { seedDemo, seedScale } from "../data/seed.ts";
 import { badInput } from "../errors.ts";
 import { setLogLevel } from "../log.ts";
-import type { CliCommand } from "./cli-command.ts";
+import { terminalLogLevel, type CliCommand } from "./cli-command.ts";
 
 /** A whole number of at least `min` from a flag, or a one-line reason. */
 function count(flag: string, value: string | undefined, min: number): number | undefined {
@@ -33,7 +33,7 @@ export const seedCommand: CliCommand = {
     const runsPerIntegration = count("runs-per-integration", values["runs-per-integration"], 0);
     if (runsPerIntegration !== undefined && integrations === undefined) throw badInput("--runs-per-integration needs --integrations N");
     const config = loadConfig(io.env);
-    setLogLevel(config.logLevel === "info" ? "warn" : config.logLevel);
+    setLogLevel(terminalLogLevel(io.env, config.logLevel));
     const db = openDatabase(config.databaseUrl);
     try {
       await migrate(db);

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { startBot, startConsole } from "../bot.ts";
 import { loadConfig, missingSlackCredentials, slackMode } from "../config.ts";
 import { log, registerSecrets, setLogLevel } from "../log.ts";
-import type { CliCommand } from "./cli-command.ts";
+import { terminalLogLevel, type CliCommand } from "./cli-command.ts";
 
 /** `embedops start`: the bot over Slack, or the local console when no Slack credentials are set. */
 export const start: CliCommand = {
@@ -15,6 +15,8 @@ export const start: CliCommand = {
     setLogLevel(config.logLevel);
     registerSecrets([config.slackBotToken, config.slackSigningSecret, config.slackAppToken, config.runsApiSecret, config.runnerSigningSecret]);
     if (slackMode(config) === "console") {
+      // At a terminal, answers are what matters; the bot's JSON logs stay for LOG_LEVEL=info.
+      setLogLevel(terminalLogLevel(io.env, config.logLevel));
       if (config.production) {
         io.stderr.write(`embedops: NODE_ENV=production needs Slack credentials; missing ${missingSlackCredentials(config).join(", ")}\n`);
         return 1;
