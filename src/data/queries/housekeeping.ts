@@ -38,12 +38,15 @@ function toNumber(value: unknown): number {
  * through the (integration_id, started_at) index. Flow runs are counted, never loaded.
  * Uses the replacements :rateSince, :failingAfterErrors, :minRuns, :minErrors and :rateBp.
  */
-function failingRateSql(scopeSql: (alias: string) => string): string {
+function failingRateSql(dialect: Database["dialect"], scopeSql: (alias: string) => string): string {
+  // SQLite would rather walk every run in (integration_id, started_at) order for the GROUP BY than use the
+  // partial index of failed runs: 1.8 s against 0.14 s at 5M runs. PostgreSQL picks the partial index itself.
+  const failedRuns = dialect === "sqlite" ? "flow_runs r INDEXED BY flow_runs_errors_started" : "flow_runs r";
   return `SELECT counted.integration_id, counted.runs, counted.errors FROM (
       SELECT e.integration_id AS integration_id, e.errors AS errors,
         (SELECT COUNT(*) FROM flow_runs a WHERE a.integration_id = e.integration_id AND a.started_at >= :rateSince) AS runs
       FROM (
-        SELECT r.integration_id AS integration_id, COUNT(*) AS errors FROM flow_runs r
+        SELECT r.integration_id AS integration_id, COUNT(*) AS errors FROM ${failedRuns}
         WHERE r.status = 'error' AND r.started_at >= :rateSince
         GROUP BY r.integration_id HAVING COUNT(*) >= :minErrors
       ) e
@@ -73,7 +76,7 @@ function ruleReplacements(scan: Pick<HousekeepingScan, "now" | "rules">) {
  */
 export function failingRateSubquery(db: Database, now: Date, rules: HousekeepingScan["rules"]): string {
   const values = ruleReplacements({ now, rules });
-  const sql = `SELECT integration_id FROM (${failingRateSql(() => "")}) failing_rate`;
+  const sql = `SELECT integration_id FROM (${failingRateSql(db.dialect, () => "")}) failing_rate`;
   return `(${sql.replace(/:(\w+)/g, (match, name: string) => (name in values ? db.sequelize.escape(values[name as keyof typeof values] as never) : match))})`;
 }
 
@@ -91,7 +94,7 @@ export async function scanHousekeeping(db: Database, scan: HousekeepingScan, tra
   if (scan.integrationIds) replacements.integrationIds = scan.integrationIds;
   const scopeSql = (alias: string) =>
     (scan.scope.all ? "" : ` AND ${alias}.group_id IN (:groupIds)`) + (scan.integrationIds ? ` AND ${alias}.id IN (:integrationIds)` : "");
-  const sql = `WITH failing_rate AS (${failingRateSql(scopeSql)})
+  const sql = `WITH failing_rate AS (${failingRateSql(db.dialect, scopeSql)})
     SELECT i.id, i.group_id, i.failures_in_row, i.latest_run_at, i.latest_run_error, i.last_success_at, i.created_at,
       fr.runs AS rate_runs, fr.errors AS rate_errors,
       (SELECT COUNT(*) FROM flow_runs c WHERE c.integration_id = i.id AND c.started_at >= :costSince) AS runs_30d,
