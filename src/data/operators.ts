@@ -1,27 +1,18 @@
-import { Op } from "sequelize";
-import type { Actor, EffectiveGrant } from "../domain/permissions.ts";
+import { literal, Op } from "sequelize";
+import type { Actor } from "../domain/permissions.ts";
 import type { Database } from "./database.ts";
-import type { Operator } from "./models/index.ts";
+import type { Grant, Operator } from "./models/index.ts";
 
 /** Finds an operator by email (case-insensitive). */
 export async function findOperatorByEmail(db: Database, email: string): Promise<Operator | null> {
   return db.models.Operator.findOne({ where: { email: email.trim().toLowerCase() } });
 }
 
-/** Finds the operator an explicit Slack link points to. */
+/** Finds the operator an explicit Slack link points to, in one statement. */
 export async function findLinkedOperator(db: Database, slackUserId: string): Promise<Operator | null> {
-  const link = await db.models.SlackLink.findByPk(slackUserId);
-  return link ? db.models.Operator.findByPk(link.operatorId) : null;
-}
-
-/** Every Slack user group that holds a grant: the only ones whose membership matters. */
-export async function grantedUsergroups(db: Database): Promise<string[]> {
-  const rows = await db.models.Grant.findAll({
-    where: { slackUsergroupId: { [Op.ne]: null } },
-    attributes: ["slackUsergroupId"],
-    group: ["slack_usergroup_id"],
+  return db.models.Operator.findOne({
+    where: { id: { [Op.in]: literal(`(SELECT operator_id FROM slack_links WHERE slack_user_id = ${db.sequelize.escape(slackUserId)})`) } },
   });
-  return rows.map((row) => row.slackUsergroupId!).filter(Boolean);
 }
 
 /** The actor of an operator: their role and the grants in force, their own and their user groups'. */
@@ -33,19 +24,40 @@ export async function operatorActor(db: Database, operator: Operator, options: {
     },
     order: [["id", "ASC"]],
   });
-  const effective: EffectiveGrant[] = grants.map((grant) => ({
-    permission: grant.permission,
-    groupId: grant.groupId,
-    ...(grant.slackUsergroupId ? { viaUsergroup: grant.slackUsergroupId } : {}),
-  }));
+  return actorOf(operator, grants, options.slackUserId);
+}
+
+/**
+ * The actor of an operator asking from Slack, in one statement: their own grants and every user-group grant,
+ * of which only the groups the Slack user belongs to count (membership comes from the directory's cache).
+ */
+export async function slackOperatorActor(db: Database, operator: Operator, slackUserId: string, isMember: (usergroupId: string) => Promise<boolean>): Promise<Actor> {
+  const grants = await db.models.Grant.findAll({
+    where: { [Op.or]: [{ operatorId: operator.id }, { slackUsergroupId: { [Op.ne]: null } }] },
+    order: [["id", "ASC"]],
+    raw: true,
+  });
+  const memberOf = new Map<string, boolean>();
+  for (const usergroupId of new Set(grants.flatMap((grant) => (grant.slackUsergroupId ? [grant.slackUsergroupId] : [])))) {
+    memberOf.set(usergroupId, await isMember(usergroupId));
+  }
+  const inForce = grants.filter((grant) => grant.operatorId === operator.id || (grant.slackUsergroupId !== null && memberOf.get(grant.slackUsergroupId)));
+  return actorOf(operator, inForce, slackUserId);
+}
+
+function actorOf(operator: Operator, grants: Array<Pick<Grant, "permission" | "groupId" | "slackUsergroupId">>, slackUserId?: string): Actor {
   return {
     kind: "operator",
     operatorId: operator.id,
     email: operator.email,
     name: operator.name,
     role: operator.role,
-    grants: effective,
-    ...(options.slackUserId ? { slackUserId: options.slackUserId } : {}),
+    grants: grants.map((grant) => ({
+      permission: grant.permission,
+      groupId: grant.groupId,
+      ...(grant.slackUsergroupId ? { viaUsergroup: grant.slackUsergroupId } : {}),
+    })),
+    ...(slackUserId ? { slackUserId } : {}),
   };
 }
 

@@ -4,7 +4,7 @@ import type { Database } from "../data/database.ts";
 import type { GrantSubject } from "../data/grants.ts";
 import { badInput } from "../errors.ts";
 import type { Operator } from "../data/models/index.ts";
-import { findLinkedOperator, findOperatorByEmail, grantedUsergroups, operatorActor } from "../data/operators.ts";
+import { findLinkedOperator, findOperatorByEmail, slackOperatorActor } from "../data/operators.ts";
 import type { Actor } from "../domain/permissions.ts";
 import { log } from "../log.ts";
 
@@ -133,11 +133,7 @@ export async function mapSlackUser(db: Database, directory: SlackDirectory | und
 export async function resolveSlackActor(db: Database, directory: SlackDirectory, slackUserId: string): Promise<Actor> {
   const mapping = await mapSlackUser(db, directory, slackUserId);
   if (mapping.via === "none") return { kind: "unmapped", slackUserId, ...(mapping.email ? { email: mapping.email } : {}) };
-  const usergroupIds: string[] = [];
-  for (const usergroupId of await grantedUsergroups(db)) {
-    if ((await directory.membersOf(usergroupId)).includes(slackUserId)) usergroupIds.push(usergroupId);
-  }
-  return operatorActor(db, mapping.operator, { slackUserId, usergroupIds });
+  return slackOperatorActor(db, mapping.operator, slackUserId, async (usergroupId) => (await directory.membersOf(usergroupId)).includes(slackUserId));
 }
 
 /**
