@@ -17,7 +17,7 @@ import { initSlackPost } from "./slack-post.ts";
 
 /** Defines every model on one Sequelize instance. */
 export function initModels(sequelize: Sequelize) {
-  return {
+  const models = {
     Group: initGroup(sequelize),
     EmbedConfiguration: initEmbedConfiguration(sequelize),
     AccountSecret: initAccountSecret(sequelize),
@@ -34,6 +34,11 @@ export function initModels(sequelize: Sequelize) {
     JobLease: initJobLease(sequelize),
     SlackPost: initSlackPost(sequelize),
   };
+  // The names a list page shows beside each integration, joined in the same statement.
+  models.Integration.belongsTo(models.EmbedFlow, { as: "flow", foreignKey: "flowId", constraints: false });
+  models.Integration.belongsTo(models.EmbedConfiguration, { as: "configuration", foreignKey: "configurationId", constraints: false });
+  models.Integration.belongsTo(models.Group, { as: "group", foreignKey: "groupId", constraints: false });
+  return models;
 }
 
 /** Every model of the domain. */

@@ -1,4 +1,7 @@
-import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from "sequelize";
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from "sequelize";
+import type { EmbedConfiguration } from "./embed-configuration.ts";
+import type { EmbedFlow } from "./embed-flow.ts";
+import type { Group } from "./group.ts";
 import type { SharingLevel } from "./embed-configuration.ts";
 
 /** enabled runs on its trigger; disabled does not. */
@@ -46,6 +49,12 @@ export class Integration extends Model<InferAttributes<Integration>, InferCreati
   declare manualRunId: string | null;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
+  /** Joined by queries that include it (as "flow"). */
+  declare flow?: NonAttribute<EmbedFlow>;
+  /** Joined by queries that include it (as "configuration"). */
+  declare configuration?: NonAttribute<EmbedConfiguration>;
+  /** Joined by queries that include it (as "group"). */
+  declare group?: NonAttribute<Group>;
 }
 
 /** Defines the integrations table. */

@@ -5,7 +5,7 @@ import type { Config } from "../../config.ts";
 import type { GroupScope } from "../../domain/permissions.ts";
 import { badInput } from "../../errors.ts";
 import type { Database } from "../database.ts";
-import type { Integration, IntegrationStatus, RunStatus, SharingLevel } from "../models/index.ts";
+import type { EmbedConfiguration, EmbedFlow, Group, Integration, IntegrationStatus, RunStatus, SharingLevel } from "../models/index.ts";
 
 /** The filters of `list` (and of `export` and `rerun failing`), already parsed. */
 export interface IntegrationFilters {
@@ -143,16 +143,24 @@ export async function listIntegrations(
     : {};
   const found = await db.models.Integration.findAll({
     where: { [Op.and]: [where, keyset] },
+    include: NAMES,
     order: [["activityAt", "DESC"], ["id", "DESC"]],
     limit: page.limit + 1,
   });
   const more = found.length > page.limit;
-  const rows = await describeIntegrations(db, found.slice(0, page.limit));
+  const rows = found.slice(0, page.limit).map((integration) => toRow(integration, integration.flow, integration.configuration, integration.group));
   const last = rows[rows.length - 1];
   return { rows, next: more && last ? encodeCursor(last.activityAt, last.id) : undefined };
 }
 
-/** Adds flow, configuration and group to integrations with three queries, whatever their number. */
+/** The flow, configuration and group names joined to a page of integrations: one statement for the whole page. */
+const NAMES = [
+  { association: "flow", attributes: ["id", "name", "url"] },
+  { association: "configuration", attributes: ["id", "name"] },
+  { association: "group", attributes: ["id", "name", "kind"] },
+];
+
+/** Adds flow, configuration and group to integrations loaded without them, with three queries whatever their number. */
 export async function describeIntegrations(db: Database, integrations: Integration[]): Promise<IntegrationRow[]> {
   if (integrations.length === 0) return [];
   const unique = (values: string[]) => [...new Set(values)];
@@ -164,38 +172,46 @@ export async function describeIntegrations(db: Database, integrations: Integrati
   const flowById = new Map(flows.map((flow) => [flow.id, flow]));
   const configurationById = new Map(configurations.map((configuration) => [configuration.id, configuration]));
   const groupById = new Map(groups.map((group) => [group.id, group]));
-  return integrations.map((integration) => {
-    const flow = flowById.get(integration.flowId);
-    const group = groupById.get(integration.groupId);
-    return {
-      id: integration.id,
-      name: integration.name,
-      status: integration.status,
-      latestRunStatus: integration.latestRunStatus,
-      latestRunAt: integration.latestRunAt,
-      latestRunError: integration.latestRunError,
-      lastSuccessAt: integration.lastSuccessAt,
-      failuresInRow: integration.failuresInRow,
-      flowId: integration.flowId,
-      flowName: flow?.name ?? integration.flowId,
-      flowUrl: flow?.url ?? null,
-      configurationId: integration.configurationId,
-      configurationName: configurationById.get(integration.configurationId)?.name ?? integration.configurationId,
-      groupId: integration.groupId,
-      groupName: group?.name ?? integration.groupId,
-      groupKind: group?.kind ?? "group",
-      embedUserId: integration.embedUserId,
-      embedAccountId: integration.embedAccountId,
-      embedUserName: integration.embedUserName,
-      sharingLevel: integration.sharingLevel,
-      triggerUrl: integration.triggerUrl,
-      statusChangedAt: integration.statusChangedAt,
-      statusChangedBy: integration.statusChangedBy,
-      disabledReason: integration.disabledReason,
-      activityAt: integration.activityAt,
-      createdAt: integration.createdAt,
-    };
-  });
+  return integrations.map((integration) =>
+    toRow(integration, flowById.get(integration.flowId), configurationById.get(integration.configurationId), groupById.get(integration.groupId)),
+  );
+}
+
+/** One integration with its names, as operators see it. */
+function toRow(
+  integration: Integration,
+  flow: Pick<EmbedFlow, "name" | "url"> | undefined,
+  configuration: Pick<EmbedConfiguration, "name"> | undefined,
+  group: Pick<Group, "name" | "kind"> | undefined,
+): IntegrationRow {
+  return {
+    id: integration.id,
+    name: integration.name,
+    status: integration.status,
+    latestRunStatus: integration.latestRunStatus,
+    latestRunAt: integration.latestRunAt,
+    latestRunError: integration.latestRunError,
+    lastSuccessAt: integration.lastSuccessAt,
+    failuresInRow: integration.failuresInRow,
+    flowId: integration.flowId,
+    flowName: flow?.name ?? integration.flowId,
+    flowUrl: flow?.url ?? null,
+    configurationId: integration.configurationId,
+    configurationName: configuration?.name ?? integration.configurationId,
+    groupId: integration.groupId,
+    groupName: group?.name ?? integration.groupId,
+    groupKind: group?.kind ?? "group",
+    embedUserId: integration.embedUserId,
+    embedAccountId: integration.embedAccountId,
+    embedUserName: integration.embedUserName,
+    sharingLevel: integration.sharingLevel,
+    triggerUrl: integration.triggerUrl,
+    statusChangedAt: integration.statusChangedAt,
+    statusChangedBy: integration.statusChangedBy,
+    disabledReason: integration.disabledReason,
+    activityAt: integration.activityAt,
+    createdAt: integration.createdAt,
+  };
 }
 
 /**
