@@ -62,7 +62,11 @@ const SECTIONS: Section[] = [
     label: "3 ingest",
     script: "ingest.ts",
     args: (ctx) => (ctx.options.quick ? ["--batches", "5", "--integrations", "1000"] : ["--batches", "40", "--integrations", "2000"]),
-    figures: [{ key: "eventsPerSecond", name: "POST /api/runs, batches of 1000", unit: "events/s", target: { text: "≥ 5,000/s", met: (value) => value >= 5000 } }],
+    figures: [
+      { key: "eventsPerSecond", name: "POST /api/runs, batches of 1000", unit: "events/s", target: { text: "≥ 5,000/s", met: (value) => value >= 5000 } },
+      { key: "rawEventsPerSecond", name: "raw upserts of the same rows, same driver, one transaction", unit: "events/s" },
+      { key: "timeRatioApiToRaw", name: "API time ÷ raw time", unit: "×" },
+    ],
   }),
   growthSection,
   memorySection,
