@@ -1,5 +1,5 @@
 import { Op, type WhereOptions } from "sequelize";
-import { decodeCursor, encodeCursor, scopeWhere } from "../src/data/queries/integrations.ts";
+import { afterCursor, encodeCursor, scopeWhere } from "../src/data/queries/integrations.ts";
 import type { Command } from "../src/slash/command.ts";
 import { argumentText, nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageNumber } from "../src/slash/paging.ts";
 import { presentConnectorAuthList } from "../src/slack/presenters/connector-auth-list.ts";
@@ -19,8 +19,7 @@ export const auths: Command = {
     if (f.account) and.push({ embedAccountId: f.account });
     if (f.user) and.push({ embedUserId: f.user });
     if (f.connector) and.push({ connectorName: { [like]: f.connector } });
-    const after = f.after ? decodeCursor(f.after) : undefined;
-    if (after) and.push({ [Op.or]: [{ createdAt: { [Op.lt]: after.at } }, { createdAt: after.at, id: { [Op.lt]: after.id } }] });
+    and.push(afterCursor("createdAt", f.after));
     const found = await ctx.db.models.ConnectorAuth.findAll({
       where: { [Op.and]: and },
       order: [["createdAt", "DESC"], ["id", "DESC"]],

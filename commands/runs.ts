@@ -1,5 +1,4 @@
-import { Op } from "sequelize";
-import { decodeCursor, encodeCursor } from "../src/data/queries/integrations.ts";
+import { afterCursor, encodeCursor } from "../src/data/queries/integrations.ts";
 import type { Command } from "../src/slash/command.ts";
 import { nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageNumber } from "../src/slash/paging.ts";
 import { presentRunList } from "../src/slack/presenters/integration-detail.ts";
@@ -14,11 +13,10 @@ export const runs: Command = {
   target: (args) => args.positional[0]!,
   async execute(ctx, args) {
     const integration = ctx.integration!;
-    const after = args.filters.after ? decodeCursor(args.filters.after) : undefined;
     const found = await ctx.db.models.FlowRun.findAll({
       where: {
         integrationId: integration.id,
-        ...(after ? { [Op.or]: [{ startedAt: { [Op.lt]: after.at } }, { startedAt: after.at, id: { [Op.lt]: after.id } }] } : {}),
+        ...afterCursor("startedAt", args.filters.after),
       },
       order: [["startedAt", "DESC"], ["id", "DESC"]],
       limit: PAGE_SIZE + 1,

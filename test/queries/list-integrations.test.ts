@@ -100,5 +100,8 @@ describe("listIntegrations", () => {
       flowUrl: "https://flows.example.com/flow_2", configurationId: "cfg_2", configurationName: "Salesforce accounts",
       groupName: "Beta Group", embedUserId: "u_bob", embedAccountId: "acc_2", sharingLevel: "account",
     });
+    expect(row!.latestRunAt).toEqual(new Date(Date.UTC(2026, 10, 20, 6)));
+    expect(row!.createdAt).toEqual(new Date("2026-09-01T00:00:00Z"));
+    expect(row!.lastSuccessAt).toBeNull();
   });
 });
