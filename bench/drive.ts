@@ -15,7 +15,7 @@ const NEVER = "0 0 1 1 *";
 /** The environment of the real bot under measurement: HTTP mode against the stand-in, jobs quiet. */
 export function botEnv(databaseUrl: string, standIn: SlackStandIn, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    SLACK_BOT_TOKEN: "xoxb-bench-token",
+    SLACK_BOT_TOKEN: "xoxb-bench",
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_APP_TOKEN: "",
     SLACK_API_URL: standIn.url,
@@ -34,7 +34,7 @@ export function botEnv(databaseUrl: string, standIn: SlackStandIn, extra: Record
 
 /** The environment of the bare Bolt app. */
 export function bareEnv(standIn: SlackStandIn): Record<string, string> {
-  return { SLACK_BOT_TOKEN: "xoxb-bench-token", SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: standIn.url, SLASH_COMMAND: "/integrations" };
+  return { SLACK_BOT_TOKEN: "xoxb-bench", SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: standIn.url, SLASH_COMMAND: "/integrations" };
 }
 
 /** One kind of request in a series: its label, who sends it, its text, and what a right answer contains. */

@@ -95,8 +95,8 @@ function errorTexts(connector: string): string[] {
   ];
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same demo, so tests can rely on it. */
-function prng(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): the same seed gives the same sequence, so the demo and benchmarks repeat. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -107,7 +107,7 @@ function prng(seed: number): () => number {
   };
 }
 
-type Random = ReturnType<typeof prng>;
+type Random = ReturnType<typeof seededRandom>;
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 const between = (random: Random, low: number, high: number): number => low + Math.floor(random() * (high - low + 1));
 
@@ -170,7 +170,7 @@ const DISABLERS: Record<string, string> = {
 
 /** Builds the demo as an import document plus who disabled what; pure and deterministic for one `now`. */
 export function demoDocument(now: Date): { document: ImportInput; disabled: Array<{ id: string; at: Date; by: string; reason: string }> } {
-  const random = prng(20261121);
+  const random = seededRandom(20261121);
   const iso = (date: Date) => date.toISOString();
   const integrations: NonNullable<ImportInput["integrations"]> = [];
   const runs: NonNullable<ImportInput["runs"]> = [];
@@ -542,7 +542,7 @@ async function restoreRunIndexes(db: Database, statements: string[]): Promise<vo
  * and its latest-run fields computed from those runs.
  */
 function scaleIntegration(n: number, runsPerIntegration: number, now: number, runRows: Cell[][]): Cell[] {
-  const random = prng(n * 2654435761);
+  const random = seededRandom(n * 2654435761);
   const configuration = CONFIGURATIONS[n % CONFIGURATIONS.length]!;
   const flowId = configuration.flows[Math.floor(n / CONFIGURATIONS.length) % configuration.flows.length];
   const flow = FLOWS.find((candidate) => candidate.id === flowId)!;
