@@ -231,18 +231,7 @@ export function demoDocument(now: Date): { document: ImportInput; disabled: Arra
         const authKey = `${configuration.id}|${owner}|${connector}`;
         if (authKeys.has(authKey)) continue;
         authKeys.add(authKey);
-        authNumber += 1;
-        auths.push({
-          id: `ca_${authNumber}`,
-          connector_name: connector,
-          configuration_id: configuration.id,
-          embed_user_id: userId,
-          embed_account_id: accountId,
-          embed_user_name: userName,
-          created_at: iso(new Date(createdAt.getTime() - between(random, 1, 30) * MINUTE)),
-        });
-        // Now and then a second login for the same connector, which may carry a custom name.
-        if (random() < 0.04) {
+        const addAuth = (at: Date, name?: string) => {
           authNumber += 1;
           auths.push({
             id: `ca_${authNumber}`,
@@ -251,9 +240,15 @@ export function demoDocument(now: Date): { document: ImportInput; disabled: Arra
             embed_user_id: userId,
             embed_account_id: accountId,
             embed_user_name: userName,
-            name: `${connector} ${pick(random, ["sandbox", "EU workspace", "backup login", "finance team"])}`,
-            created_at: iso(new Date(createdAt.getTime() + between(random, 2, 15) * DAY)),
+            ...(name ? { name } : {}),
+            created_at: iso(at),
           });
+        };
+        addAuth(new Date(createdAt.getTime() - between(random, 1, 30) * MINUTE));
+        // Now and then a second login for the same connector, which may carry a custom name.
+        if (random() < 0.04) {
+          const name = `${connector} ${pick(random, ["sandbox", "EU workspace", "backup login", "finance team"])}`;
+          addAuth(new Date(createdAt.getTime() + between(random, 2, 15) * DAY), name);
         }
       }
 
