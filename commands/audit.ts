@@ -1,9 +1,8 @@
 import { Op, type WhereOptions } from "sequelize";
 import { decodeCursor, encodeCursor } from "../src/data/queries/integrations.ts";
-import { badInput } from "../src/errors.ts";
+import { badInput, invalidPageLink } from "../src/errors.ts";
 import type { Command } from "../src/slash/command.ts";
-import { PAGE_SIZE, PAGING_FILTERS, pageNumber } from "../src/slash/paging.ts";
-import { quote } from "../src/slash/grammar.ts";
+import { nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageRequest } from "../src/slash/paging.ts";
 import { parseEmail, parseUserMention } from "../src/slack/identity.ts";
 import { presentAuditLog } from "../src/slack/presenters/audit-log.ts";
 
@@ -25,17 +24,17 @@ export const audit: Command = {
       else if (email) and.push({ [Op.or]: [{ actor: email }, { targetId: email }] });
       else and.push({ [Op.or]: [{ targetId: about }, { groupId: about }, { actor: about }, { actorSlackUserId: about }] });
     }
-    if (args.filters.after !== undefined) {
-      const after = decodeCursor(args.filters.after);
+    const request = pageRequest("audit", args);
+    if (request.after !== undefined) {
+      const after = decodeCursor(request.after);
       const afterId = Number(after.id);
-      if (!Number.isSafeInteger(afterId)) throw badInput("That page link is not valid any more; run the command again.");
+      if (!/^\d+$/.test(after.id) || !Number.isSafeInteger(afterId)) throw invalidPageLink();
       and.push({ [Op.or]: [{ at: { [Op.lt]: after.at } }, { at: after.at, id: { [Op.lt]: afterId } }] });
     }
     // Latest by when it happened (imports may append old entries), ties by the order they were written.
-    const found = await ctx.db.models.AuditEvent.findAll({ where: { [Op.and]: and }, order: [["at", "DESC"], ["id", "DESC"]], limit: PAGE_SIZE + 1 });
+    const found = await ctx.db.models.AuditEvent.findAll({ where: { [Op.and]: and }, order: [["at", "DESC"], ["id", "DESC"]], limit: PAGE_SIZE + 1, offset: request.offset || undefined });
     const shown = found.slice(0, PAGE_SIZE);
     const last = shown[shown.length - 1];
-    const page = pageNumber(args);
     return {
       visibility: "ephemeral",
       replaceOriginal: ctx.origin.fromButton,
@@ -43,8 +42,8 @@ export const audit: Command = {
         events: shown,
         about,
         timeZone: ctx.config.timeZone,
-        pageNumber: page,
-        nextPageCommand: found.length > PAGE_SIZE && last ? `audit${about !== undefined ? ` ${quote(about)}` : ""} after:${encodeCursor(last.at, String(last.id))} page:${page + 1}` : undefined,
+        pageNumber: request.page,
+        nextPageCommand: found.length > PAGE_SIZE && last ? nextPageCommand("audit", args, encodeCursor(last.at, String(last.id)), request.page) : undefined,
       }),
     };
   },

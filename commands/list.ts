@@ -2,7 +2,7 @@ import { healthRules, listIntegrations, type IntegrationFilters } from "../src/d
 import type { RunStatus } from "../src/data/models/index.ts";
 import type { Command } from "../src/slash/command.ts";
 import type { ParsedArguments } from "../src/slash/grammar.ts";
-import { argumentText, nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageNumber } from "../src/slash/paging.ts";
+import { argumentText, nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageRequest } from "../src/slash/paging.ts";
 import { presentIntegrationList } from "../src/slack/presenters/integration-list.ts";
 
 /** The filters `list`, `export` and `rerun failing` accept. */
@@ -44,12 +44,13 @@ export const list: Command = {
   need: "view",
   arguments: { filters: { ...INTEGRATION_FILTER_SPEC, ...PAGING_FILTERS }, flags: INTEGRATION_FLAGS, rest: true },
   async execute(ctx, args) {
+    const request = pageRequest("list", args);
     const page = await listIntegrations(
       ctx.db,
       ctx.scope,
       integrationFilters(args),
       healthRules(ctx.config, ctx.clock.now()),
-      { limit: PAGE_SIZE, after: args.filters.after },
+      { limit: PAGE_SIZE, after: request.after, offset: request.offset },
     );
     return {
       visibility: "ephemeral",
@@ -57,8 +58,8 @@ export const list: Command = {
       doc: presentIntegrationList({
         rows: page.rows,
         filterText: argumentText(args),
-        pageNumber: pageNumber(args),
-        nextPageCommand: page.next ? nextPageCommand("list", args, page.next) : undefined,
+        pageNumber: request.page,
+        nextPageCommand: page.next ? nextPageCommand("list", args, page.next, request.page) : undefined,
       }),
     };
   },

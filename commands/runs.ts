@@ -1,6 +1,6 @@
 import { afterCursor, encodeCursor } from "../src/data/queries/integrations.ts";
 import type { Command } from "../src/slash/command.ts";
-import { nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageNumber } from "../src/slash/paging.ts";
+import { nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageRequest } from "../src/slash/paging.ts";
 import { presentRunList } from "../src/slack/presenters/integration-detail.ts";
 
 /** `runs ID`: an integration's flow runs, newest first, paged, with their errors. */
@@ -13,13 +13,15 @@ export const runs: Command = {
   target: (args) => args.positional[0]!,
   async execute(ctx, args) {
     const integration = ctx.integration!;
+    const request = pageRequest("runs", args);
     const found = await ctx.db.models.FlowRun.findAll({
       where: {
         integrationId: integration.id,
-        ...afterCursor("startedAt", args.filters.after),
+        ...afterCursor("startedAt", request.after),
       },
       order: [["startedAt", "DESC"], ["id", "DESC"]],
       limit: PAGE_SIZE + 1,
+      offset: request.offset || undefined,
     });
     const shown = found.slice(0, PAGE_SIZE);
     const last = shown[shown.length - 1];
@@ -30,8 +32,8 @@ export const runs: Command = {
         integration,
         runs: shown,
         timeZone: ctx.config.timeZone,
-        pageNumber: pageNumber(args),
-        nextPageCommand: found.length > PAGE_SIZE && last ? nextPageCommand("runs", args, encodeCursor(last.startedAt, last.id)) : undefined,
+        pageNumber: request.page,
+        nextPageCommand: found.length > PAGE_SIZE && last ? nextPageCommand("runs", args, encodeCursor(last.startedAt, last.id), request.page) : undefined,
       }),
     };
   },

@@ -94,8 +94,8 @@ export async function startBot(config: Config, options: { clock?: Clock } = {}):
 }
 
 /** Runs the local console on the configured database (demo data when empty), with schedules printing. */
-export async function startConsole(config: Config, options: { as?: string; input: Readable; output: Writable; interactive?: boolean; clock?: Clock }): Promise<void> {
-  const messages = consoleMessages(options.output, config.slashCommand);
+export async function startConsole(config: Config, options: { as?: string; input: Readable; output: Writable; interactive?: boolean; clock?: Clock; width?: number }): Promise<void> {
+  const messages = consoleMessages(options.output, config.slashCommand, options.width);
   const runtime = await openRuntime(config, { clock: options.clock, messages });
   let schedules: Schedules | undefined;
   try {

@@ -9,9 +9,9 @@ import { toText } from "./slack/text-renderer.ts";
 import type { Actor } from "./domain/permissions.ts";
 
 /** Channel messages printed to the console: what the bot would post, and its later updates. */
-export function consoleMessages(output: Writable, slashCommand: string): ChannelMessages {
+export function consoleMessages(output: Writable, slashCommand: string, width?: number): ChannelMessages {
   let counter = 0;
-  const print = (heading: string, doc: Doc) => output.write(`${heading}\n${toText(doc, slashCommand)}\n\n`);
+  const print = (heading: string, doc: Doc) => output.write(`${heading}\n${toText(doc, { slashCommand, width })}\n\n`);
   return {
     async post(channel, doc, options) {
       const ts = `console.${++counter}`;
@@ -47,7 +47,7 @@ export function consoleLine(line: string, slashCommand: string): string {
  * The local console: reads commands line by line, answers each with the same handlers as Slack,
  * rendered as text, and returns at the end of input once background work has settled.
  */
-export async function runConsole(runtime: Runtime, options: { as?: string; input: Readable; output: Writable; interactive?: boolean }): Promise<void> {
+export async function runConsole(runtime: Runtime, options: { as?: string; input: Readable; output: Writable; interactive?: boolean; width?: number }): Promise<void> {
   const actor = await consoleActor(runtime, options.as);
   const { output } = options;
   const slash = runtime.config.slashCommand;
@@ -66,7 +66,7 @@ export async function runConsole(runtime: Runtime, options: { as?: string; input
       continue;
     }
     const reply = await runtime.dispatcher.handle(line, actor, { transport: "console" });
-    output.write(`${toText(reply.doc, slash)}\n`);
+    output.write(`${toText(reply.doc, { slashCommand: slash, width: options.width })}\n`);
     if (reply.file) output.write(`(file ${reply.file.filename}: ${Buffer.byteLength(reply.file.content)} bytes)\n`);
     output.write("\n");
     prompt();

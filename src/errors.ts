@@ -29,6 +29,11 @@ export function badInput(message: string, details?: Record<string, unknown>): Em
   return new EmbedopsError(ErrorCode.BadInput, message, details);
 }
 
+/** A `Next page` link that was tampered with, or belongs to another query: the one answer for all of them. */
+export function invalidPageLink(): EmbedopsError {
+  return badInput("This page link is no longer valid: run the command again without `after:`.");
+}
+
 /** Something named by id does not exist (or is not visible to the caller). */
 export function notFound(message: string): EmbedopsError {
   return new EmbedopsError(ErrorCode.NotFound, message);

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { startConsole } from "../bot.ts";
 import { loadConfig } from "../config.ts";
 import { setLogLevel } from "../log.ts";
+import { terminalWidth } from "../slack/text-renderer.ts";
 import { terminalLogLevel, type CliCommand } from "./cli-command.ts";
 
 /** `embedops console [--as EMAIL]`: the local console, whatever credentials are set. */
@@ -14,7 +15,7 @@ export const consoleCommand: CliCommand = {
     const config = loadConfig(io.env);
     setLogLevel(terminalLogLevel(io.env, config.logLevel));
     const interactive = Boolean((io.stdin as { isTTY?: boolean }).isTTY);
-    await startConsole(config, { as: values.as, input: io.stdin, output: io.stdout, interactive });
+    await startConsole(config, { as: values.as, input: io.stdin, output: io.stdout, interactive, width: terminalWidth(io.env, io.stdout as { isTTY?: boolean; columns?: number }) });
     return 0;
   },
 };

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { startBot, startConsole } from "../bot.ts";
 import { loadConfig, missingSlackCredentials, slackMode } from "../config.ts";
 import { log, registerSecrets, setLogLevel } from "../log.ts";
+import { terminalWidth } from "../slack/text-renderer.ts";
 import { terminalLogLevel, type CliCommand } from "./cli-command.ts";
 
 /** `embedops start`: the bot over Slack, or the local console when no Slack credentials are set. */
@@ -23,7 +24,7 @@ export const start: CliCommand = {
       }
       const interactive = Boolean((io.stdin as { isTTY?: boolean }).isTTY);
       if (interactive) io.stdout.write("No Slack credentials set: starting the local console.\n");
-      await startConsole(config, { as: values.as, input: io.stdin, output: io.stdout, interactive });
+      await startConsole(config, { as: values.as, input: io.stdin, output: io.stdout, interactive, width: terminalWidth(io.env, io.stdout as { isTTY?: boolean; columns?: number }) });
       return 0;
     }
     const bot = await startBot(config);

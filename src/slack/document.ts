@@ -14,7 +14,14 @@ export type Block =
   | { type: "header"; text: string }
   | { type: "section"; text: string; fields?: Field[]; button?: Button }
   | { type: "fields"; fields: Field[] }
-  | { type: "table"; columns: string[]; rows: string[][]; empty?: string }
+  | {
+      type: "table";
+      columns: string[];
+      rows: string[][];
+      empty?: string;
+      /** Column indexes, most important first: a narrow console keeps these and drops the rest (default: left to right). */
+      priority?: number[];
+    }
   | { type: "actions"; buttons: Button[] }
   | { type: "context"; text: string }
   | { type: "divider" };

@@ -67,7 +67,7 @@ describe("the local console as a real process", () => {
     expect(result.stdout).toMatch(/Integrations \(20 on page 1, more on the next\)/);
     expect(result.stdout).toContain("[Next page] /integrations list after:");
     // show int_1: every column and its last runs.
-    expect(result.stdout).toContain("Integration:         HubSpot to Salesforce (`int_1`)");
+    expect(result.stdout).toContain("Integration:         HubSpot to Salesforce (int_1)");
     expect(result.stdout).toContain("Configuration name:  Acme CRM sync");
     expect(result.stdout).toContain("Group name:          Acme Partners");
     expect(result.stdout).toContain("Last 5 runs");
@@ -76,13 +76,14 @@ describe("the local console as a real process", () => {
   });
 
   it("accepts lines with the slash command in front", { timeout: SPAWN_TIMEOUT }, async () => {
-    const result = await embedops(["start"], "/integrations list group:g_globex\n/integrations show int_1\n", cleanEnv(testDb.url));
+    // A wide terminal, so that the Configuration name column is among those shown.
+    const result = await embedops(["start"], "/integrations list group:g_globex\n/integrations show int_1\n", cleanEnv(testDb.url, { COLUMNS: "200" }));
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).not.toContain("demo data loaded");
     const list = result.stdout.slice(result.stdout.indexOf("Integrations matching"), result.stdout.indexOf("HubSpot to Salesforce\n"));
     expect(list).toContain("Globex Support Desk");
     expect(list).not.toContain("Acme CRM sync");
-    expect(result.stdout).toContain("Integration:         HubSpot to Salesforce (`int_1`)");
+    expect(result.stdout).toContain("Integration:         HubSpot to Salesforce (int_1)");
     expect(result.stdout).not.toContain("is not a command");
   });
 

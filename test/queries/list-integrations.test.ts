@@ -90,7 +90,7 @@ describe("listIntegrations", () => {
   });
 
   it("refuses a tampered cursor", async () => {
-    await expect(listIntegrations(db, all, {}, rules, { limit: 3, after: "not-a-cursor" })).rejects.toThrow(/page link is not valid/);
+    await expect(listIntegrations(db, all, {}, rules, { limit: 3, after: "not-a-cursor" })).rejects.toThrow(/page link is no longer valid/);
   });
 
   it("carries every column of the platform", async () => {

@@ -3,7 +3,7 @@ import { housekeepingCutoffs } from "../../domain/housekeeping.ts";
 import { failingRateSubquery } from "./housekeeping.ts";
 import type { Config } from "../../config.ts";
 import type { GroupScope } from "../../domain/permissions.ts";
-import { badInput } from "../../errors.ts";
+import { badInput, invalidPageLink } from "../../errors.ts";
 import type { Database } from "../database.ts";
 import type { EmbedConfiguration, EmbedFlow, Group, Integration, IntegrationStatus, RunStatus, SharingLevel } from "../models/index.ts";
 
@@ -134,7 +134,7 @@ export async function listIntegrations(
   scope: GroupScope,
   filters: IntegrationFilters,
   rules: HealthRules,
-  page: { limit: number; after?: string },
+  page: { limit: number; after?: string; offset?: number },
 ): Promise<IntegrationPage> {
   const where = await integrationWhere(db, scope, filters, rules);
   const keyset = afterCursor("activityAt", page.after);
@@ -144,6 +144,7 @@ export async function listIntegrations(
     include: NAMES,
     order: [["activityAt", "DESC"], ["id", "DESC"]],
     limit: page.limit + 1,
+    offset: page.after ? undefined : page.offset || undefined,
     raw: true,
     nest: true,
   })) as unknown as PlainIntegration[];
@@ -263,18 +264,22 @@ export function afterCursor(column: string, cursor: string | undefined): WhereOp
   return { [Op.or]: [{ [column]: { [Op.lt]: after.at } }, { [column]: after.at, id: { [Op.lt]: after.id } }] };
 }
 
-/** Encodes a keyset position as an opaque, URL-safe cursor. */
+/** Encodes a keyset position as an opaque, short, URL-safe cursor: the time in base 36 and the id in base64url. */
 export function encodeCursor(at: Date, id: string): string {
-  return Buffer.from(JSON.stringify([at.getTime(), id])).toString("base64url");
+  return `${at.getTime().toString(36)}.${Buffer.from(id, "utf8").toString("base64url")}`;
 }
 
-/** Decodes a cursor; a cursor that was tampered with is bad input. */
+/** The range a cursor's time may take (years 1970 to 9999), so that no database is handed a date it cannot read. */
+const CURSOR_TIME_MAX = Date.UTC(9999, 11, 31);
+
+/** Decodes a cursor; a cursor that was tampered with (wrong shape, types or range) is bad input. */
 export function decodeCursor(cursor: string): { at: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [unknown, unknown];
-    if (typeof at === "number" && Number.isFinite(at) && typeof id === "string") return { at: new Date(at), id };
-  } catch {
-    // fall through
+  const match = /^([0-9a-z]{1,9})\.([A-Za-z0-9_-]{1,270})$/.exec(cursor);
+  if (match) {
+    const at = parseInt(match[1]!, 36);
+    const id = Buffer.from(match[2]!, "base64url").toString("utf8");
+    const roundTrips = Buffer.from(id, "utf8").toString("base64url") === match[2];
+    if (Number.isSafeInteger(at) && at <= CURSOR_TIME_MAX && roundTrips && id.length <= 200 && !id.includes("\0")) return { at: new Date(at), id };
   }
-  throw badInput("That page link is not valid any more; run the command again.");
+  throw invalidPageLink();
 }

@@ -32,6 +32,7 @@ export function presentAuditLog(view: AuditLogView): Doc {
         event.outcome,
         escapeMarkup(truncate(event.detail ?? "", 80)) || "—",
       ]),
+      priority: [0, 1, 2, 3, 4, 5],
       empty: view.about ? "_Nothing in the audit log about this._" : "_The audit log is empty._",
     },
   ];

@@ -30,6 +30,7 @@ export function presentConnectorAuthList(view: ConnectorAuthListView): Doc {
         auth.embedAccountId,
         sharingLabel(auth.sharingLevel),
       ]),
+      priority: [0, 1, 3, 4, 2, 5],
       empty: "_No connector auth you may view matches._",
     },
   ];

@@ -7,6 +7,9 @@ import { ago, formatTime, latestRunLabel, link, runEmoji, sharingLabel, truncate
 /** The columns of a flow run table. */
 export const RUN_COLUMNS = ["Run", "Status", "Trigger", "Started", "Finished", "Error"] as const;
 
+/** Run, status, when it started and its error matter most; trigger and finish time go first on a narrow console. */
+const RUN_PRIORITY = [0, 1, 3, 5, 2, 4];
+
 /** The cells of one flow run, in RUN_COLUMNS order. */
 export function runCells(run: FlowRun, timeZone: string, errorWidth = 120): string[] {
   return [
@@ -87,7 +90,7 @@ export function presentIntegrationDetail(view: IntegrationDetailView): Doc {
     blocks.push({ type: "section", text: `*Latest error:* ${escapeMarkup(truncate(row.latestRunError, 500))}` });
   }
   blocks.push({ type: "section", text: `*Last ${view.runs.length} run${view.runs.length === 1 ? "" : "s"}*` });
-  blocks.push({ type: "table", columns: [...RUN_COLUMNS], rows: view.runs.map((run) => runCells(run, timeZone, 80)), empty: "_No runs yet._" });
+  blocks.push({ type: "table", columns: [...RUN_COLUMNS], rows: view.runs.map((run) => runCells(run, timeZone, 80)), priority: RUN_PRIORITY, empty: "_No runs yet._" });
   const buttons = integrationActions(row, view);
   buttons.push({ label: "All runs", command: `runs ${row.id}` });
   blocks.push({ type: "actions", buttons });
@@ -108,7 +111,7 @@ export function presentRunList(view: RunListView): Doc {
   const title = `Flow runs of ${escapeMarkup(view.integration.name)} (${view.integration.id})`;
   const blocks: Block[] = [
     { type: "section", text: `*${title}*, page ${view.pageNumber}` },
-    { type: "table", columns: [...RUN_COLUMNS], rows: view.runs.map((run) => runCells(run, view.timeZone, 300)), empty: "_No runs._" },
+    { type: "table", columns: [...RUN_COLUMNS], rows: view.runs.map((run) => runCells(run, view.timeZone, 300)), priority: RUN_PRIORITY, empty: "_No runs._" },
   ];
   if (view.nextPageCommand) blocks.push({ type: "actions", buttons: [{ label: "Next page", command: view.nextPageCommand }] });
   return { text: `${title}: ${view.runs.length} runs`, blocks };

@@ -44,6 +44,8 @@ export function presentIntegrationList(view: IntegrationListView): Doc {
       type: "table",
       columns: [...INTEGRATION_COLUMNS],
       rows: view.rows.map(integrationCells),
+      // Name and id, status, latest run, then where it belongs and whose it is; the flow and configuration last.
+      priority: [0, 1, 2, 6, 8, 7, 3, 5, 4, 9],
       empty: "_No integration you may view matches._",
     },
   ];
