@@ -32,7 +32,7 @@ export const snooze: Command = {
         {
           integrationId: integration.id,
           kind: findingKind(health),
-          reason: findingReason(health, now),
+          reason: findingReason(health, now, ctx.config.timeZone),
           // A finding first seen by `stale` starts its life here; a remembered one keeps its first report.
           firstReportedAt: open ? health.stored!.firstReportedAt : now,
           lastReportedAt: open ? health.stored!.lastReportedAt : now,

@@ -56,8 +56,8 @@ export interface EvaluatedFinding {
 }
 
 /** Applies the pure rules to the scan: kind, reason in words, and where each finding stands. */
-export function evaluateFindings(healths: IntegrationHealth[], now: Date): EvaluatedFinding[] {
-  return healths.map((health) => ({ health, kind: findingKind(health), reason: findingReason(health, now), state: findingState(health.stored, now) }));
+export function evaluateFindings(healths: IntegrationHealth[], now: Date, timeZone = "UTC"): EvaluatedFinding[] {
+  return healths.map((health) => ({ health, kind: findingKind(health), reason: findingReason(health, now, timeZone), state: findingState(health.stored, now) }));
 }
 
 /** The channel report details at most this many findings (about ten thread messages); the totals count them all. */
@@ -142,7 +142,7 @@ export async function housekeepingReportFor(
   options: { showButtons: (groupId: string) => boolean; scopeNote?: string; detailLimit?: number },
 ): Promise<HousekeepingReportView> {
   const rules = housekeepingRules(runtime.config);
-  const findings = evaluateFindings(await scanHousekeeping(runtime.db, { scope, now, rules }), now);
+  const findings = evaluateFindings(await scanHousekeeping(runtime.db, { scope, now, rules }), now, runtime.config.timeZone);
   return reportView(runtime.db, findings, { rules, ...options });
 }
 
@@ -225,7 +225,7 @@ async function autoDisable(ctx: JobContext, findings: EvaluatedFinding[], rules:
       groupName: row?.groupName ?? finding.health.groupId,
       kind: finding.kind,
       reason: finding.reason,
-      firstReportedDays: daysBetween(finding.health.stored!.firstReportedAt, now),
+      firstReportedDays: daysBetween(finding.health.stored!.firstReportedAt, now, ctx.runtime.config.timeZone),
     });
   }
   return disabled;
@@ -236,7 +236,7 @@ async function perform(ctx: JobContext): Promise<JobSummary> {
   const { db, config } = ctx.runtime;
   const now = ctx.runtime.clock.now();
   const rules = housekeepingRules(config);
-  const findings = evaluateFindings(await scanHousekeeping(db, { scope: { all: true }, now, rules }), now);
+  const findings = evaluateFindings(await scanHousekeeping(db, { scope: { all: true }, now, rules }), now, config.timeZone);
   const { resolved } = ctx.dryRun ? { resolved: 0 } : await rememberFindings(db, findings, now);
   const disabled = await autoDisable(ctx, findings, rules, now);
   const disabledIds = new Set(disabled.map((d) => d.integrationId));

@@ -35,7 +35,8 @@ export const importCommand: CliCommand = {
       json = parseImportText(text);
     } catch (error) {
       if (!(error instanceof ImportError)) throw error;
-      io.stderr.write(`embedops import: ${path} ${error.problems[0]!.message}\n`);
+      const problem = error.problems[0]!;
+      io.stderr.write(`embedops import: ${path} ${problem.message}${problem.hint ? `: ${problem.hint}` : ""}\n`);
       return 2;
     }
     const db = openDatabase(config.databaseUrl);

@@ -1,3 +1,4 @@
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { Op, type Transaction, type WhereOptions } from "sequelize";
 import { z } from "zod";
 import { defaultConnectorAuthName } from "../domain/connector-auth-name.ts";
@@ -133,6 +134,8 @@ export type ImportInput = z.input<typeof ImportFile>;
 export interface ImportProblem {
   path: string;
   message: string;
+  /** What to do about it, when the message alone does not say. */
+  hint?: string;
 }
 
 /** An import refused: nothing was written. Carries every problem found, each naming its path. */
@@ -218,17 +221,37 @@ function problemsFromZod(error: z.ZodError): ImportProblem[] {
 export function parseImportText(text: string): unknown {
   try {
     return JSON.parse(text);
-  } catch (error) {
-    const position = /position (\d+)/.exec(error instanceof Error ? error.message : "")?.[1];
-    let where = "";
-    if (position !== undefined) {
-      const before = text.slice(0, Number(position));
-      const line = before.split("\n").length;
-      const column = Number(position) - before.lastIndexOf("\n");
-      where = ` at line ${line}, column ${column}`;
-    } else if (text.trim() === "") where = ": the file is empty";
-    throw new ImportError([{ path: "(file)", message: `is not valid JSON${where}` }]);
+  } catch {
+    if (text.trim() === "") throw new ImportError([{ path: "(file)", message: "is not valid JSON: the file is empty" }]);
+    const place = jsonErrorPlace(text);
+    throw new ImportError([{ path: "(file)", message: `is not valid JSON${place?.where ?? ""}`, hint: place?.hint }]);
   }
+}
+
+/** What the JSON parser expected, in words, by its error code. */
+const JSON_ERROR_WORDS: Record<string, string> = {
+  ValueExpected: "a value was expected (a comma before ] is not allowed)",
+  PropertyNameExpected: "a double-quoted property name was expected (a comma before } is not allowed)",
+  CommaExpected: "a comma was expected",
+  ColonExpected: "a colon was expected",
+  CloseBraceExpected: "a closing } was expected",
+  CloseBracketExpected: "a closing ] was expected",
+  InvalidSymbol: "this is not JSON (strings need double quotes; no comments)",
+  InvalidCommentToken: "comments are not allowed",
+  UnexpectedEndOfString: "a string is never closed",
+  EndOfFileExpected: "there is more after the end of the document",
+};
+
+/** Where the first JSON error is (` at line L, column C`) and what was expected there, never quoting the text (it holds secrets). */
+function jsonErrorPlace(text: string): { where: string; hint?: string } | undefined {
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (!first) return undefined;
+  const before = text.slice(0, first.offset);
+  const line = before.split("\n").length;
+  const column = first.offset - before.lastIndexOf("\n");
+  return { where: ` at line ${line}, column ${column}`, hint: JSON_ERROR_WORDS[printParseErrorCode(first.error)] };
 }
 
 /** Parses an import file (its text, or already parsed JSON) into typed rows; throws ImportError with every problem. */

@@ -1,4 +1,5 @@
 import type { Config } from "../config.ts";
+import { elapsed, fullDaysBetween, timeAgo } from "./relative-time.ts";
 
 /** A failing integration needs at least this many runs in the rate window for the error-rate rule. */
 export const RATE_MIN_RUNS = 20;
@@ -97,15 +98,9 @@ export function findingKind(health: Pick<IntegrationHealth, "failingStreak" | "f
   return health.failingStreak || health.failingRate ? "failing" : "stale";
 }
 
-/** Whole days from `from` to `now` (never negative). */
-export function daysBetween(from: Date, now: Date): number {
-  return Math.max(0, Math.floor((now.getTime() - from.getTime()) / DAY_MS));
-}
-
-function daysAgo(from: Date, now: Date): string {
-  const days = daysBetween(from, now);
-  if (days === 0) return "today";
-  return days === 1 ? "1 day ago" : `${days} days ago`;
+/** Whole days from `from` to `now` (never negative), on the clock of `timeZone`. */
+export function daysBetween(from: Date, now: Date, timeZone = "UTC"): number {
+  return fullDaysBetween(from, now, timeZone);
 }
 
 function plural(count: number, word: string): string {
@@ -124,11 +119,11 @@ function errorText(error: string | null): string | null {
  * "last 5 runs failed; last success 12 days ago: 401 from HubSpot", "19 of 20 runs in the last 7 days failed (95%)",
  * "no run for 45 days", "never ran; activated 31 days ago".
  */
-export function findingReason(health: IntegrationHealth, now: Date): string {
+export function findingReason(health: IntegrationHealth, now: Date, timeZone = "UTC"): string {
   const parts: string[] = [];
   const error = errorText(health.latestRunError);
   if (health.failingStreak) {
-    const success = health.lastSuccessAt ? `last success ${daysAgo(health.lastSuccessAt, now)}` : "never succeeded";
+    const success = health.lastSuccessAt ? `last success ${timeAgo(health.lastSuccessAt, now, timeZone)}` : "never succeeded";
     parts.push(`last ${health.failuresInRow} runs failed; ${success}${error ? `: ${error}` : ""}`);
   } else if (health.failingRate) {
     const { runs, errors } = health.failingRate;
@@ -138,8 +133,8 @@ export function findingReason(health: IntegrationHealth, now: Date): string {
   if (health.stale) {
     parts.push(
       health.latestRunAt
-        ? `no run for ${plural(daysBetween(health.latestRunAt, now), "day")}`
-        : `never ran; activated ${daysAgo(health.activatedAt, now)}`,
+        ? `no run for ${elapsed(health.latestRunAt, now, timeZone)}`
+        : `never ran; activated ${timeAgo(health.activatedAt, now, timeZone)}`,
     );
   }
   return parts.join("; ");

@@ -135,7 +135,7 @@ export function toText(doc: Doc, slashCommandOrOptions: string | TextOptions = "
   const button = (b: Button) => `[${b.label}] ${slashCommand} ${b.command}`;
   const lines: string[] = [];
   const prose = (text: string) => {
-    for (const line of plainText(text).split("\n")) lines.push(...(bounded ? wrapLine(line.trimEnd(), width) : [line]));
+    for (const line of plainText(text, bounded ? "label" : "label-and-url").split("\n")) lines.push(...(bounded ? wrapLine(line.trimEnd(), width) : [line]));
   };
   const render = (block: Block) => {
     switch (block.type) {

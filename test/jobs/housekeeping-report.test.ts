@@ -75,8 +75,8 @@ describe("the housekeeping report", () => {
     expect(text).toContain("6 runs in 30 days ≈ 3.00 EUR");
     expect(text).toContain("save about 3.00 EUR a month");
     expect(text).toContain("Acme Partners");
-    expect(text).toContain("HubSpot sync (`cfg_1`)");
-    expect(text).toContain("Account `acc_hk_fail`");
+    expect(text).toContain("HubSpot sync (cfg_1)");
+    expect(text).toContain("Account acc_hk_fail");
     expect(text).toContain("(2 new)");
     expect(text).toContain("/integrations disable hk_fail");
     expect(text).toContain("/integrations snooze hk_fail");

@@ -1,4 +1,4 @@
-import { formatDistanceStrict } from "date-fns";
+import { elapsed } from "../../domain/relative-time.ts";
 import type { IntegrationRow } from "../../data/queries/integrations.ts";
 import type { Block, Button, Doc } from "../document.ts";
 import { escapeMarkup } from "../document.ts";
@@ -26,8 +26,8 @@ export interface FailureAlertView {
 }
 
 /** How long a streak lasted, in words: `3 hours`. */
-function lasted(from: Date, to: Date): string {
-  return formatDistanceStrict(from, to < from ? from : to);
+function lasted(from: Date, to: Date, timeZone: string): string {
+  return elapsed(from, to, timeZone);
 }
 
 /**
@@ -42,24 +42,24 @@ export function presentFailureAlert(view: FailureAlertView): Doc {
   const blocks: Block[] = [];
   let text: string;
   if (view.state === "open") {
-    text = `${row.name} (${row.id}) is failing: ${view.failuresInRow} failed runs in a row, for ${lasted(view.streakStartedAt, view.now)}`;
+    text = `${row.name} (${row.id}) is failing: ${view.failuresInRow} failed runs in a row, for ${lasted(view.streakStartedAt, view.now, view.timeZone)}`;
     blocks.push({
       type: "section",
-      text: `:rotating_light: ${label} is failing: *${view.failuresInRow}* failed runs in a row since ${since} (for ${lasted(view.streakStartedAt, view.now)}).`,
+      text: `:rotating_light: ${label} is failing: *${view.failuresInRow}* failed runs in a row since ${since} (for ${lasted(view.streakStartedAt, view.now, view.timeZone)}).`,
     });
   } else if (view.state === "recovered") {
-    text = `${row.name} (${row.id}) recovered after failing for ${lasted(view.streakStartedAt, end)}`;
+    text = `${row.name} (${row.id}) recovered after failing for ${lasted(view.streakStartedAt, end, view.timeZone)}`;
     blocks.push({
       type: "section",
-      text: `:large_green_circle: ${label} recovered${view.endedAt ? ` on ${formatTime(view.endedAt, view.timeZone)}` : ""}, after failing for ${lasted(view.streakStartedAt, end)} (since ${since}).`,
+      text: `:large_green_circle: ${label} recovered${view.endedAt ? ` on ${formatTime(view.endedAt, view.timeZone)}` : ""}, after failing for ${lasted(view.streakStartedAt, end, view.timeZone)} (since ${since}).`,
     });
   } else {
-    text = `${row.name} (${row.id}) was disabled after failing for ${lasted(view.streakStartedAt, end)}`;
+    text = `${row.name} (${row.id}) was disabled after failing for ${lasted(view.streakStartedAt, end, view.timeZone)}`;
     const by = row.statusChangedBy ? ` by ${escapeMarkup(row.statusChangedBy)}` : "";
     const why = row.disabledReason ? `: ${escapeMarkup(truncate(row.disabledReason, 300))}` : "";
     blocks.push({
       type: "section",
-      text: `:no_entry_sign: ${label} was disabled${by}${why}, after failing for ${lasted(view.streakStartedAt, end)} (since ${since}).`,
+      text: `:no_entry_sign: ${label} was disabled${by}${why}, after failing for ${lasted(view.streakStartedAt, end, view.timeZone)} (since ${since}).`,
     });
   }
   blocks.push({

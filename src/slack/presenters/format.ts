@@ -1,5 +1,6 @@
 import { TZDate } from "@date-fns/tz";
-import { format, formatDistanceStrict } from "date-fns";
+import { format } from "date-fns";
+import { timeAgo } from "../../domain/relative-time.ts";
 import type { IntegrationStatus, RunStatus, SharingLevel } from "../../data/models/index.ts";
 import { escapeMarkup } from "../document.ts";
 
@@ -9,10 +10,10 @@ export function formatTime(date: Date | null | undefined, timeZone: string): str
   return `${format(new TZDate(date, timeZone), "yyyy-MM-dd HH:mm")} ${timeZone === "UTC" ? "UTC" : format(new TZDate(date, timeZone), "zzz")}`;
 }
 
-/** How long ago, in words: `3 days ago`. */
-export function ago(date: Date | null | undefined, now: Date): string {
+/** How long ago, in words: `3 days ago` (the wording of timeAgo, used by every answer). */
+export function ago(date: Date | null | undefined, now: Date, timeZone = "UTC"): string {
   if (!date) return "never";
-  return `${formatDistanceStrict(date, now)} ago`;
+  return timeAgo(date, now, timeZone);
 }
 
 /** The Latest run column: the status, or N/A when it never ran. */

@@ -64,7 +64,7 @@ export function presentIntegrationDetail(view: IntegrationDetailView): Doc {
       ? `disabled${row.statusChangedBy ? ` by ${row.statusChangedBy}` : ""}${row.statusChangedAt ? ` on ${formatTime(row.statusChangedAt, timeZone)}` : ""}${row.disabledReason ? `: ${escapeMarkup(row.disabledReason)}` : ""}`
       : "enabled";
   const latest = row.latestRunStatus
-    ? `${runEmoji(row.latestRunStatus)} ${row.latestRunStatus}, ${ago(row.latestRunAt, now)}${row.failuresInRow > 1 ? ` (${row.failuresInRow} failures in a row)` : ""}`
+    ? `${runEmoji(row.latestRunStatus)} ${row.latestRunStatus}, ${ago(row.latestRunAt, now, timeZone)}${row.failuresInRow > 1 ? ` (${row.failuresInRow} failures in a row)` : ""}`
     : "N/A (never ran)";
   const blocks: Block[] = [
     { type: "header", text: truncate(row.name, 140) },
@@ -81,7 +81,7 @@ export function presentIntegrationDetail(view: IntegrationDetailView): Doc {
         { label: "User ID", value: row.embedUserId + (row.embedUserName ? ` (${escapeMarkup(row.embedUserName)})` : "") },
         { label: "Account ID", value: row.embedAccountId },
         { label: "Sharing level", value: sharingLabel(row.sharingLevel) },
-        { label: "Last success", value: row.lastSuccessAt ? `${formatTime(row.lastSuccessAt, timeZone)} (${ago(row.lastSuccessAt, now)})` : "never" },
+        { label: "Last success", value: row.lastSuccessAt ? `${formatTime(row.lastSuccessAt, timeZone)} (${ago(row.lastSuccessAt, now, timeZone)})` : "never" },
         { label: "Activated", value: formatTime(row.createdAt, timeZone) },
       ],
     },

@@ -56,7 +56,7 @@ export function presentRunAnnouncement(view: RunAnnouncementView): Doc {
   if (run.status === "error" && run.error) blocks.push({ type: "section", text: `*Error:* ${escapeMarkup(truncate(run.error, 1000))}` });
   const timing = finished && run.finishedAt
     ? `finished ${formatTime(run.finishedAt, view.timeZone)}`
-    : `started ${formatTime(run.startedAt, view.timeZone)} (${ago(run.startedAt, view.now)}); the outcome will show here`;
+    : `started ${formatTime(run.startedAt, view.timeZone)} (${ago(run.startedAt, view.now, view.timeZone)}); the outcome will show here`;
   blocks.push({ type: "context", text: `Run \`${run.id}\` · ${timing}` });
   const buttons: Button[] = finished ? [rerunButton(integration), runsButton(integration.id)] : [runsButton(integration.id)];
   blocks.push({ type: "actions", buttons });

@@ -28,7 +28,7 @@ export function presentRunOfDisabled(view: { integration: Pick<Integration, "id"
 export function presentRunInFlight(view: { integration: Pick<Integration, "id" | "name">; run: Pick<FlowRun, "id" | "status" | "requestedBy" | "startedAt">; duplicate: boolean; now: Date; timeZone: string }): Doc {
   const { integration, run } = view;
   const who = run.requestedBy ? escapeMarkup(run.requestedBy) : "someone";
-  const when = `${formatTime(run.startedAt, view.timeZone)} (${ago(run.startedAt, view.now)})`;
+  const when = `${formatTime(run.startedAt, view.timeZone)} (${ago(run.startedAt, view.now, view.timeZone)})`;
   const text = view.duplicate
     ? `:repeat: This run of ${integrationLabel(integration)} was already requested by ${who} at ${when}: run \`${run.id}\`, ${run.status}. Nothing more was sent.`
     : `:hourglass_flowing_sand: ${integrationLabel(integration)} is already running: run \`${run.id}\` was started by ${who} at ${when}. Nothing was sent; wait for it to finish.`;
