@@ -4,7 +4,7 @@ import { apiRoutes } from "./api/index.ts";
 import { createHttpServer, type HttpServer } from "./api/http.ts";
 import type { Clock } from "./clock.ts";
 import { ConfigError, missingSlackCredentials, slackMode, type Config } from "./config.ts";
-import { consoleMessages, runConsole } from "./console.ts";
+import { ConsoleScreen, consoleMessages, runConsole } from "./console.ts";
 import { seedDemoIfEmpty } from "./data/seed.ts";
 import { log, registerSecrets } from "./log.ts";
 import { openRuntime, type Runtime } from "./runtime.ts";
@@ -95,13 +95,14 @@ export async function startBot(config: Config, options: { clock?: Clock } = {}):
 
 /** Runs the local console on the configured database (demo data when empty), with schedules printing. */
 export async function startConsole(config: Config, options: { as?: string; input: Readable; output: Writable; interactive?: boolean; clock?: Clock; width?: number }): Promise<void> {
-  const messages = consoleMessages(options.output, config.slashCommand, options.width);
+  const screen = new ConsoleScreen(options.output);
+  const messages = consoleMessages(screen, config.slashCommand, options.width);
   const runtime = await openRuntime(config, { clock: options.clock, messages });
   let schedules: Schedules | undefined;
   try {
     if (await seedDemoIfEmpty(runtime)) options.output.write("The database was empty: demo data loaded.\n\n");
     schedules = startSchedules(runtime, messages);
-    await runConsole(runtime, options);
+    await runConsole(runtime, { ...options, screen });
   } finally {
     await schedules?.stop();
     await runtime.close();

@@ -58,10 +58,20 @@ export function registerSecrets(values: Array<string | undefined>): void {
   for (const value of values) if (value && value.length >= 8) knownSecrets.add(value);
 }
 
+/** Where log lines go instead of standard error, when set (the console keeps them out of its prompt). */
+let sink: ((line: string) => void) | undefined;
+
+/** Sends every log line, scrubbed, to `write` instead of standard error; no argument restores standard error. */
+export function setLogSink(write?: (line: string) => void): void {
+  sink = write;
+}
+
 /** Writes each line to standard error, scrubbed, synchronously (so nothing is lost at exit). */
 const destination = {
   write(line: string): void {
-    writeSync(2, scrubSecrets(line));
+    const scrubbed = scrubSecrets(line);
+    if (sink) sink(scrubbed);
+    else writeSync(2, scrubbed);
   },
 };
 
