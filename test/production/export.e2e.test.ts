@@ -7,9 +7,9 @@ import { eventually, startTestBot, type TestBot } from "../support/bot.ts";
 import { addIntegrations, addRuns, loadWorld, WORLD } from "../support/fixtures.ts";
 import { postSigned, slashCommandForm } from "../support/slack-request.ts";
 import { parseCsv } from "./support.ts";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { listIntegrations } from "../../src/data/queries/integrations.ts";
 
 let testDb: TestDatabase;
@@ -120,6 +120,7 @@ describe("export in the console", () => {
     expect(path, text).toBeDefined();
     expect(existsSync(path!)).toBe(true);
     expect(parseCsv(readFileSync(path!, "utf8")).length).toBe(2);
+    rmSync(dirname(path!), { recursive: true, force: true });
   });
 });
 
@@ -141,6 +142,7 @@ describe("writeIntegrationsCsv", () => {
       expect(records[0]).toEqual(exportRecord((await listIntegrations(db, { all: true }, {}, { now: NOW, staleAfterDays: 30, failingAfterErrors: 3, failingErrorRate: 0.95 }, { limit: 1 })).rows[0]!));
     } finally {
       db.sequelize.removeHook("beforeFind", "count-finds");
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -122,6 +122,7 @@ describe("file uploads (files.uploadV2's steps, streamed)", () => {
   const dir = mkdtempSync(join(tmpdir(), "embedops-upload-test-"));
   const path = join(dir, "integrations.csv");
   writeFileSync(path, "Integration,Status\nHubSpot to CRM,enabled\n");
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("uploads the bytes to the upload URL and shares the file in the channel, riding out a 500", async () => {
     slack.uploadAnswers.push({ status: 500 });
