@@ -27,7 +27,7 @@ describe("openDatabase", () => {
   });
 
   it("applies migrations once", async () => {
-    const testDb = await createTestDatabase();
+    const testDb = await createTestDatabase({ empty: true });
     made.push(testDb);
     const db = openDatabase(testDb.url);
     opened.push(db);

@@ -9,6 +9,7 @@ import { ConsoleScreen, consoleMessages, runConsole } from "../../src/console.ts
 import { log, setLogLevel } from "../../src/log.ts";
 import { openRuntime, type Runtime } from "../../src/runtime.ts";
 import { textDoc } from "../../src/slack/document.ts";
+import { eventually } from "../support/bot.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { loadWorld, WORLD } from "../support/fixtures.ts";
 
@@ -49,12 +50,12 @@ describe("the console at a terminal", () => {
     const logFile = join(dir, "embedops.log");
     setLogLevel("info");
     const session = runConsole(runtime, { as: WORLD.operators.admin.email, input, output, interactive: true, width: 80, screen, logFile });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await eventually(() => shown.includes("embedops> ") || undefined);
     input.write("whoa");
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually(() => shown.includes("whoa") || undefined);
     log.warn({ job: "failure-alerts" }, "a job's log line");
     await messages.post("C0ALERTS", textDoc("*Integration failing*"));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually(() => /posted to #C0ALERTS[^]*embedops> whoa/.test(shown) || undefined);
     input.end("mi\nexit\n");
     await session;
     expect(shown).toContain(`Logs go to ${logFile}`);

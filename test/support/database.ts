@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { inject } from "vitest";
 import { openDatabase, type Database } from "../../src/data/database.ts";
 import { migrate } from "../../src/data/migrate.ts";
 
@@ -19,11 +20,27 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates a fresh database: a temporary SQLite file, or a new database on TEST_DATABASE_URL's server. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** The run's migrated template (test/support/global-setup.ts), when there is one. */
+function template(): string | undefined {
+  try {
+    return inject("testDatabaseTemplate") || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates a fresh database: a temporary SQLite file, or a new database on TEST_DATABASE_URL's server, copied
+ * from the run's migrated template when there is one (so opening it finds nothing to migrate); `empty` skips
+ * the template, for tests of migrating itself.
+ */
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
+  const migrated = options.empty ? undefined : template();
   if (!TEST_POSTGRES_URL) {
     const dir = mkdtempSync(join(tmpdir(), "embedops-test-"));
-    const url = `sqlite:${join(dir, "test.sqlite")}`;
+    const file = join(dir, "test.sqlite");
+    if (migrated) copyFileSync(migrated, file);
+    const url = `sqlite:${file}`;
     return {
       url,
       async open() {
@@ -39,7 +56,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `embedops_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(migrated ? `CREATE DATABASE ${name} TEMPLATE ${migrated}` : `CREATE DATABASE ${name}`);
   await admin.end();
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
