@@ -1,6 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { writeSync } from "node:fs";
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 /** Keys whose values never reach a log line, wherever they sit. */
 const REDACT = [
@@ -66,12 +65,106 @@ export function setLogSink(write?: (line: string) => void): void {
   sink = write;
 }
 
-/** Writes each line to standard error, scrubbed, synchronously (so nothing is lost at exit). */
-const destination = {
+/** The longest string value a log line carries; longer ones are cut, with a marker saying how much went. */
+export const MAX_LOG_STRING = 2_000;
+/** How deep, how many keys and how many items of a logged value are kept. */
+const MAX_DEPTH = 5;
+const MAX_KEYS = 40;
+const MAX_ITEMS = 20;
+/** Error properties never logged whole: Sequelize carries the statement, its values and the driver's error there. */
+const SQL_FIELDS = new Set(["sql", "parameters", "original", "parent"]);
+
+/** Cuts a string to `max` characters, saying how many were cut (`…[cut 248113 chars]`). */
+export function cutString(value: string, max = MAX_LOG_STRING): string {
+  return value.length <= max ? value : `${value.slice(0, max)}…[cut ${value.length - max} chars]`;
+}
+
+/** An error as a bounded plain object: its type, message, code and stack, and never its SQL or parameters in full. */
+function boundError(error: Error, depth: number, seen: WeakSet<object>): Record<string, unknown> {
+  const out: Record<string, unknown> = { type: error.constructor?.name ?? "Error", message: cutString(String(error.message)) };
+  if (error.stack) out.stack = cutString(error.stack);
+  const fields = error as unknown as Record<string, unknown>;
+  // A statement's first words say which query failed; the rest may hold user values and can be huge.
+  if (typeof fields.sql === "string") out.sql = cutString(fields.sql, 200);
+  if (Array.isArray(fields.parameters)) out.parameterCount = fields.parameters.length;
+  else if (fields.parameters && typeof fields.parameters === "object") out.parameterCount = Object.keys(fields.parameters).length;
+  const driver = fields.original ?? fields.parent;
+  if (driver instanceof Error && driver !== error) {
+    out.original = { message: cutString(String(driver.message)), code: (driver as { code?: unknown }).code };
+  }
+  let kept = 0;
+  for (const key of Object.keys(fields)) {
+    if (SQL_FIELDS.has(key) || key === "message" || key === "stack" || key in out) continue;
+    if (++kept > MAX_KEYS) break;
+    out[key] = bound(fields[key], depth + 1, seen);
+  }
+  if (error.cause !== undefined) out.cause = bound(error.cause, depth + 1, seen);
+  return out;
+}
+
+/** A copy of a value fit for one log line: strings cut, errors reduced, depth, keys and items capped, cycles broken. */
+export function bound(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (typeof value === "string") return cutString(value);
+  if (value === null || typeof value !== "object") return typeof value === "function" || typeof value === "symbol" ? String(value) : value;
+  if (value instanceof Date) return value;
+  if (seen.has(value)) return "[circular]";
+  if (depth >= MAX_DEPTH) return "[too deep]";
+  seen.add(value);
+  if (value instanceof Error) return boundError(value, depth, seen);
+  if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
+  if (Array.isArray(value)) {
+    const items = value.slice(0, MAX_ITEMS).map((item) => bound(item, depth + 1, seen));
+    if (value.length > MAX_ITEMS) items.push(`…[cut ${value.length - MAX_ITEMS} items]`);
+    return items;
+  }
+  const out: Record<string, unknown> = {};
+  const keys = Object.keys(value);
+  for (const key of keys.slice(0, MAX_KEYS)) out[key] = bound((value as Record<string, unknown>)[key], depth + 1, seen);
+  if (keys.length > MAX_KEYS) out["…"] = `[cut ${keys.length - MAX_KEYS} keys]`;
+  return out;
+}
+
+/** What the standard error buffer may hold while its reader is slow; beyond it, lines are dropped, not the process. */
+const MAX_BUFFERED = 16 * 1024 * 1024;
+/** How long the exit flush waits for a stalled reader before it gives up on the last lines. */
+const EXIT_FLUSH_MS = 2_000;
+let exitDeadline: number | undefined;
+
+/**
+ * Standard error through pino's asynchronous destination (sonic-boom): writes never block the event loop,
+ * a full pipe is retried later (EAGAIN), partial writes are completed, and nothing it does can throw into a caller.
+ */
+const stderr = pino.destination({
+  dest: 2,
+  sync: false,
+  maxLength: MAX_BUFFERED,
+  // While running, a full pipe is simply retried; at exit, only until the flush deadline.
+  retryEAGAIN: () => exitDeadline === undefined || Date.now() < exitDeadline,
+});
+// An error of the stream (a closed pipe, EPIPE) drops output; it never becomes an uncaught exception.
+stderr.on("error", () => undefined);
+
+/** Writes whatever is still buffered before the process exits, giving up after a short deadline. */
+export function flushLogSync(): void {
+  exitDeadline = Date.now() + EXIT_FLUSH_MS;
+  try {
+    stderr.flushSync();
+  } catch {
+    // A reader that stays stalled past the deadline loses the last lines; the exit goes on.
+  }
+}
+process.once("exit", flushLogSync);
+
+/** Each line scrubbed of secrets, then handed to the sink or the asynchronous destination; a failure drops the line. */
+const destination: DestinationStream = {
   write(line: string): void {
-    const scrubbed = scrubSecrets(line);
-    if (sink) sink(scrubbed);
-    else writeSync(2, scrubbed);
+    try {
+      const scrubbed = scrubSecrets(line);
+      if (sink) sink(scrubbed);
+      else stderr.write(scrubbed);
+    } catch {
+      // Logging never takes the process down.
+    }
   },
 };
 
@@ -84,6 +177,20 @@ function build(level: string): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       // A copy: pino merges each line's own fields into what mixin returns.
       mixin: () => ({ ...context.getStore() }),
+      formatters: { log: (object) => bound(object) as Record<string, unknown> },
+      // Errors are already reduced by `bound`; pino's own serializer would rename them.
+      serializers: { err: (value: unknown) => value },
+      hooks: {
+        // The message (Bolt's lines join whole errors into it) is bounded like every field; a failure drops the line.
+        logMethod(args, method) {
+          try {
+            const bounded = args.map((arg) => (typeof arg === "string" ? cutString(arg) : arg)) as Parameters<typeof method>;
+            method.apply(this, bounded);
+          } catch {
+            // Logging never takes the process down.
+          }
+        },
+      },
     },
     destination,
   );
