@@ -1,5 +1,5 @@
 import { Op, type WhereOptions } from "sequelize";
-import { afterCursor, encodeCursor, scopeWhere } from "../src/data/queries/integrations.ts";
+import { afterCursor, encodeCursor, escapeLike, likeWhere, scopeWhere } from "../src/data/queries/integrations.ts";
 import type { Command } from "../src/slash/command.ts";
 import { argumentText, nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageRequest } from "../src/slash/paging.ts";
 import { presentConnectorAuthList } from "../src/slack/presenters/connector-auth-list.ts";
@@ -14,12 +14,11 @@ export const auths: Command = {
   async execute(ctx, args) {
     const f = args.filters;
     const request = pageRequest("auths", args);
-    const like = ctx.db.dialect === "postgres" ? Op.iLike : Op.like;
     const and: WhereOptions[] = [scopeWhere(ctx.scope)];
     if (f.config) and.push({ configurationId: f.config });
     if (f.account) and.push({ embedAccountId: f.account });
     if (f.user) and.push({ embedUserId: f.user });
-    if (f.connector) and.push({ connectorName: { [like]: f.connector } });
+    if (f.connector) and.push(likeWhere(ctx.db, ctx.db.models.ConnectorAuth, "connectorName", escapeLike(f.connector)));
     and.push(afterCursor("createdAt", request.after));
     const found = await ctx.db.models.ConnectorAuth.findAll({
       where: { [Op.and]: and },

@@ -15,7 +15,7 @@ export const disable: Command = {
   summary: "Disable an integration (it stops running), recording who, when and why.",
   need: "manage",
   changes: true,
-  arguments: { positional: ["ID"], rest: true },
+  arguments: { positional: ["ID"], rest: true, restIsText: true },
   target: (args) => args.positional[0]!,
   async execute(ctx, args) {
     const reason = args.rest.join(" ").trim();

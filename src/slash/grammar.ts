@@ -6,6 +6,20 @@ export type Token = { key: string; value: string } | { key?: undefined; value: s
 /** The longest command text we read; longer text is refused rather than parsed. */
 export const MAX_COMMAND_LENGTH = 2000;
 
+/** The most search words, filters and flags one command takes. */
+export const MAX_ARGUMENTS = 20;
+
+/** The longest id, email, name or filter value: the length of the columns they are compared with or stored in. */
+export const MAX_VALUE_LENGTH = 255;
+
+/** The paging state a `Next page` button carries (`after:` cursor, `page:` number): not typed, so not counted. */
+const PAGING_KEYS = new Set(["after", "page"]);
+/** The longest paging cursor: an encoded timestamp and id. */
+const MAX_CURSOR_LENGTH = 512;
+
+/** Control characters (NUL included); tabs and line breaks are white space and stay allowed. */
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
 // Slack clients may turn straight quotes into typographic ones.
 const QUOTES = /[\u201C\u201D\u201E\u201F\u2033\u00AB\u00BB]/g;
 
@@ -16,6 +30,11 @@ const QUOTES = /[\u201C\u201D\u201E\u201F\u2033\u00AB\u00BB]/g;
 export function tokenize(text: string): Token[] {
   if (text.length > MAX_COMMAND_LENGTH) {
     throw badInput(`That command is ${text.length} characters long; at most ${MAX_COMMAND_LENGTH} are accepted.`);
+  }
+  const control = CONTROL.exec(text);
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+    throw badInput(`That command holds a control character (U+${code}) at character ${control.index + 1}; type it again without it.`);
   }
   const input = text.replace(QUOTES, '"');
   const tokens: Token[] = [];
@@ -66,6 +85,8 @@ export interface ArgumentSpec {
   positional?: readonly string[];
   /** Whether further free words are accepted (search words, a reason). */
   rest?: boolean;
+  /** The further words are one free text (a reason), bounded by its length rather than counted as search words. */
+  restIsText?: boolean;
 }
 
 /** Command text parsed against an ArgumentSpec. */
@@ -85,9 +106,22 @@ export function parseArguments(command: string, tokens: Token[], spec: ArgumentS
   const allowedFilters = spec.filters ?? {};
   const allowedFlags = spec.flags ?? [];
   const wanted = spec.positional ?? [];
-  for (const token of tokens) {
+  const words = tokens.filter((token) => token.key === undefined).length;
+  const filterCount = tokens.filter((token) => token.key !== undefined && !PAGING_KEYS.has(token.key)).length;
+  const counted = filterCount + (spec.restIsText ? 0 : Math.max(0, words - wanted.length));
+  if (counted > MAX_ARGUMENTS) {
+    throw badInput(`\`${command}\` takes at most ${MAX_ARGUMENTS} search words and filters; this one has ${counted}.`);
+  }
+  for (const [index, token] of tokens.entries()) {
+    const limit = token.key !== undefined && PAGING_KEYS.has(token.key) ? MAX_CURSOR_LENGTH : MAX_VALUE_LENGTH;
+    const freeText = spec.restIsText && token.key === undefined && index >= wanted.length;
+    if (token.value.length > limit && !freeText) {
+      const shown = token.key === undefined ? token.value.slice(0, 20) : `${token.key}:${token.value.slice(0, 20)}`;
+      throw badInput(`\`${shown}…\` is ${token.value.length} characters long; an id, email, name or search word has at most ${MAX_VALUE_LENGTH}.`);
+    }
     if (token.key !== undefined) {
-      if (!(token.key in allowedFilters)) {
+      // Own keys only: `constructor:` or `__proto__:` must not find what every object inherits.
+      if (!Object.hasOwn(allowedFilters, token.key)) {
         const accepted = Object.keys(allowedFilters);
         throw badInput(
           accepted.length
@@ -100,7 +134,7 @@ export function parseArguments(command: string, tokens: Token[], spec: ArgumentS
       if (values && !values.includes(value)) {
         throw badInput(`\`${token.key}:${token.value}\` is not a value \`${token.key}:\` accepts: use one of ${values.join(", ")}.`);
       }
-      if (token.key in filters) throw badInput(`\`${token.key}:\` is given twice; give it once.`);
+      if (Object.hasOwn(filters, token.key)) throw badInput(`\`${token.key}:\` is given twice; give it once.`);
       filters[token.key] = value;
       continue;
     }

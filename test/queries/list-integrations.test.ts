@@ -75,6 +75,17 @@ describe("listIntegrations", () => {
     expect(await ids({ words: ["u_bob"] })).toEqual(["int_b"]);
   });
 
+  it("matches `%`, `_` and `\\` literally, on either dialect", async () => {
+    expect(await ids({ words: ["%"] })).toEqual([]);
+    expect(await ids({ words: ["_"] })).toEqual(["int_b", "int_a", "int_c", "int_d"]); // every id holds a real `_`
+    expect(await ids({ words: ["int%a"] })).toEqual([]);
+    expect(await ids({ words: ["in_"] })).toEqual([]);
+    expect(await ids({ words: ["\\"] })).toEqual([]);
+    expect(await ids({ words: ["u\\_bob"] })).toEqual([]);
+    await expect(ids({ group: "%" })).rejects.toBeInstanceOf(EmbedopsError);
+    await expect(ids({ group: "acme_partners" })).rejects.toBeInstanceOf(EmbedopsError);
+  });
+
   it("never shows rows outside the scope", async () => {
     expect(await ids({}, { all: false, groupIds: ["g1"] })).toEqual(["int_a", "int_d"]);
     expect(await ids({ configurationId: "cfg_2" }, { all: false, groupIds: ["g1"] })).toEqual([]);

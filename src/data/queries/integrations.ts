@@ -1,4 +1,4 @@
-import { literal, Op, type WhereOptions } from "sequelize";
+import { col, fn, literal, Op, where, type ModelStatic, type WhereOptions } from "sequelize";
 import { housekeepingCutoffs } from "../../domain/housekeeping.ts";
 import { failingRateSubquery } from "./housekeeping.ts";
 import type { Config } from "../../config.ts";
@@ -83,8 +83,7 @@ export function scopeWhere(scope: GroupScope): WhereOptions {
 export async function resolveGroup(db: Database, value: string): Promise<string[]> {
   const byId = await db.models.Group.findByPk(value);
   if (byId) return [byId.id];
-  const like = db.dialect === "postgres" ? Op.iLike : Op.like;
-  const byName = await db.models.Group.findAll({ where: { name: { [like]: escapeLike(value, db.dialect) } }, attributes: ["id"] });
+  const byName = await db.models.Group.findAll({ where: likeWhere(db, db.models.Group, "name", escapeLike(value)), attributes: ["id"] });
   if (byName.length === 0) throw badInput(`No group or partner with id or name \`${value}\`.`);
   return byName.map((group) => group.id);
 }
@@ -112,21 +111,16 @@ export async function integrationWhere(db: Database, scope: GroupScope, filters:
     const rate = { id: { [Op.in]: literal(failingRateSubquery(db, rules.now, rules)) } };
     and.push({ status: "enabled", [Op.or]: [streak, rate] });
   }
-  const like = db.dialect === "postgres" ? Op.iLike : Op.like;
+  const model = db.models.Integration;
   for (const word of filters.words ?? []) {
-    const pattern = `%${escapeLike(word, db.dialect)}%`;
-    and.push({
-      [Op.or]: [
-        { name: { [like]: pattern } },
-        { id: { [like]: pattern } },
-        { embedUserId: { [like]: pattern } },
-        { embedAccountId: { [like]: pattern } },
-        { embedUserName: { [like]: pattern } },
-      ],
-    });
+    const pattern = `%${escapeLike(word)}%`;
+    and.push({ [Op.or]: SEARCHED.map((attribute) => likeWhere(db, model, attribute, pattern)) });
   }
   return { [Op.and]: and };
 }
+
+/** The columns a search word is looked for in. */
+const SEARCHED = ["name", "id", "embedUserId", "embedAccountId", "embedUserName"] as const;
 
 /** One page of integrations, newest activity first, within the scope. */
 export async function listIntegrations(
@@ -249,12 +243,20 @@ function toRow(
   };
 }
 
+/** Escapes LIKE's wildcards (`%`, `_`) and its escape character (`\`) so a value matches literally; see likeWhere. */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
 /**
- * Escapes LIKE's wildcards so a search word matches literally. PostgreSQL's LIKE escapes with a backslash;
- * SQLite's has no escape character unless the query names one, so there `_` and `%` keep their meaning.
+ * A case-insensitive LIKE of one attribute against a pattern escaped with escapeLike. PostgreSQL's ILIKE escapes
+ * with a backslash by default; SQLite's LIKE has no escape character unless one is named, so there the condition
+ * is SQLite's like(pattern, column, escape) function, which is `column LIKE pattern ESCAPE '\'`.
  */
-export function escapeLike(value: string, dialect: Database["dialect"]): string {
-  return dialect === "postgres" ? value.replace(/[\\%_]/g, (ch) => `\\${ch}`) : value;
+export function likeWhere(db: Database, model: ModelStatic<any>, attribute: string, pattern: string): WhereOptions {
+  if (db.dialect === "postgres") return { [attribute]: { [Op.iLike]: pattern } };
+  const field = model.getAttributes()[attribute]?.field ?? attribute;
+  return where(fn("like", pattern, col(`${model.name}.${field}`), "\\"), Op.eq, 1);
 }
 
 /** The rows that come after a cursor in `column DESC, id DESC` order (no condition without a cursor). */
