@@ -11,7 +11,9 @@ export async function findOperatorByEmail(db: Database, email: string): Promise<
 /** Finds the operator an explicit Slack link points to, in one statement. */
 export async function findLinkedOperator(db: Database, slackUserId: string): Promise<Operator | null> {
   return db.models.Operator.findOne({
-    where: { id: { [Op.in]: literal(`(SELECT operator_id FROM slack_links WHERE slack_user_id = ${db.sequelize.escape(slackUserId)})`) } },
+    where: { id: { [Op.in]: literal("(SELECT operator_id FROM slack_links WHERE slack_user_id = $slackUserId)") } },
+    // A bound parameter, never text in the statement.
+    bind: { slackUserId },
   });
 }
 

@@ -65,16 +65,20 @@ export interface OpenFinding {
  * within a scope, most recently reported first.
  */
 export async function openFindings(db: Database, scope: GroupScope, now: Date, limit: number): Promise<Sample<OpenFinding>> {
-  const q = (value: string) => db.sequelize.escape(value);
-  const groups = scope.all ? "" : ` AND group_id IN (${scope.groupIds.length ? scope.groupIds.map(q).join(", ") : "NULL"})`;
+  // Group ids are bound parameters ($g0, $g1, …), never text in the statement.
+  const bind: Record<string, string> = scope.all ? {} : Object.fromEntries(scope.groupIds.map((id, i) => [`g${i}`, id]));
+  const names = Object.keys(bind).map((name) => `$${name}`);
+  const groups = scope.all ? "" : ` AND group_id IN (${names.length ? names.join(", ") : "NULL"})`;
   const where: WhereOptions = {
     resolvedAt: null,
     [Op.or]: [{ snoozedUntil: null }, { snoozedUntil: { [Op.lte]: now } }],
     integrationId: { [Op.in]: literal(`(SELECT id FROM integrations WHERE status = 'enabled'${groups})`) },
   };
+  const countOptions = { where, bind };
   const [findings, total] = await Promise.all([
-    db.models.HousekeepingFinding.findAll({ where, order: [["lastReportedAt", "DESC"], ["integrationId", "ASC"]], limit }),
-    db.models.HousekeepingFinding.count({ where }),
+    db.models.HousekeepingFinding.findAll({ where, bind, order: [["lastReportedAt", "DESC"], ["integrationId", "ASC"]], limit }),
+    // count passes `bind` on to the statement as findAll does; its option type just does not name it.
+    db.models.HousekeepingFinding.count(countOptions),
   ]);
   const integrations = await db.models.Integration.findAll({ where: { id: findings.map((finding) => finding.integrationId) } });
   const rows = new Map((await describeIntegrations(db, integrations)).map((row) => [row.id, row]));
