@@ -71,6 +71,25 @@ const SECTIONS: Section[] = [
   growthSection,
   memorySection,
   loadSection,
+  scriptSection({
+    key: "fuzz",
+    title: "7. Fuzzed slash command texts through the dispatcher",
+    label: "7 fuzz",
+    script: "fuzz.ts",
+    // PostgreSQL too when BENCH_POSTGRES_URL names a server (a fresh database is created there and dropped after).
+    args: (ctx) => [
+      ...(ctx.options.quick ? ["--sqlite", "1000", "--postgres-texts", "200"] : ["--sqlite", "10000", "--postgres-texts", "2000"]),
+      ...(process.env.BENCH_POSTGRES_URL ? ["--postgres", process.env.BENCH_POSTGRES_URL] : []),
+    ],
+    figures: [
+      { key: "sqliteTexts", name: "SQLite: fuzzed texts", unit: "" },
+      { key: "sqliteCrashes", name: "SQLite: crashes", unit: "", target: { text: "0", met: (value) => value === 0 } },
+      { key: "sqliteInternalErrors", name: "SQLite: internal errors", unit: "", target: { text: "0", met: (value) => value === 0 } },
+      { key: "postgresTexts", name: "PostgreSQL: fuzzed texts", unit: "" },
+      { key: "postgresCrashes", name: "PostgreSQL: crashes", unit: "", target: { text: "0", met: (value) => value === 0 } },
+      { key: "postgresInternalErrors", name: "PostgreSQL: internal errors", unit: "", target: { text: "0", met: (value) => value === 0 } },
+    ],
+  }),
 ];
 
 const USAGE = `npm run bench -- [--quick] [--integrations N] [--runs-per-integration M] [--requests N] [--warmup N] [--kind-budget SECONDS] [--growth 10000,100000,1000000]
