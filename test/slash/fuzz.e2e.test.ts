@@ -86,3 +86,37 @@ describe(`a fuzz corpus through every command of the registry (${TEST_DIALECT})`
     expect({ internal: outcome.internalErrors, crashes: outcome.crashes, examples: outcome.examples }).toEqual({ internal: 0, crashes: 0, examples: [] });
   });
 });
+
+describe("search words and the connector filter match `%`, `_` and `\\` literally", () => {
+  it("finds only what holds the very characters typed", async () => {
+    const base = { configurationId: "cfg_1", groupId: "g1", sharingLevel: "user", embedUserId: "u_1", embedAccountId: "acc_1", embedUserName: null };
+    await db.models.ConnectorAuth.bulkCreate([
+      { ...base, id: "ca_1", name: "HubSpot of u_1", connectorName: "HubSpot" },
+      { ...base, id: "ca_2", name: "Sales of u_1", connectorName: "Sales_force" },
+      { ...base, id: "ca_3", name: "Pct of u_1", connectorName: "100%" },
+      { ...base, id: "ca_4", name: "Slash of u_1", connectorName: "a\\b" },
+    ] as never);
+    const admin = await actorFor(db, WORLD.operators.admin.email);
+    const origin = { transport: "slack" as const, channelId: "CFUZZ" };
+    const names: Record<string, string> = { ca_1: "HubSpot of u_1", ca_2: "Sales of u_1", ca_3: "Pct of u_1", ca_4: "Slash of u_1" };
+    const shown = async (text: string) => {
+      const doc = JSON.stringify((await runtime.dispatcher.handle(text, admin, origin)).doc);
+      return Object.keys(names).filter((id) => doc.includes(names[id]!));
+    };
+    expect(await shown("auths connector:hubspot")).toEqual(["ca_1"]);
+    expect(await shown("auths connector:sales_force")).toEqual(["ca_2"]);
+    expect(await shown("auths connector:salesXforce")).toEqual([]);
+    expect(await shown("auths connector:%")).toEqual([]);
+    expect(await shown("auths connector:100%")).toEqual(["ca_3"]);
+    expect(await shown("auths connector:a\\b")).toEqual(["ca_4"]);
+    expect(await shown("auths connector:_")).toEqual([]);
+
+    const listed = async (text: string) => JSON.stringify((await runtime.dispatcher.handle(text, admin, origin)).doc).match(/int_\d/g)?.filter((id, i, all) => all.indexOf(id) === i).sort() ?? [];
+    expect(await listed("list %")).toEqual(["int_1"]);
+    expect(await listed("list 0%")).toEqual(["int_1"]);
+    expect(await listed("list 1_0")).toEqual([]);
+    expect(await listed("list sync_all")).toEqual(["int_1"]);
+    expect(await listed("list \\")).toEqual(["int_2"]);
+    expect(await listed("list '")).toEqual(["int_3"]);
+  });
+});
