@@ -168,7 +168,8 @@ const destination: DestinationStream = {
   },
 };
 
-function build(level: string): Logger {
+/** A logger with the process logger's options (redaction, bounds, scrubbing) writing to `dest`: for tests and tools. */
+export function buildLogger(level: string, dest: DestinationStream = destination): Logger {
   return pino(
     {
       level,
@@ -185,6 +186,8 @@ function build(level: string): Logger {
         logMethod(args, method) {
           try {
             const bounded = args.map((arg) => (typeof arg === "string" ? cutString(arg) : arg)) as Parameters<typeof method>;
+            // An error logged without a message gives its own message as the line's: bounded too.
+            if (bounded.length === 1 && bounded[0] instanceof Error) bounded.push(cutString(String(bounded[0].message)) as never);
             method.apply(this, bounded);
           } catch {
             // Logging never takes the process down.
@@ -192,14 +195,14 @@ function build(level: string): Logger {
         },
       },
     },
-    destination,
+    dest === destination ? destination : { write: (line: string) => dest.write(scrubSecrets(line)) },
   );
 }
 
 /** The process logger: structured JSON on stderr, one line per event. */
-export let log: Logger = build(process.env.LOG_LEVEL ?? (process.env.VITEST ? "silent" : "info"));
+export let log: Logger = buildLogger(process.env.LOG_LEVEL ?? (process.env.VITEST ? "silent" : "info"));
 
 /** Sets the level once the configuration is read. */
 export function setLogLevel(level: string): void {
-  log = build(level);
+  log = buildLogger(level);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bound, cutString, MAX_LOG_STRING } from "../../src/log.ts";
+import { bound, buildLogger, cutString, MAX_LOG_STRING } from "../../src/log.ts";
 
 describe("bounded log fields", () => {
   it("cuts long strings with a marker saying how much went", () => {
@@ -31,5 +31,28 @@ describe("bounded log fields", () => {
     expect(out.list as unknown[]).toHaveLength(21);
     expect((out.list as unknown[]).at(-1)).toBe("…[cut 980 items]");
     expect(JSON.stringify(out.deep)).toContain("[too deep]");
+  });
+});
+
+describe("the process logger", () => {
+  it("writes bounded lines, and a failure while logging is dropped, never thrown", () => {
+    const lines: string[] = [];
+    const logger = buildLogger("info", { write: (line: string) => void lines.push(line) });
+    const hostile = {
+      get boom(): never {
+        throw new Error("a getter that throws");
+      },
+    };
+    expect(() => logger.error({ hostile }, "never written")).not.toThrow();
+    expect(lines).toEqual([]);
+    logger.error({ err: new Error("x".repeat(1_000_000)), token: "xoxb-1-2-abc" }, "a failure");
+    logger.error(new Error("y".repeat(1_000_000)));
+    logger.info("z".repeat(1_000_000));
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line.length).toBeLessThan(8_000);
+    const [failure, bare, long] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(failure).toMatchObject({ msg: "a failure", token: "[redacted]", err: { message: expect.stringMatching(/…\[cut 998000 chars\]$/) } });
+    expect(bare!.msg).toMatch(/^y+…\[cut 998000 chars\]$/);
+    expect(long!.msg).toMatch(/^z+…\[cut 998000 chars\]$/);
   });
 });
