@@ -11,7 +11,8 @@ export default defineConfig({
     // cores, where the default runs one at a time. More starves the tests that start real processes.
     maxWorkers: 2,
     minWorkers: 1,
-    // One migrated database for the run, which each file copies (see test/support/global-setup.ts).
-    globalSetup: ["test/support/global-setup.ts"],
+    // One migrated database for the run, which each file copies (see test/support/global-setup.ts); child
+    // processes run dist/, built once when the sources changed (test/support/build-once.ts).
+    globalSetup: ["test/support/build-once.ts", "test/support/global-setup.ts"],
   },
 });

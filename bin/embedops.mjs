@@ -1,13 +1,10 @@
 #!/usr/bin/env node
-// The embedops CLI: runs the TypeScript sources through tsx, so no build step is needed.
-import { register } from "tsx/esm/api";
+// The embedops CLI: runs the JavaScript that `npm install` (npm's prepare script) built into dist/.
+import { existsSync } from "node:fs";
 
-register();
-const { runCli } = await import("../src/cli/index.ts");
-const code = await runCli(process.argv.slice(2), {
-  env: process.env,
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-});
-process.exitCode = code;
+const entry = new URL("../dist/src/main.js", import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write("embedops: dist/ is not built; run `npm install` (or `npm run build`) in the embedops folder first\n");
+  process.exit(1);
+}
+await import(entry.href);

@@ -5,7 +5,8 @@ import { createHttpServer, type HttpServer } from "./api/http.ts";
 import type { Clock } from "./clock.ts";
 import { ConfigError, missingSlackCredentials, slackMode, type Config } from "./config.ts";
 import { ConsoleScreen, consoleMessages, runConsole } from "./console.ts";
-import { seedDemoIfEmpty } from "./data/seed.ts";
+import { databaseIsEmpty, seedDemo, seedDemoIfEmpty } from "./data/seed.ts";
+import { ensureAdmins } from "./data/operators.ts";
 import { log, registerSecrets } from "./log.ts";
 import { openRuntime, type Runtime } from "./runtime.ts";
 import { createSlackApp, type SlackApp } from "./slack/app.ts";
@@ -93,14 +94,28 @@ export async function startBot(config: Config, options: { clock?: Clock } = {}):
   }
 }
 
-/** Runs the local console on the configured database (demo data when empty), with schedules printing. */
-export async function startConsole(config: Config, options: { as?: string; input: Readable; output: Writable; interactive?: boolean; clock?: Clock; width?: number }): Promise<void> {
+/** Loads demo data when asked (`--demo`) or into an empty SQLite database; an empty PostgreSQL database gets how to import. */
+async function offerDemo(runtime: Runtime, output: Writable, demo: boolean): Promise<void> {
+  if (demo) {
+    await seedDemo(runtime.db, { now: runtime.clock.now(), timeZone: runtime.config.timeZone });
+    await ensureAdmins(runtime.db, runtime.config.adminEmails);
+    output.write("Demo data loaded (--demo).\n\n");
+  } else if (runtime.db.dialect === "sqlite") {
+    if (await seedDemoIfEmpty(runtime)) output.write("The database was empty: demo data loaded.\n\n");
+  } else if (await databaseIsEmpty(runtime.db)) {
+    // Demo rows never go into PostgreSQL unasked: it is where production data lives.
+    output.write("The database is empty. Load your data with `npx embedops import FILE.json`, or demo data with `--demo` (or `npx embedops seed --demo`).\n\n");
+  }
+}
+
+/** Runs the local console on the configured database (demo data as offerDemo says), with schedules printing. */
+export async function startConsole(config: Config, options: { as?: string; demo?: boolean; input: Readable; output: Writable; interactive?: boolean; clock?: Clock; width?: number }): Promise<void> {
   const screen = new ConsoleScreen(options.output);
   const messages = consoleMessages(screen, config.slashCommand, options.width);
   const runtime = await openRuntime(config, { clock: options.clock, messages });
   let schedules: Schedules | undefined;
   try {
-    if (await seedDemoIfEmpty(runtime)) options.output.write("The database was empty: demo data loaded.\n\n");
+    await offerDemo(runtime, options.output, options.demo ?? false);
     schedules = startSchedules(runtime, messages);
     await runConsole(runtime, { ...options, screen });
   } finally {

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from "node:fs";
+import { parseEnv } from "node:util";
 import cron from "node-cron";
 import { z } from "zod";
 
@@ -182,4 +184,49 @@ export function missingSlackCredentials(config: Config): string[] {
   if (!config.slackBotToken) missing.push("SLACK_BOT_TOKEN");
   if (!config.slackSigningSecret && !config.slackAppToken) missing.push("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN)");
   return missing;
+}
+
+/**
+ * The Slack mode `npm start` runs in, strictly: Socket Mode (bot and app token), HTTP mode (bot token and signing
+ * secret), or the console when no Slack variable is set at all. Any other mix throws a ConfigError naming what is missing.
+ */
+export function startMode(config: Config): SlackMode {
+  const mode = slackMode(config);
+  const anySlack = Boolean(config.slackBotToken || config.slackSigningSecret || config.slackAppToken);
+  if (mode !== "console" || !anySlack) return mode;
+  const missing = config.slackBotToken ? "SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)" : "SLACK_BOT_TOKEN";
+  const set = [config.slackBotToken && "SLACK_BOT_TOKEN", config.slackSigningSecret && "SLACK_SIGNING_SECRET", config.slackAppToken && "SLACK_APP_TOKEN"].filter(Boolean);
+  throw new ConfigError(missing, `missing; ${set.join(" and ")} alone ${set.length === 1 ? "is" : "are"} not enough (HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN; unset all three for the local consoleunset all three for the local console)`);
+}
+
+/** A line of a `.env` file that opens a value: NAME=…, optionally after `export `. */
+const DOTENV_ASSIGNMENT = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=(.*)$/;
+
+/**
+ * Reads the `.env` file at `path` (the format of .env.example) under `env`: a variable already in `env` wins.
+ * Returns `env` unchanged when there is no file; a line that is not NAME=value throws a ConfigError naming it.
+ */
+export function withDotEnv(env: Env, path = ".env"): Env {
+  if (!existsSync(path)) return env;
+  const text = readFileSync(path, "utf8");
+  const lines = text.split(/\r?\n/);
+  let openQuote: string | undefined;
+  lines.forEach((line, index) => {
+    if (openQuote) {
+      // Inside a quoted value that spans lines: it ends on the line holding the closing quote.
+      if (line.includes(openQuote)) openQuote = undefined;
+      return;
+    }
+    if (line.trim() === "" || line.trim().startsWith("#")) return;
+    const match = DOTENV_ASSIGNMENT.exec(line);
+    if (!match) throw new ConfigError(path, `line ${index + 1} is not NAME=value: ${JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line)}`);
+    const value = match[1]!.trim();
+    const quote = value[0];
+    if ((quote === '"' || quote === "'" || quote === "`") && !value.slice(1).includes(quote)) openQuote = quote;
+  });
+  if (openQuote) throw new ConfigError(path, `a value opened with ${openQuote} is never closed`);
+  const fromFile = parseEnv(text);
+  const merged: Env = { ...env };
+  for (const [name, value] of Object.entries(fromFile)) if (merged[name] === undefined) merged[name] = value;
+  return merged;
 }

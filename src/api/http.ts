@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { asEmbedopsError, EmbedopsError, ErrorCode } from "../errors.ts";
 import { log, withLogContext } from "../log.ts";
 import { apiRequestsTotal } from "../metrics.ts";
@@ -30,8 +30,16 @@ export interface Route {
   handle(request: ApiRequest): Promise<ApiResponse>;
 }
 
-/** The largest JSON body accepted (a batch of 1000 run events fits many times over). */
-export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+/** The largest body accepted on any path (a batch of 1000 run events fits many times over); more gets 413. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** The largest request line plus headers accepted; more gets 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+/** How long a client may take to send its headers, and its whole request; a slow or half-sent request then ends. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** See HEADERS_TIMEOUT_MS. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Answers `{"error": CODE, "message": TEXT}` with a 4xx status for an error meant for the caller. */
 export function errorResponse(error: unknown): ApiResponse {
@@ -45,7 +53,8 @@ export function errorResponse(error: unknown): ApiResponse {
     [ErrorCode.Internal]: 500,
   };
   const code = typeof known.details?.apiCode === "string" ? known.details.apiCode : known.code;
-  return { status: status[known.code] ?? 400, body: { error: code, message: known.message } };
+  const given = typeof known.details?.httpStatus === "number" ? known.details.httpStatus : undefined;
+  return { status: given ?? status[known.code] ?? 400, body: { error: code, message: known.message } };
 }
 
 function match(pattern: string, path: string): Record<string, string> | undefined {
@@ -67,30 +76,62 @@ function match(pattern: string, path: string): Record<string, string> | undefine
   return params;
 }
 
-async function readBody(req: IncomingMessage): Promise<unknown> {
+/** The 413 error of a body over MAX_BODY_BYTES. */
+function bodyTooLarge(): EmbedopsError {
+  return new EmbedopsError(ErrorCode.BadInput, `The body is larger than ${MAX_BODY_BYTES} bytes.`, { apiCode: "body_too_large", httpStatus: 413 });
+}
+
+/** Reads the whole body, refusing (413) one announced or grown over MAX_BODY_BYTES. */
+async function readRawBody(req: IncomingMessage): Promise<Buffer> {
+  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) throw bodyTooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new EmbedopsError(ErrorCode.BadInput, `The body is larger than ${MAX_BODY_BYTES} bytes.`, { apiCode: "body_too_large" });
+    if (size > MAX_BODY_BYTES) throw bodyTooLarge();
     chunks.push(chunk as Buffer);
   }
-  if (size === 0) return undefined;
+  return Buffer.concat(chunks);
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const raw = await readRawBody(req);
+  if (raw.length === 0) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(raw.toString("utf8"));
   } catch {
     throw new EmbedopsError(ErrorCode.BadInput, "The body is not valid JSON.", { apiCode: "invalid_json" });
   }
 }
 
 function send(res: ServerResponse, response: ApiResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  // A refused body is not read to its end: the connection closes after the answer instead of carrying the rest.
+  const close = response.status === 413 ? { connection: "close" } : {};
   if (response.text !== undefined) {
-    res.writeHead(response.status, { "content-type": response.contentType ?? "text/plain; charset=utf-8" });
+    res.writeHead(response.status, { "content-type": response.contentType ?? "text/plain; charset=utf-8", ...close });
     res.end(response.text);
     return;
   }
-  res.writeHead(response.status, { "content-type": "application/json; charset=utf-8" });
+  res.writeHead(response.status, { "content-type": "application/json; charset=utf-8", ...close });
   res.end(response.body === undefined ? "" : JSON.stringify(response.body));
+}
+
+/** The raw HTTP answer to a request Node could not parse (bad bytes, headers over MAX_HEADER_BYTES, a timeout). */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  const [status, reason, code, message] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "Request Header Fields Too Large", "headers_too_large", `The request line and headers are larger than ${MAX_HEADER_BYTES} bytes.`]
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "Request Timeout", "request_timeout", "The request was not sent in time."]
+        : [400, "Bad Request", "bad_request", "The request is not valid HTTP."];
+  // A request whose answer has begun, or a connection the client already dropped, just ends.
+  if (!socket.writable || (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: code, message });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 /** The one HTTP server: the API routes, and Slack's events endpoint when Bolt runs over HTTP. */
@@ -102,19 +143,36 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** Builds the HTTP server over the routes, handing `/slack/events` to Bolt's listener when given. */
+/** The path Slack posts to in HTTP mode. */
+const SLACK_EVENTS_PATH = "/slack/events";
+
+/**
+ * Builds the HTTP server over the routes, handing POST /slack/events to Bolt's listener when given (with the body
+ * already read, at most MAX_BODY_BYTES). Whatever one request does (a bad path, a bad body, a listener that throws),
+ * it gets an answer and the server goes on.
+ */
 export function createHttpServer(routes: Route[], slackListener?: RequestListener): HttpServer {
-  const handleRequest = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const method = (req.method ?? "GET").toUpperCase();
-    if (slackListener && url.pathname === "/slack/events") {
-      res.once("finish", () => apiRequestsTotal.inc({ route: "POST /slack/events", status: String(res.statusCode) }));
-      slackListener(req, res);
+  const handleSlack = async (req: IncomingMessage, res: ServerResponse, method: string) => {
+    res.once("finish", () => apiRequestsTotal.inc({ route: `${method === "POST" ? "POST" : "other"} ${SLACK_EVENTS_PATH}`, status: String(res.statusCode) }));
+    if (method !== "POST") {
+      send(res, { status: 405, body: { error: "method_not_allowed", message: `${method} is not accepted on ${SLACK_EVENTS_PATH}; Slack posts to it.` } });
       return;
     }
+    // Bolt reads a body already buffered as rawBody instead of the stream: the size limit holds for Slack's path too.
+    (req as IncomingMessage & { rawBody?: Buffer }).rawBody = await readRawBody(req);
+    await slackListener!(req, res);
+  };
+  const handleRequest = async (req: IncomingMessage, res: ServerResponse) => {
     let routeLabel = "unmatched";
     let response: ApiResponse;
+    const method = (req.method ?? "GET").toUpperCase();
     try {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      if (slackListener && url.pathname === SLACK_EVENTS_PATH) {
+        routeLabel = SLACK_EVENTS_PATH;
+        await handleSlack(req, res, method);
+        return;
+      }
       let found: { route: Route; params: Record<string, string> } | undefined;
       let pathKnown = false;
       for (const route of routes) {
@@ -137,17 +195,26 @@ export function createHttpServer(routes: Route[], slackListener?: RequestListene
       }
     } catch (error) {
       response = errorResponse(error);
-      if (response.status >= 500) log.error({ err: error, route: routeLabel }, "API request failed");
+      if (response.status >= 500) log.error({ err: error, route: routeLabel }, "HTTP request failed");
+      if (routeLabel === SLACK_EVENTS_PATH && res.headersSent) return;
     }
-    apiRequestsTotal.inc({ route: routeLabel, status: String(response.status) });
+    if (routeLabel !== SLACK_EVENTS_PATH) apiRequestsTotal.inc({ route: routeLabel, status: String(response.status) });
     send(res, response);
   };
   // Every log line written while answering carries the caller's X-Request-Id, or one made up here.
-  const server = createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
     const given = req.headers["x-request-id"];
     const requestId = typeof given === "string" && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
-    void withLogContext({ requestId }, () => handleRequest(req, res));
+    withLogContext({ requestId }, () =>
+      handleRequest(req, res).catch((error: unknown) => {
+        // Only a failure while answering gets here: the request ends, the server goes on.
+        log.error({ err: error }, "HTTP request failed while answering");
+        if (!res.headersSent) send(res, { status: 500, body: { error: "internal", message: "The request failed; see the bot's log." } });
+        else res.destroy();
+      }),
+    );
   });
+  server.on("clientError", answerClientError);
   return {
     server,
     listen: (port) =>

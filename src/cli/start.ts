@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { startBot, startConsole } from "../bot.ts";
-import { loadConfig, missingSlackCredentials, slackMode } from "../config.ts";
+import { loadConfig, missingSlackCredentials, startMode } from "../config.ts";
 import { log, registerSecrets, setLogLevel } from "../log.ts";
 import { terminalWidth } from "../slack/text-renderer.ts";
 import { terminalLogLevel, type CliCommand } from "./cli-command.ts";
@@ -8,14 +8,15 @@ import { terminalLogLevel, type CliCommand } from "./cli-command.ts";
 /** `embedops start`: the bot over Slack, or the local console when no Slack credentials are set. */
 export const start: CliCommand = {
   name: "start",
-  usage: "embedops start [--as EMAIL]",
+  usage: "embedops start [--as EMAIL] [--demo]",
   summary: "Run the bot (Socket Mode, HTTP mode, or the local console without Slack credentials).",
   async run(args, io) {
-    const { values } = parseArgs({ args, options: { as: { type: "string" } }, strict: true });
+    const { values } = parseArgs({ args, options: { as: { type: "string" }, demo: { type: "boolean" } }, strict: true });
     const config = loadConfig(io.env);
     setLogLevel(config.logLevel);
     registerSecrets([config.slackBotToken, config.slackSigningSecret, config.slackAppToken, config.runsApiSecret, config.runnerSigningSecret]);
-    if (slackMode(config) === "console") {
+    // A partial set of Slack variables is a broken deploy, never a reason to fall back to the console.
+    if (startMode(config) === "console") {
       // At a terminal, answers are what matters; the bot's JSON logs stay for LOG_LEVEL=info.
       setLogLevel(terminalLogLevel(io.env, config.logLevel));
       if (config.production) {
@@ -24,7 +25,7 @@ export const start: CliCommand = {
       }
       const interactive = Boolean((io.stdin as { isTTY?: boolean }).isTTY);
       if (interactive) io.stdout.write("No Slack credentials set: starting the local console.\n");
-      await startConsole(config, { as: values.as, input: io.stdin, output: io.stdout, interactive, width: terminalWidth(io.env, io.stdout as { isTTY?: boolean; columns?: number }) });
+      await startConsole(config, { as: values.as, demo: values.demo, input: io.stdin, output: io.stdout, interactive, width: terminalWidth(io.env, io.stdout as { isTTY?: boolean; columns?: number }) });
       return 0;
     }
     const bot = await startBot(config);

@@ -391,6 +391,12 @@ export async function seedDemoIfEmpty(runtime: Runtime): Promise<boolean> {
   return true;
 }
 
+/** True when the database holds no integration and no group (operators alone do not count). */
+export async function databaseIsEmpty(db: Database): Promise<boolean> {
+  const [integrations, groups] = await Promise.all([db.models.Integration.count(), db.models.Group.count()]);
+  return integrations === 0 && groups === 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scale data
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from "@slack/bolt";
 import { actorLabel } from "../domain/permissions.ts";
 import type { Runtime } from "../runtime.ts";
@@ -29,10 +30,30 @@ function boltLogger(): BoltLogger {
 export interface SlackApp {
   app: InstanceType<typeof App>;
   /** HTTP mode: the listener for POST /slack/events. */
-  requestListener?: InstanceType<typeof HTTPReceiver>["requestListener"];
+  requestListener?: RequestListener;
   /** Socket Mode: connects; HTTP mode: nothing to do. */
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** How far a request's timestamp may be from now, either way, as Slack documents (Bolt checks only the past). */
+export const SLACK_TIMESTAMP_WINDOW_SECONDS = 5 * 60;
+
+/**
+ * Bolt's listener behind a check Bolt leaves out: a request stamped more than five minutes ahead is refused with
+ * 401 before Bolt verifies the signature (which it does for the rest, stale requests included).
+ */
+function refusingFutureTimestamps(listener: RequestListener): RequestListener {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const timestamp = Number(req.headers["x-slack-request-timestamp"]);
+    if (Number.isFinite(timestamp) && timestamp > Date.now() / 1000 + SLACK_TIMESTAMP_WINDOW_SECONDS) {
+      log.warn({ timestamp }, "Slack request refused: its timestamp is more than five minutes ahead");
+      res.writeHead(401, { "content-type": "application/json; charset=utf-8" });
+      res.end(JSON.stringify({ error: "invalid_signature", message: "The request's timestamp is more than five minutes ahead." }));
+      return;
+    }
+    listener(req, res);
+  };
 }
 
 /** Hands a reply to Slack through the request's response_url. */
@@ -118,6 +139,16 @@ export async function createSlackApp(runtime: Runtime, directory: SlackDirectory
     await handled(undefined, event.user, () => publishAppHome(runtime, directory, client, event.user));
   });
 
+  // Interactivity embedops has no handler for (a shortcut, a view, someone else's button, an options request) is
+  // acknowledged at once: left alone, Bolt answers 404 after three seconds and Slack shows the person an error.
+  // embedops's own action and callback ids start with ACTION_PREFIX, so a handler added for one is never acked twice.
+  const notOurs = new RegExp(`^(?!${ACTION_PREFIX})`);
+  app.action(notOurs, async ({ ack }) => ack());
+  app.shortcut(notOurs, async ({ ack }) => ack());
+  app.view(notOurs, async ({ ack }) => ack());
+  app.view({ type: "view_closed", callback_id: notOurs }, async ({ ack }) => ack());
+  app.options(notOurs, async ({ ack }) => ack({ options: [] }));
+
   app.error(async (error) => {
     log.error({ err: error }, "Slack listener failed");
   });
@@ -125,7 +156,7 @@ export async function createSlackApp(runtime: Runtime, directory: SlackDirectory
   await app.init();
   return {
     app,
-    requestListener: receiver?.requestListener,
+    requestListener: receiver ? refusingFutureTimestamps(receiver.requestListener) : undefined,
     async start() {
       if (mode === "socket") await app.start();
     },
