@@ -28,6 +28,8 @@ export const start: CliCommand = {
       await startConsole(config, { as: values.as, demo: values.demo, input: io.stdin, output: io.stdout, interactive, width: terminalWidth(io.env, io.stdout as { isTTY?: boolean; columns?: number }) });
       return 0;
     }
+    // A promise no one awaited, rejected inside one request or job, is logged; it never ends the bot.
+    process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection (the bot goes on)"));
     const bot = await startBot(config);
     const signal = await new Promise<string>((resolve) => {
       process.once("SIGTERM", () => resolve("SIGTERM"));

@@ -75,6 +75,11 @@ export async function createSlackApp(runtime: Runtime, directory: SlackDirectory
   const clientOptions = webClientOptions(config);
   let receiver: InstanceType<typeof HTTPReceiver> | undefined;
   let app: InstanceType<typeof App>;
+  // The bot's own ids come from auth.test in the background: a Slack that is slow or down at start-up must not keep
+  // the HTTP server (and /healthz) from coming up. Until they are known, requests carry the token alone.
+  const botToken = config.slackBotToken!;
+  let identity: { botUserId?: string; botId?: string } = {};
+  const authorize = async () => ({ botToken, ...identity });
   if (mode === "http") {
     receiver = new HTTPReceiver({
       signingSecret: config.slackSigningSecret!,
@@ -83,9 +88,9 @@ export async function createSlackApp(runtime: Runtime, directory: SlackDirectory
       // Ack first, work after: Slack wants an answer within 3 seconds.
       processBeforeResponse: false,
     });
-    app = new App({ token: config.slackBotToken, receiver, logger, clientOptions, deferInitialization: true });
+    app = new App({ authorize, receiver, logger, clientOptions, deferInitialization: true });
   } else {
-    app = new App({ token: config.slackBotToken, appToken: config.slackAppToken, socketMode: true, logger, clientOptions, deferInitialization: true });
+    app = new App({ authorize, appToken: config.slackAppToken, socketMode: true, logger, clientOptions, deferInitialization: true });
   }
 
   const run = async (text: string, slackUserId: string, origin: RequestOrigin): Promise<Reply> => {
@@ -154,6 +159,13 @@ export async function createSlackApp(runtime: Runtime, directory: SlackDirectory
   });
 
   await app.init();
+  void app.client.auth.test({ token: botToken }).then(
+    (result) => {
+      identity = { botUserId: result.user_id, botId: result.bot_id };
+      log.info({ botUserId: result.user_id, team: result.team }, "Slack accepted the bot token");
+    },
+    (error: unknown) => log.error({ err: error }, "Slack did not confirm the bot token (auth.test); check SLACK_BOT_TOKEN and SLACK_API_URL"),
+  );
   return {
     app,
     requestListener: receiver ? refusingFutureTimestamps(receiver.requestListener) : undefined,
