@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from "@slack/bolt";
+import { App, HTTPModuleFunctions, HTTPReceiver, LogLevel, type Logger as BoltLogger } from "@slack/bolt";
 import { actorLabel } from "../domain/permissions.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Reply, RequestOrigin } from "../slash/command.ts";
@@ -40,8 +40,9 @@ export interface SlackApp {
 export const SLACK_TIMESTAMP_WINDOW_SECONDS = 5 * 60;
 
 /**
- * Bolt's listener behind a check Bolt leaves out: a request stamped more than five minutes ahead is refused with
- * 401 before Bolt verifies the signature (which it does for the rest, stale requests included).
+ * Bolt's listener behind checks Bolt leaves out: a request stamped more than five minutes ahead is refused with
+ * 401 before Bolt verifies the signature (which it does for the rest, stale requests included), and a body that is
+ * not an object with 400. It expects the body already buffered as `rawBody` (the HTTP server does that).
  */
 function refusingFutureTimestamps(listener: RequestListener): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -52,8 +53,27 @@ function refusingFutureTimestamps(listener: RequestListener): RequestListener {
       res.end(JSON.stringify({ error: "invalid_signature", message: "The request's timestamp is more than five minutes ahead." }));
       return;
     }
+    // A body Bolt parses to something other than an object (`null`, `payload=null`) makes it throw outside any handler.
+    if (!isSlackBody(req)) {
+      res.writeHead(400, { "content-type": "application/json; charset=utf-8" });
+      res.end(JSON.stringify({ error: "invalid_body", message: "The body is not a Slack request." }));
+      return;
+    }
     listener(req, res);
   };
+}
+
+/** True when the buffered body parses, as Bolt parses it, to an object. */
+function isSlackBody(req: IncomingMessage): boolean {
+  const buffered = req as IncomingMessage & { rawBody?: Buffer };
+  if (!buffered.rawBody) return true;
+  try {
+    const body: unknown = HTTPModuleFunctions.parseHTTPRequestBody(buffered as Parameters<typeof HTTPModuleFunctions.parseHTTPRequestBody>[0]);
+    return typeof body === "object" && body !== null;
+  } catch {
+    // Bolt answers an unparsable body with 400 itself.
+    return true;
+  }
 }
 
 /** Hands a reply to Slack through the request's response_url. */
