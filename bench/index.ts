@@ -16,6 +16,7 @@ import { scriptSection } from "./script-section.ts";
 import type { BenchContext, BenchOptions, Section } from "./section.ts";
 import { SlackStandIn } from "./slack-stand-in.ts";
 import { slashSection } from "./slash.ts";
+import { startupSection } from "./startup.ts";
 
 /** Reads the text bench/housekeeping-scan.ts prints (medians, ratio, whether both sets are equal). */
 function parseHousekeepingScan(output: string): Record<string, unknown> {
@@ -90,6 +91,7 @@ const SECTIONS: Section[] = [
       { key: "postgresInternalErrors", name: "PostgreSQL: internal errors", unit: "", target: { text: "0", met: (value) => value === 0 } },
     ],
   }),
+  startupSection,
 ];
 
 const USAGE = `npm run bench -- [--quick] [--integrations N] [--runs-per-integration M] [--requests N] [--warmup N] [--kind-budget SECONDS] [--growth 10000,100000,1000000]
