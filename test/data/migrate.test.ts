@@ -14,8 +14,9 @@ afterAll(async () => {
   for (const db of made) await db.drop();
 });
 
+/** An empty database, not copied from the run's migrated template: these tests migrate it themselves. */
 async function fresh(): Promise<TestDatabase> {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase({ empty: true });
   made.push(db);
   return db;
 }
