@@ -116,7 +116,7 @@ describe("the mode comes from the environment, strictly", () => {
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
       expect(result.stdout).toBe("");
       expect(existsSync(join(dir, "db.sqlite"))).toBe(false);
-    });
+    }, 60_000);
   }
 });
 
@@ -128,7 +128,7 @@ describe(".env", () => {
     expect(existsSync(join(dir, "from-file.sqlite"))).toBe(true);
     expect((await run(process.execPath, [BIN, "migrate"], { cwd: dir, env: { DATABASE_URL: `sqlite:${join(dir, "from-env.sqlite")}` } })).code).toBe(0);
     expect(existsSync(join(dir, "from-env.sqlite"))).toBe(true);
-  });
+  }, 60_000);
 
   it("with a bad line stops with an error naming the line, before anything runs", async () => {
     const dir = tempDir();
@@ -155,7 +155,7 @@ describe("demo data", () => {
     const result = await run(process.execPath, [BIN, "start"], { env: { DATABASE_URL: `sqlite:${join(dir, "db.sqlite")}` }, input: "list\n" });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("demo data loaded");
-  });
+  }, 60_000);
 
   async function emptyPostgres(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
     const server = TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
