@@ -70,5 +70,5 @@ describe("the CLI's command list", () => {
       expect(command.usage).toBe(entry.usage);
       expect(command.summary).toBe(entry.summary);
     }
-  });
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { promisify } from "node:util";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { cp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -52,7 +53,8 @@ const dirs: string[] = [];
 let slack: FakeSlackApi | undefined;
 afterAll(async () => {
   await slack?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  // Asynchronously, like the copies: a synchronous walk of node_modules starves the test worker's RPC.
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 }, 120_000);
 
 describe("the Dockerfile", () => {
@@ -88,7 +90,7 @@ describe("the Dockerfile", () => {
         for (const src of copy.src) {
           const target = join(image, copy.dest);
           mkdirSync(dirname(target), { recursive: true });
-          cpSync(join(buildDir, src.replace(/^\/app\/?/, "")), target, { recursive: true });
+          await cp(join(buildDir, src.replace(/^\/app\/?/, "")), target, { recursive: true });
         }
       // Production dependencies only: the build tools are gone.
       expect(() => execFileSync("node", ["-e", "require.resolve('typescript')"], { cwd: image, stdio: "pipe" })).toThrow();
