@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { QueryTypes, type Transaction } from "sequelize";
 import { openDatabase, type Database } from "../src/data/database.ts";
 import { migrate } from "../src/data/migrate.ts";
-import { scanHousekeeping } from "../src/data/queries/housekeeping.ts";
+import { scanHousekeeping } from "../src/data/health.ts";
 import { housekeepingCutoffs, RATE_MIN_RUNS, type HousekeepingRules } from "../src/domain/housekeeping.ts";
 import { ensureScaleDatabase, workingCopy } from "./scale-db.ts";
 

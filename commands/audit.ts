@@ -1,5 +1,5 @@
 import { Op, type WhereOptions } from "sequelize";
-import { decodeCursor, encodeCursor } from "../src/data/queries/integrations.ts";
+import { decodeCursor, encodeCursor } from "../src/data/integrations.ts";
 import { badInput, invalidPageLink } from "../src/errors.ts";
 import type { Command } from "../src/slash/command.ts";
 import { nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageRequest } from "../src/slash/paging.ts";

@@ -1,5 +1,5 @@
 import { Op, type WhereOptions } from "sequelize";
-import { afterCursor, encodeCursor, escapeLike, likeWhere, scopeWhere } from "../src/data/queries/integrations.ts";
+import { afterCursor, encodeCursor, escapeLike, likeWhere, scopeWhere } from "../src/data/integrations.ts";
 import type { Command } from "../src/slash/command.ts";
 import { argumentText, nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageRequest } from "../src/slash/paging.ts";
 import { presentConnectorAuthList } from "../src/slack/presenters/connector-auth-list.ts";

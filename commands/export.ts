@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { stringify } from "csv-stringify";
 import type { Database } from "../src/data/database.ts";
-import { healthRules, listIntegrations, type HealthRules, type IntegrationFilters, type IntegrationRow } from "../src/data/queries/integrations.ts";
+import { healthRules, listIntegrations, type HealthRules, type IntegrationFilters, type IntegrationRow } from "../src/data/integrations.ts";
 import type { GroupScope } from "../src/domain/permissions.ts";
 import { actorLabel } from "../src/domain/permissions.ts";
 import { log } from "../src/log.ts";

@@ -1,4 +1,4 @@
-import { healthRules, listIntegrations, type IntegrationFilters } from "../src/data/queries/integrations.ts";
+import { healthRules, listIntegrations, type IntegrationFilters } from "../src/data/integrations.ts";
 import type { RunStatus } from "../src/data/models/index.ts";
 import type { Command } from "../src/slash/command.ts";
 import type { ParsedArguments } from "../src/slash/grammar.ts";

@@ -1,7 +1,7 @@
 import { Op, type WhereOptions } from "sequelize";
 import { recordAudit } from "../src/data/audit.ts";
 import type { Integration } from "../src/data/models/index.ts";
-import { describeIntegrations, healthRules, integrationWhere } from "../src/data/queries/integrations.ts";
+import { describeIntegrations, healthRules, integrationWhere } from "../src/data/integrations.ts";
 import type { Actor } from "../src/domain/permissions.ts";
 import { badInput } from "../src/errors.ts";
 import { log } from "../src/log.ts";

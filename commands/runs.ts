@@ -1,4 +1,4 @@
-import { afterCursor, encodeCursor } from "../src/data/queries/integrations.ts";
+import { afterCursor, encodeCursor } from "../src/data/integrations.ts";
 import type { Command } from "../src/slash/command.ts";
 import { nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageRequest } from "../src/slash/paging.ts";
 import { presentRunList } from "../src/slack/presenters/integration-detail.ts";

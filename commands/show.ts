@@ -1,4 +1,4 @@
-import { describeIntegrations } from "../src/data/queries/integrations.ts";
+import { describeIntegrations } from "../src/data/integrations.ts";
 import { can } from "../src/domain/permissions.ts";
 import type { Command } from "../src/slash/command.ts";
 import { presentIntegrationDetail } from "../src/slack/presenters/integration-detail.ts";

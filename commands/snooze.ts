@@ -1,5 +1,5 @@
 import { recordAudit } from "../src/data/audit.ts";
-import { scanHousekeeping } from "../src/data/queries/housekeeping.ts";
+import { scanHousekeeping } from "../src/data/health.ts";
 import { findingKind, findingReason, findingState, housekeepingRules, SNOOZE_DAYS, snoozeEnds } from "../src/domain/housekeeping.ts";
 import { actorLabel } from "../src/domain/permissions.ts";
 import type { Command } from "../src/slash/command.ts";

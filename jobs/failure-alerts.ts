@@ -1,7 +1,7 @@
 import { Op, UniqueConstraintError } from "sequelize";
 import type { Database } from "../src/data/database.ts";
 import type { FailureAlert, Integration } from "../src/data/models/index.ts";
-import { describeIntegrations, type IntegrationRow } from "../src/data/queries/integrations.ts";
+import { describeIntegrations, type IntegrationRow } from "../src/data/integrations.ts";
 import { log } from "../src/log.ts";
 import type { Doc } from "../src/slack/document.ts";
 import { presentFailureAlert, type FailureAlertState } from "../src/slack/presenters/failure-alert.ts";

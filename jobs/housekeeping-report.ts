@@ -2,8 +2,8 @@ import { Op } from "sequelize";
 import { slackMode } from "../src/config.ts";
 import type { Database } from "../src/data/database.ts";
 import { setIntegrationStatus } from "../src/data/integration-status.ts";
-import { openFindings, scanHousekeeping } from "../src/data/queries/housekeeping.ts";
-import { describeIntegrations, type IntegrationRow } from "../src/data/queries/integrations.ts";
+import { openFindings, scanHousekeeping } from "../src/data/health.ts";
+import { describeIntegrations, type IntegrationRow } from "../src/data/integrations.ts";
 import {
   autoDisableDue,
   daysBetween,

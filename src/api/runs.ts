@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { recordRuns, RunRejected, type RunInput } from "../data/runs.ts";
+import { recordRuns, RunRejected, type RunInput } from "../data/flow-runs.ts";
 import { badInput } from "../errors.ts";
 import { log } from "../log.ts";
 import { announceRunOutcomes } from "../runner/run-outcome.ts";

@@ -8,7 +8,7 @@ import { log } from "../log.ts";
 import { recordAudit } from "./audit.ts";
 import type { Database } from "./database.ts";
 import type { ConnectorAuth, EmbedConfiguration, EmbedFlow, Grant, Group, Integration, Operator, SharingLevel, SlackLink } from "./models/index.ts";
-import { recordRuns, type RunInput } from "./runs.ts";
+import { recordRuns, type RunInput } from "./flow-runs.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The import format (CONTRACT.md "Import format"), parsed once at the edge.

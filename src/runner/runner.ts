@@ -5,7 +5,7 @@ import type { Config } from "../config.ts";
 import { recordAudit } from "../data/audit.ts";
 import type { Database } from "../data/database.ts";
 import type { FlowRun, Integration } from "../data/models/index.ts";
-import { recordRuns } from "../data/runs.ts";
+import { recordRuns } from "../data/flow-runs.ts";
 import { actorLabel, type Actor } from "../domain/permissions.ts";
 import { log } from "../log.ts";
 import { runRequestsTotal } from "../metrics.ts";

@@ -1,6 +1,6 @@
 import type { WebClient } from "@slack/web-api";
 import type { HomeView } from "@slack/types";
-import { failingIntegrations, integrationCounts, openFindings } from "../data/queries/dashboard.ts";
+import { failingIntegrations, integrationCounts, openFindings } from "../data/dashboard.ts";
 import { actorLabel, can, isEmptyScope, scopeFor } from "../domain/permissions.ts";
 import { log } from "../log.ts";
 import { appHomePublishesTotal } from "../metrics.ts";

@@ -7,7 +7,7 @@ import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/data/database.ts";
 import { setIntegrationStatus } from "../../src/data/integration-status.ts";
 import { findOperatorByEmail, operatorActor } from "../../src/data/operators.ts";
-import type { RunInput } from "../../src/data/runs.ts";
+import type { RunInput } from "../../src/data/flow-runs.ts";
 import { openRuntime, type Runtime } from "../../src/runtime.ts";
 import { createWebClient, webChannelMessages } from "../../src/slack/web-client.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";

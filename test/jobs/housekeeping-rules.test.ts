@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/data/database.ts";
-import { scanHousekeeping } from "../../src/data/queries/housekeeping.ts";
+import { scanHousekeeping } from "../../src/data/health.ts";
 import { findingKind, findingReason, housekeepingRules } from "../../src/domain/housekeeping.ts";
 import type { Runtime } from "../../src/runtime.ts";
 import { toText } from "../../src/slack/text-renderer.ts";

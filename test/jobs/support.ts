@@ -3,7 +3,7 @@ import { loadConfig, type Config } from "../../src/config.ts";
 import type { Database } from "../../src/data/database.ts";
 import type { RunStatus } from "../../src/data/models/index.ts";
 import { findOperatorByEmail, operatorActor } from "../../src/data/operators.ts";
-import type { RunInput } from "../../src/data/runs.ts";
+import type { RunInput } from "../../src/data/flow-runs.ts";
 import type { Actor } from "../../src/domain/permissions.ts";
 import { openRuntime, type Runtime } from "../../src/runtime.ts";
 import type { ChannelMessages, MessageRef } from "../../src/slash/command.ts";

@@ -10,7 +10,7 @@ import { parseCsv } from "./support.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { listIntegrations } from "../../src/data/queries/integrations.ts";
+import { listIntegrations } from "../../src/data/integrations.ts";
 
 let testDb: TestDatabase;
 let t: TestBot;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/data/database.ts";
-import { listIntegrations, type IntegrationFilters } from "../../src/data/queries/integrations.ts";
+import { listIntegrations, type IntegrationFilters } from "../../src/data/integrations.ts";
 import type { GroupScope } from "../../src/domain/permissions.ts";
 import { EmbedopsError } from "../../src/errors.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";

@@ -10,7 +10,7 @@ import { createRunner, type Runner } from "../../src/runner/runner.ts";
 import type { ChannelMessages, MessageRef } from "../../src/slash/command.ts";
 import type { Doc } from "../../src/slack/document.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { recordRuns } from "../../src/data/runs.ts";
+import { recordRuns } from "../../src/data/flow-runs.ts";
 import { addIntegrations, addRuns, loadWorld, WORLD } from "../support/fixtures.ts";
 import { closedPort, FlowEngine } from "./flow-engine.ts";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "../../src/data/database.ts";
-import { recordRuns, type RunInput } from "../../src/data/runs.ts";
+import { recordRuns, type RunInput } from "../../src/data/flow-runs.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { addIntegrations, loadWorld } from "../support/fixtures.ts";
 

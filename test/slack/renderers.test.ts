@@ -3,7 +3,7 @@ import { SLACK_LIMITS, toBlockKit } from "../../src/slack/block-kit.ts";
 import type { Doc } from "../../src/slack/document.ts";
 import { presentIntegrationList } from "../../src/slack/presenters/integration-list.ts";
 import { alignColumns, plainText, toText } from "../../src/slack/text-renderer.ts";
-import type { IntegrationRow } from "../../src/data/queries/integrations.ts";
+import type { IntegrationRow } from "../../src/data/integrations.ts";
 
 function row(id: string, overrides: Partial<IntegrationRow> = {}): IntegrationRow {
   const at = new Date("2026-11-01T10:00:00Z");

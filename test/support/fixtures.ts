@@ -1,5 +1,5 @@
 import type { Database } from "../../src/data/database.ts";
-import { recordRuns, type RunInput } from "../../src/data/runs.ts";
+import { recordRuns, type RunInput } from "../../src/data/flow-runs.ts";
 import type { Permission } from "../../src/domain/permissions.ts";
 
 /** A small, known world: two groups and a partner, three configurations, operators of every kind. */

@@ -1,5 +1,5 @@
-import type { IntegrationCounts, OpenFinding } from "../../data/queries/dashboard.ts";
-import type { IntegrationRow } from "../../data/queries/integrations.ts";
+import type { IntegrationCounts, OpenFinding } from "../../data/dashboard.ts";
+import type { IntegrationRow } from "../../data/integrations.ts";
 import type { Block, Button, Doc } from "../document.ts";
 import { escapeMarkup } from "../document.ts";
 import { ago, link, runEmoji, truncate } from "./format.ts";

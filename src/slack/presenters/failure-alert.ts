@@ -1,5 +1,5 @@
 import { elapsed } from "../../domain/relative-time.ts";
-import type { IntegrationRow } from "../../data/queries/integrations.ts";
+import type { IntegrationRow } from "../../data/integrations.ts";
 import type { Block, Button, Doc } from "../document.ts";
 import { escapeMarkup } from "../document.ts";
 import { formatTime, link, truncate } from "./format.ts";

@@ -1,5 +1,5 @@
 import type { FlowRun } from "../../data/models/index.ts";
-import type { IntegrationRow } from "../../data/queries/integrations.ts";
+import type { IntegrationRow } from "../../data/integrations.ts";
 import type { Block, Button, Doc } from "../document.ts";
 import { escapeMarkup } from "../document.ts";
 import { ago, formatTime, latestRunLabel, link, runEmoji, sharingLabel, truncate } from "./format.ts";

@@ -1,4 +1,4 @@
-import type { IntegrationRow } from "../../data/queries/integrations.ts";
+import type { IntegrationRow } from "../../data/integrations.ts";
 import type { Block, Button, Doc } from "../document.ts";
 import { escapeMarkup } from "../document.ts";
 import { latestRunLabel, link, sharingLabel, truncate } from "./format.ts";

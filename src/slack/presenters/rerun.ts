@@ -1,4 +1,4 @@
-import type { IntegrationRow } from "../../data/queries/integrations.ts";
+import type { IntegrationRow } from "../../data/integrations.ts";
 import type { Block, Doc } from "../document.ts";
 import { escapeMarkup } from "../document.ts";
 import { ago, truncate } from "./format.ts";

@@ -1,7 +1,7 @@
 import { col, fn, literal, Op, type WhereOptions } from "sequelize";
-import type { GroupScope } from "../../domain/permissions.ts";
-import type { Database } from "../database.ts";
-import type { FindingKind, IntegrationStatus, RunStatus } from "../models/index.ts";
+import type { GroupScope } from "../domain/permissions.ts";
+import type { Database } from "./database.ts";
+import type { FindingKind, IntegrationStatus, RunStatus } from "./models/index.ts";
 import { describeIntegrations, scopeWhere, type IntegrationRow } from "./integrations.ts";
 
 /** How many integrations there are by status and by latest run, within a scope. */

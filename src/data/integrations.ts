@@ -1,11 +1,11 @@
 import { col, fn, literal, Op, where, type ModelStatic, type WhereOptions } from "sequelize";
-import { housekeepingCutoffs } from "../../domain/housekeeping.ts";
-import { failingRateSubquery } from "./housekeeping.ts";
-import type { Config } from "../../config.ts";
-import type { GroupScope } from "../../domain/permissions.ts";
-import { badInput, invalidPageLink } from "../../errors.ts";
-import type { Database } from "../database.ts";
-import type { EmbedConfiguration, EmbedFlow, Group, Integration, IntegrationStatus, RunStatus, SharingLevel } from "../models/index.ts";
+import { housekeepingCutoffs } from "../domain/housekeeping.ts";
+import { failingRateSubquery } from "./health.ts";
+import type { Config } from "../config.ts";
+import type { GroupScope } from "../domain/permissions.ts";
+import { badInput, invalidPageLink } from "../errors.ts";
+import type { Database } from "./database.ts";
+import type { EmbedConfiguration, EmbedFlow, Group, Integration, IntegrationStatus, RunStatus, SharingLevel } from "./models/index.ts";
 
 /** The filters of `list` (and of `export` and `rerun failing`), already parsed. */
 export interface IntegrationFilters {
@@ -106,7 +106,7 @@ export async function integrationWhere(db: Database, scope: GroupScope, filters:
     });
   }
   if (filters.failing) {
-    // The housekeeping report's definition (src/data/queries/housekeeping.ts): the streak, or the error rate.
+    // The housekeeping report's definition (src/data/health.ts): the streak, or the error rate.
     const streak = { failuresInRow: { [Op.gte]: rules.failingAfterErrors } };
     const rate = { id: { [Op.in]: literal(failingRateSubquery(db, rules.now, rules)) } };
     and.push({ status: "enabled", [Op.or]: [streak, rate] });

@@ -7,9 +7,9 @@ import {
   type HousekeepingRules,
   type IntegrationHealth,
   type StoredFinding,
-} from "../../domain/housekeeping.ts";
-import type { GroupScope } from "../../domain/permissions.ts";
-import type { Database } from "../database.ts";
+} from "../domain/housekeeping.ts";
+import type { GroupScope } from "../domain/permissions.ts";
+import type { Database } from "./database.ts";
 
 /** What the housekeeping scan looks at: a permission scope, and optionally only some integrations. */
 export interface HousekeepingScan {
