@@ -1,6 +1,5 @@
-import { Op, type WhereOptions } from "sequelize";
-import { decodeCursor, encodeCursor } from "../src/data/integrations.ts";
-import { badInput, invalidPageLink } from "../src/errors.ts";
+import { auditPage, type AuditSubject } from "../src/data/audit.ts";
+import { badInput } from "../src/errors.ts";
 import type { Command } from "../src/slash/command.ts";
 import { nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageRequest } from "../src/slash/paging.ts";
 import { parseEmail, parseUserMention } from "../src/slack/identity.ts";
@@ -16,35 +15,27 @@ export const audit: Command = {
   async execute(ctx, args) {
     if (args.rest.length > 1) throw badInput(`\`${ctx.slashCommand} audit\` takes at most one ID (got ${args.rest.length} words).`);
     const about = args.rest[0];
-    const and: WhereOptions[] = [];
-    if (about !== undefined) {
-      const slackUserId = parseUserMention(about);
-      const email = parseEmail(about);
-      if (slackUserId && about.startsWith("<@")) and.push({ actorSlackUserId: slackUserId });
-      else if (email) and.push({ [Op.or]: [{ actor: email }, { targetId: email }] });
-      else and.push({ [Op.or]: [{ targetId: about }, { groupId: about }, { actor: about }, { actorSlackUserId: about }] });
-    }
     const request = pageRequest("audit", args);
-    if (request.after !== undefined) {
-      const after = decodeCursor(request.after);
-      const afterId = Number(after.id);
-      if (!/^\d+$/.test(after.id) || !Number.isSafeInteger(afterId)) throw invalidPageLink();
-      and.push({ [Op.or]: [{ at: { [Op.lt]: after.at } }, { at: after.at, id: { [Op.lt]: afterId } }] });
-    }
-    // Latest by when it happened (imports may append old entries), ties by the order they were written.
-    const found = await ctx.db.models.AuditEvent.findAll({ where: { [Op.and]: and }, order: [["at", "DESC"], ["id", "DESC"]], limit: PAGE_SIZE + 1, offset: request.offset || undefined });
-    const shown = found.slice(0, PAGE_SIZE);
-    const last = shown[shown.length - 1];
+    const found = await auditPage(ctx.db, about === undefined ? undefined : auditSubject(about), { limit: PAGE_SIZE, after: request.after, offset: request.offset });
     return {
       visibility: "ephemeral",
       replaceOriginal: ctx.origin.fromButton,
       doc: presentAuditLog({
-        events: shown,
+        events: found.rows,
         about,
         timeZone: ctx.config.timeZone,
         pageNumber: request.page,
-        nextPageCommand: found.length > PAGE_SIZE && last ? nextPageCommand("audit", args, encodeCursor(last.at, String(last.id)), request.page) : undefined,
+        nextPageCommand: found.next ? nextPageCommand("audit", args, found.next, request.page) : undefined,
       }),
     };
   },
 };
+
+/** What an `audit` argument names: a mentioned Slack user, an email, or any other id. */
+function auditSubject(about: string): AuditSubject {
+  const slackUserId = parseUserMention(about);
+  const email = parseEmail(about);
+  if (slackUserId && about.startsWith("<@")) return { slackUserId };
+  if (email) return { email };
+  return { id: about };
+}

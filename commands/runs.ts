@@ -1,4 +1,4 @@
-import { afterCursor, encodeCursor } from "../src/data/integrations.ts";
+import { runPage } from "../src/data/flow-runs.ts";
 import type { Command } from "../src/slash/command.ts";
 import { nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageRequest } from "../src/slash/paging.ts";
 import { presentRunList } from "../src/slack/presenters/integration-detail.ts";
@@ -14,26 +14,16 @@ export const runs: Command = {
   async execute(ctx, args) {
     const integration = ctx.integration!;
     const request = pageRequest("runs", args);
-    const found = await ctx.db.models.FlowRun.findAll({
-      where: {
-        integrationId: integration.id,
-        ...afterCursor("startedAt", request.after),
-      },
-      order: [["startedAt", "DESC"], ["id", "DESC"]],
-      limit: PAGE_SIZE + 1,
-      offset: request.offset || undefined,
-    });
-    const shown = found.slice(0, PAGE_SIZE);
-    const last = shown[shown.length - 1];
+    const found = await runPage(ctx.db, integration.id, { limit: PAGE_SIZE, after: request.after, offset: request.offset });
     return {
       visibility: "ephemeral",
       replaceOriginal: ctx.origin.fromButton,
       doc: presentRunList({
         integration,
-        runs: shown,
+        runs: found.rows,
         timeZone: ctx.config.timeZone,
         pageNumber: request.page,
-        nextPageCommand: found.length > PAGE_SIZE && last ? nextPageCommand("runs", args, encodeCursor(last.startedAt, last.id), request.page) : undefined,
+        nextPageCommand: found.next ? nextPageCommand("runs", args, found.next, request.page) : undefined,
       }),
     };
   },

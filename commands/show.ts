@@ -1,3 +1,4 @@
+import { recentRuns } from "../src/data/flow-runs.ts";
 import { describeIntegrations } from "../src/data/integrations.ts";
 import { can } from "../src/domain/permissions.ts";
 import type { Command } from "../src/slash/command.ts";
@@ -18,11 +19,7 @@ export const show: Command = {
     const integration = ctx.integration!;
     const [[row], runs] = await Promise.all([
       describeIntegrations(ctx.db, [integration]),
-      ctx.db.models.FlowRun.findAll({
-        where: { integrationId: integration.id },
-        order: [["startedAt", "DESC"], ["id", "DESC"]],
-        limit: SHOWN_RUNS,
-      }),
+      recentRuns(ctx.db, integration.id, SHOWN_RUNS),
     ]);
     return {
       visibility: "ephemeral",

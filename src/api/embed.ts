@@ -4,7 +4,7 @@ import { z } from "zod";
 import { recordAudit } from "../data/audit.ts";
 import type { Database } from "../data/database.ts";
 import { setIntegrationStatus } from "../data/integration-status.ts";
-import type { ConnectorAuth, EmbedConfiguration, Integration } from "../data/models/index.ts";
+import type { ConnectorAuthRecord, EmbedConfigurationRecord, IntegrationRecord } from "../data/records.ts";
 import { defaultConnectorAuthName } from "../domain/connector-auth-name.ts";
 import { actorLabel, type Actor } from "../domain/permissions.ts";
 import { badInput, EmbedopsError, ErrorCode } from "../errors.ts";
@@ -38,7 +38,7 @@ export function endUserActor(endUser: EndUser): Actor {
 }
 
 /** The key that makes activation unique: per user at sharing level `user`, per account at `account`. */
-export function activationKey(configuration: EmbedConfiguration, flowId: string, endUser: EndUser): string {
+export function activationKey(configuration: EmbedConfigurationRecord, flowId: string, endUser: EndUser): string {
   return configuration.sharingLevel === "account"
     ? `${configuration.id}|${flowId}|a:${endUser.accountId}`
     : `${configuration.id}|${flowId}|u:${endUser.userId}`;
@@ -58,7 +58,7 @@ function parseState(text: string | null): unknown {
 }
 
 /** The integration as the embed API answers it. */
-export function integrationBody(integration: Integration, auths: ConnectorAuth[] = []): Record<string, unknown> {
+export function integrationBody(integration: IntegrationRecord, auths: ConnectorAuthRecord[] = []): Record<string, unknown> {
   return {
     id: integration.id,
     name: integration.name,
@@ -97,7 +97,7 @@ interface PlannedAuth {
  */
 async function planConnectorAuths(
   db: Database,
-  configuration: EmbedConfiguration,
+  configuration: EmbedConfigurationRecord,
   endUser: EndUser,
   inputs: NonNullable<ActivationBody["connector_auths"]>,
   at: Date,
@@ -137,8 +137,8 @@ async function planConnectorAuths(
 /** What an activation did. */
 export interface Activation {
   created: boolean;
-  integration: Integration;
-  auths: ConnectorAuth[];
+  integration: IntegrationRecord;
+  auths: ConnectorAuthRecord[];
 }
 
 /**
@@ -147,7 +147,7 @@ export interface Activation {
  */
 export async function activateIntegration(
   runtime: Pick<Runtime, "db" | "config">,
-  configuration: EmbedConfiguration,
+  configuration: EmbedConfigurationRecord,
   endUser: EndUser,
   body: ActivationBody,
   now: Date,
@@ -171,7 +171,7 @@ export async function activateIntegration(
           ({ integration } = await setIntegrationStatus(db, { integrationId: integration.id, status: "enabled", actor, at: now, action: "activate" }, transaction));
         }
         // The token speaks for this user and account now: keep what it says about them up to date.
-        const refresh: Partial<Pick<Integration, "embedState" | "embedAccountName" | "embedUserName">> = {};
+        const refresh: Partial<Pick<IntegrationRecord, "embedState" | "embedAccountName" | "embedUserName">> = {};
         if (endUser.state !== undefined) refresh.embedState = JSON.stringify(endUser.state);
         if (endUser.accountName !== null) refresh.embedAccountName = endUser.accountName;
         if (endUser.userName !== null && endUser.userId === integration.embedUserId) refresh.embedUserName = endUser.userName;

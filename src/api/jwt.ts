@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { decodeJwt, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { Database } from "../data/database.ts";
-import type { EmbedConfiguration } from "../data/models/index.ts";
+import type { EmbedConfigurationRecord } from "../data/records.ts";
 import { EmbedopsError, ErrorCode } from "../errors.ts";
 
 /** The one algorithm accepted and used: `none` and every other algorithm are refused. */
@@ -37,7 +37,7 @@ export interface EndUser {
 
 /** A verified embed JWT: the configuration it was checked against and who it speaks for. */
 export interface VerifiedEndUser {
-  configuration: EmbedConfiguration;
+  configuration: EmbedConfigurationRecord;
   endUser: EndUser;
   /** True when an account secret (not the configuration's secret) verified it. */
   viaAccountSecret: boolean;

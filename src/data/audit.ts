@@ -1,8 +1,10 @@
-import type { Transaction } from "sequelize";
+import { Op, type Transaction, type WhereOptions } from "sequelize";
 import type { Actor } from "../domain/permissions.ts";
 import { actorLabel } from "../domain/permissions.ts";
 import type { Database } from "./database.ts";
+import { keysetPage, type Page, type PageRequest } from "./keyset.ts";
 import type { AuditOutcome } from "./models/index.ts";
+import type { AuditRecord } from "./records.ts";
 
 /** One audit entry to write. */
 export interface AuditEntry {
@@ -31,4 +33,16 @@ export async function recordAudit(db: Database, entry: AuditEntry, transaction?:
     },
     { transaction },
   );
+}
+
+/** Whom an audit page is about: a Slack user, an email (actor or target), or any id (target, group, actor). */
+export type AuditSubject = { slackUserId: string } | { email: string } | { id: string };
+
+/** One page of the audit log, latest first by when it happened (imports may append old entries), ties by the order written. */
+export async function auditPage(db: Database, about: AuditSubject | undefined, page: PageRequest): Promise<Page<AuditRecord>> {
+  let where: WhereOptions = {};
+  if (about && "slackUserId" in about) where = { actorSlackUserId: about.slackUserId };
+  else if (about && "email" in about) where = { [Op.or]: [{ actor: about.email }, { targetId: about.email }] };
+  else if (about) where = { [Op.or]: [{ targetId: about.id }, { groupId: about.id }, { actor: about.id }, { actorSlackUserId: about.id }] };
+  return keysetPage(db.models.AuditEvent, where, "at", page, { idKind: "number" });
 }

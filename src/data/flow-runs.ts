@@ -2,6 +2,8 @@ import { Op, QueryTypes, type Transaction } from "sequelize";
 import { EmbedopsError, ErrorCode } from "../errors.ts";
 import type { Database } from "./database.ts";
 import type { FlowRun, RunStatus, RunTrigger } from "./models/index.ts";
+import { keysetPage, type Page, type PageRequest } from "./keyset.ts";
+import type { FlowRunRecord } from "./records.ts";
 
 /** One flow run as reported (by the engine, an import, or the bot itself for manual runs). */
 export interface RunInput {
@@ -337,4 +339,20 @@ export async function recordRuns(db: Database, inputs: RunInput[], transaction: 
     ? await db.models.FlowRun.findAll({ where: { id: { [Op.in]: changedManualIds } }, transaction })
     : [];
   return { written: runs.length, ignored, changedManualRuns };
+}
+
+/** The latest `limit` runs of an integration, newest first. */
+export async function recentRuns(db: Database, integrationId: string, limit: number): Promise<FlowRunRecord[]> {
+  return (await runPage(db, integrationId, { limit })).rows;
+}
+
+/** One page of an integration's runs, newest first. */
+export async function runPage(db: Database, integrationId: string, page: PageRequest): Promise<Page<FlowRunRecord>> {
+  return keysetPage(db.models.FlowRun, { integrationId }, "startedAt", page);
+}
+
+/** One flow run by id, if it exists. */
+export async function findRun(db: Database, runId: string): Promise<FlowRunRecord | null> {
+  const run = await db.models.FlowRun.findByPk(runId);
+  return run ? run.get({ plain: true }) : null;
 }

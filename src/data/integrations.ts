@@ -3,9 +3,11 @@ import { housekeepingCutoffs } from "../domain/housekeeping.ts";
 import { failingRateSubquery } from "./health.ts";
 import type { Config } from "../config.ts";
 import type { GroupScope } from "../domain/permissions.ts";
-import { badInput, invalidPageLink } from "../errors.ts";
+import { badInput } from "../errors.ts";
+import { afterCursor, encodeCursor } from "./keyset.ts";
 import type { Database } from "./database.ts";
 import type { EmbedConfiguration, EmbedFlow, Group, Integration, IntegrationStatus, RunStatus, SharingLevel } from "./models/index.ts";
+import type { IntegrationRecord } from "./records.ts";
 
 /** The filters of `list` (and of `export` and `rerun failing`), already parsed. */
 export interface IntegrationFilters {
@@ -185,7 +187,7 @@ const NAMES = [
 ];
 
 /** Adds flow, configuration and group to integrations loaded without them, with three queries whatever their number. */
-export async function describeIntegrations(db: Database, integrations: Integration[]): Promise<IntegrationRow[]> {
+export async function describeIntegrations(db: Database, integrations: IntegrationRecord[]): Promise<IntegrationRow[]> {
   if (integrations.length === 0) return [];
   const unique = (values: string[]) => [...new Set(values)];
   const [flows, configurations, groups] = await Promise.all([
@@ -259,29 +261,14 @@ export function likeWhere(db: Database, model: ModelStatic<any>, attribute: stri
   return where(fn("like", pattern, col(`${model.name}.${field}`), "\\"), Op.eq, 1);
 }
 
-/** The rows that come after a cursor in `column DESC, id DESC` order (no condition without a cursor). */
-export function afterCursor(column: string, cursor: string | undefined): WhereOptions {
-  if (!cursor) return {};
-  const after = decodeCursor(cursor);
-  return { [Op.or]: [{ [column]: { [Op.lt]: after.at } }, { [column]: after.at, id: { [Op.lt]: after.id } }] };
+/** One integration by id, if it exists. */
+export async function findIntegration(db: Database, id: string): Promise<IntegrationRecord | null> {
+  const integration = await db.models.Integration.findByPk(id);
+  return integration ? integration.get({ plain: true }) : null;
 }
 
-/** Encodes a keyset position as an opaque, short, URL-safe cursor: the time in base 36 and the id in base64url. */
-export function encodeCursor(at: Date, id: string): string {
-  return `${at.getTime().toString(36)}.${Buffer.from(id, "utf8").toString("base64url")}`;
-}
-
-/** The range a cursor's time may take (years 1970 to 9999), so that no database is handed a date it cannot read. */
-const CURSOR_TIME_MAX = Date.UTC(9999, 11, 31);
-
-/** Decodes a cursor; a cursor that was tampered with (wrong shape, types or range) is bad input. */
-export function decodeCursor(cursor: string): { at: Date; id: string } {
-  const match = /^([0-9a-z]{1,9})\.([A-Za-z0-9_-]{1,270})$/.exec(cursor);
-  if (match) {
-    const at = parseInt(match[1]!, 36);
-    const id = Buffer.from(match[2]!, "base64url").toString("utf8");
-    const roundTrips = Buffer.from(id, "utf8").toString("base64url") === match[2];
-    if (Number.isSafeInteger(at) && at <= CURSOR_TIME_MAX && roundTrips && id.length <= 200 && !id.includes("\0")) return { at: new Date(at), id };
-  }
-  throw invalidPageLink();
+/** One integration by id with every column operators see, if it exists. */
+export async function describeIntegration(db: Database, id: string): Promise<IntegrationRow | null> {
+  const integration = await findIntegration(db, id);
+  return integration ? ((await describeIntegrations(db, [integration]))[0] ?? null) : null;
 }

@@ -1,24 +1,27 @@
 import { literal, Op } from "sequelize";
 import type { Actor } from "../domain/permissions.ts";
 import type { Database } from "./database.ts";
-import type { Grant, Operator } from "./models/index.ts";
+import type { Grant } from "./models/index.ts";
+import type { GroupRecord, OperatorRecord } from "./records.ts";
 
 /** Finds an operator by email (case-insensitive). */
-export async function findOperatorByEmail(db: Database, email: string): Promise<Operator | null> {
-  return db.models.Operator.findOne({ where: { email: email.trim().toLowerCase() } });
+export async function findOperatorByEmail(db: Database, email: string): Promise<OperatorRecord | null> {
+  const operator = await db.models.Operator.findOne({ where: { email: email.trim().toLowerCase() } });
+  return operator ? operator.get({ plain: true }) : null;
 }
 
 /** Finds the operator an explicit Slack link points to, in one statement. */
-export async function findLinkedOperator(db: Database, slackUserId: string): Promise<Operator | null> {
-  return db.models.Operator.findOne({
+export async function findLinkedOperator(db: Database, slackUserId: string): Promise<OperatorRecord | null> {
+  const operator = await db.models.Operator.findOne({
     where: { id: { [Op.in]: literal("(SELECT operator_id FROM slack_links WHERE slack_user_id = $slackUserId)") } },
     // A bound parameter, never text in the statement.
     bind: { slackUserId },
   });
+  return operator ? operator.get({ plain: true }) : null;
 }
 
 /** The actor of an operator: their role and the grants in force, their own and their user groups'. */
-export async function operatorActor(db: Database, operator: Operator, options: { slackUserId?: string; usergroupIds?: string[] } = {}): Promise<Actor> {
+export async function operatorActor(db: Database, operator: OperatorRecord, options: { slackUserId?: string; usergroupIds?: string[] } = {}): Promise<Actor> {
   const usergroupIds = options.usergroupIds ?? [];
   const grants = await db.models.Grant.findAll({
     where: {
@@ -33,7 +36,7 @@ export async function operatorActor(db: Database, operator: Operator, options: {
  * The actor of an operator asking from Slack, in one statement: their own grants and every user-group grant,
  * of which only the groups the Slack user belongs to count (membership comes from the directory's cache).
  */
-export async function slackOperatorActor(db: Database, operator: Operator, slackUserId: string, isMember: (usergroupId: string) => Promise<boolean>): Promise<Actor> {
+export async function slackOperatorActor(db: Database, operator: OperatorRecord, slackUserId: string, isMember: (usergroupId: string) => Promise<boolean>): Promise<Actor> {
   const grants = await db.models.Grant.findAll({
     where: { [Op.or]: [{ operatorId: operator.id }, { slackUsergroupId: { [Op.ne]: null } }] },
     order: [["id", "ASC"]],
@@ -47,7 +50,7 @@ export async function slackOperatorActor(db: Database, operator: Operator, slack
   return actorOf(operator, inForce, slackUserId);
 }
 
-function actorOf(operator: Operator, grants: Array<Pick<Grant, "permission" | "groupId" | "slackUsergroupId">>, slackUserId?: string): Actor {
+function actorOf(operator: OperatorRecord, grants: Array<Pick<Grant, "permission" | "groupId" | "slackUsergroupId">>, slackUserId?: string): Actor {
   return {
     kind: "operator",
     operatorId: operator.id,
@@ -68,11 +71,37 @@ export async function ensureAdmins(db: Database, emails: string[]): Promise<void
   for (const email of emails) {
     const existing = await findOperatorByEmail(db, email);
     if (!existing) await db.models.Operator.create({ email, name: null, role: "admin" });
-    else if (existing.role !== "admin") await existing.update({ role: "admin" });
+    else if (existing.role !== "admin") await db.models.Operator.update({ role: "admin" }, { where: { id: existing.id } });
   }
 }
 
 /** The first admin by email, for the console's default actor. */
-export async function firstAdmin(db: Database): Promise<Operator | null> {
-  return db.models.Operator.findOne({ where: { role: "admin" }, order: [["email", "ASC"]] });
+export async function firstAdmin(db: Database): Promise<OperatorRecord | null> {
+  return (await adminEmailsAndIds(db, 1))[0] ?? null;
+}
+
+/** How many admins an answer names as the people to ask. */
+const NAMED_ADMINS = 3;
+
+/** The emails of the first admins by email: the people an answer names to ask for access. */
+export async function namedAdmins(db: Database): Promise<string[]> {
+  return (await adminEmailsAndIds(db, NAMED_ADMINS)).map((admin) => admin.email);
+}
+
+async function adminEmailsAndIds(db: Database, limit: number): Promise<OperatorRecord[]> {
+  const admins = await db.models.Operator.findAll({ where: { role: "admin" }, order: [["email", "ASC"]], limit });
+  return admins.map((admin) => admin.get({ plain: true }));
+}
+
+/** The operator a Slack user is explicitly linked to, if any. */
+export async function linkedOperatorId(db: Database, slackUserId: string): Promise<number | null> {
+  const link = await db.models.SlackLink.findByPk(slackUserId);
+  return link ? link.operatorId : null;
+}
+
+/** Groups (and partners) by id; ids that name no group are left out. */
+export async function groupsByIds(db: Database, ids: string[]): Promise<GroupRecord[]> {
+  if (ids.length === 0) return [];
+  const groups = await db.models.Group.findAll({ where: { id: { [Op.in]: [...new Set(ids)] } } });
+  return groups.map((group) => group.get({ plain: true }));
 }

@@ -2,7 +2,7 @@ import { Op } from "sequelize";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../data/database.ts";
-import type { FlowRun } from "../data/models/index.ts";
+import type { FlowRunRecord } from "../data/records.ts";
 import { log } from "../log.ts";
 import type { ChannelMessages } from "../slash/command.ts";
 import { presentRunAnnouncement } from "../slack/presenters/run-announcement.ts";
@@ -21,7 +21,7 @@ export function runRequestDetail(runId: string): string {
 }
 
 /** Who asked for each run, as markup: a Slack mention where the request came from Slack, else the email. */
-async function requesters(db: Database, runs: FlowRun[]): Promise<Map<string, string>> {
+async function requesters(db: Database, runs: FlowRunRecord[]): Promise<Map<string, string>> {
   const events = await db.models.AuditEvent.findAll({
     where: {
       action: "run",
@@ -43,7 +43,7 @@ async function requesters(db: Database, runs: FlowRun[]): Promise<Map<string, st
  * Called after run outcomes are stored, by the run request itself and by POST /api/runs.
  * Runs without a message (bulk re-runs, scheduled runs) are passed over; a Slack failure is logged, never thrown.
  */
-export async function announceRunOutcomes(runtime: RunAnnouncer, runs: FlowRun[]): Promise<void> {
+export async function announceRunOutcomes(runtime: RunAnnouncer, runs: FlowRunRecord[]): Promise<void> {
   const announced = runs.filter((run) => run.trigger === "manual" && ((run.slackChannel && run.slackTs) || run.slackResponseUrl));
   if (announced.length === 0) return;
   const { db } = runtime;

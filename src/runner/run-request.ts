@@ -1,6 +1,6 @@
 import { SignJWT } from "jose";
 import { z } from "zod";
-import type { Integration } from "../data/models/index.ts";
+import type { IntegrationRecord } from "../data/records.ts";
 
 /** How long the run request's JWT is valid. */
 export const RUN_TOKEN_TTL_SECONDS = 5 * 60;
@@ -22,7 +22,7 @@ export interface RunRequestBody {
 /** Everything one run request needs. */
 export interface RunRequest {
   runId: string;
-  integration: Pick<Integration, "id" | "embedUserId" | "embedAccountId" | "embedState">;
+  integration: Pick<IntegrationRecord, "id" | "embedUserId" | "embedAccountId" | "embedState">;
   /** The integration's trigger_url, else its flow's; undefined when neither has one. */
   triggerUrl: string | undefined;
   /** Who asked: an operator's email, or `job:NAME`. */

@@ -4,7 +4,7 @@ import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { recordAudit } from "../data/audit.ts";
 import type { Database } from "../data/database.ts";
-import type { FlowRun, Integration } from "../data/models/index.ts";
+import type { FlowRunRecord, IntegrationRecord } from "../data/records.ts";
 import { recordRuns } from "../data/flow-runs.ts";
 import { actorLabel, type Actor } from "../domain/permissions.ts";
 import { log } from "../log.ts";
@@ -22,12 +22,12 @@ export const MANUAL_RUN_STALE_AFTER_MS = 24 * 60 * 60_000;
 /** The outcome of claiming an integration's manual run. */
 export type RunClaim =
   /** The run is recorded as `running` and is this request's to send. */
-  | { kind: "claimed"; run: FlowRun; integration: Integration }
+  | { kind: "claimed"; run: FlowRunRecord; integration: IntegrationRecord }
   /** Another manual run of the integration is still running: nothing to send. */
-  | { kind: "running"; run: FlowRun }
+  | { kind: "running"; run: FlowRunRecord }
   /** This very request (a Slack retry, a double click) was handled already: nothing to send. */
-  | { kind: "duplicate"; run: FlowRun }
-  | { kind: "disabled"; integration: Integration }
+  | { kind: "duplicate"; run: FlowRunRecord }
+  | { kind: "disabled"; integration: IntegrationRecord }
   | { kind: "missing" };
 
 /** What a claim is for. */
@@ -52,7 +52,7 @@ export interface Runner {
   /** Links a run to the Slack message that announced it, so its outcome updates that message. */
   attachMessage(runId: string, where: { ref?: MessageRef; responseUrl?: string }): Promise<void>;
   /** Sends a claimed run's request, records and announces the outcome; resolves with the stored run. Never throws. */
-  send(run: FlowRun, integration: Integration, actor: Actor): Promise<FlowRun>;
+  send(run: FlowRunRecord, integration: IntegrationRecord, actor: Actor): Promise<FlowRunRecord>;
 }
 
 /** What the runner needs. */
@@ -135,7 +135,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     );
   }
 
-  async function send(run: FlowRun, integration: Integration, actor: Actor): Promise<FlowRun> {
+  async function send(run: FlowRunRecord, integration: IntegrationRecord, actor: Actor): Promise<FlowRunRecord> {
     const flow = await db.models.EmbedFlow.findByPk(integration.flowId, { attributes: ["id", "triggerUrl"] });
     const outcome = config.runnerSigningSecret
       ? await sendRunRequest({
@@ -182,7 +182,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     return stored;
   }
 
-  async function safeSend(run: FlowRun, integration: Integration, actor: Actor): Promise<FlowRun> {
+  async function safeSend(run: FlowRunRecord, integration: IntegrationRecord, actor: Actor): Promise<FlowRunRecord> {
     try {
       return await send(run, integration, actor);
     } catch (error) {

@@ -1,6 +1,7 @@
 import type { WebClient } from "@slack/web-api";
 import type { HomeView } from "@slack/types";
 import { failingIntegrations, integrationCounts, openFindings } from "../data/dashboard.ts";
+import { namedAdmins } from "../data/operators.ts";
 import { actorLabel, can, isEmptyScope, scopeFor } from "../domain/permissions.ts";
 import { log } from "../log.ts";
 import { appHomePublishesTotal } from "../metrics.ts";
@@ -18,8 +19,7 @@ export async function appHomeView(runtime: Runtime, directory: SlackDirectory, s
   const { db, config } = runtime;
   const actor = await resolveSlackActor(db, directory, slackUserId);
   if (actor.kind !== "operator") {
-    const admins = await db.models.Operator.findAll({ where: { role: "admin" }, order: [["email", "ASC"]], limit: 3 });
-    return { kind: "unmapped", slashCommand: config.slashCommand, adminEmails: admins.map((admin) => admin.email) };
+    return { kind: "unmapped", slashCommand: config.slashCommand, adminEmails: await namedAdmins(db) };
   }
   const now = runtime.clock.now();
   const viewScope = scopeFor(actor, "view");

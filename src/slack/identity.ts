@@ -3,7 +3,7 @@ import type { Clock } from "../clock.ts";
 import type { Database } from "../data/database.ts";
 import type { GrantSubject } from "../data/grants.ts";
 import { badInput } from "../errors.ts";
-import type { Operator } from "../data/models/index.ts";
+import type { OperatorRecord } from "../data/records.ts";
 import { findLinkedOperator, findOperatorByEmail, slackOperatorActor } from "../data/operators.ts";
 import type { Actor } from "../domain/permissions.ts";
 import { log } from "../log.ts";
@@ -109,7 +109,7 @@ export function parseEmail(text: string): string | undefined {
 }
 
 /** How a Slack user maps to an operator: by explicit link, by the email Slack reports, or not at all. */
-export type SlackMapping = { via: "link"; operator: Operator } | { via: "email"; operator: Operator; email: string } | { via: "none"; email?: string };
+export type SlackMapping = { via: "link"; operator: OperatorRecord } | { via: "email"; operator: OperatorRecord; email: string } | { via: "none"; email?: string };
 
 /** Finds the operator a Slack user maps to: the explicit link by user id first, else Slack's email for them. */
 export async function mapSlackUser(db: Database, directory: SlackDirectory | undefined, slackUserId: string): Promise<SlackMapping> {

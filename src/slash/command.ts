@@ -4,7 +4,7 @@ import type { Clock } from "../clock.ts";
 import type { SlackDirectory } from "../slack/identity.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../data/database.ts";
-import type { Integration } from "../data/models/index.ts";
+import type { IntegrationRecord } from "../data/records.ts";
 import type { Actor, GroupScope, Need } from "../domain/permissions.ts";
 import type { Doc } from "../slack/document.ts";
 import type { ArgumentSpec, ParsedArguments } from "./grammar.ts";
@@ -86,7 +86,7 @@ export interface CommandContext {
    */
   scope: GroupScope;
   /** The target integration, loaded and checked by the dispatcher before execute runs. */
-  integration?: Integration;
+  integration?: IntegrationRecord;
   /** The slash command's name, for replies that show commands ("/integrations"). */
   slashCommand: string;
 }

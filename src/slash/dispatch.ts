@@ -2,6 +2,8 @@ import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { recordAudit } from "../data/audit.ts";
 import type { Database } from "../data/database.ts";
+import { findIntegration } from "../data/integrations.ts";
+import { groupsByIds, namedAdmins } from "../data/operators.ts";
 import { actorLabel, decide, PERMISSION_LABEL, scopeFor, type Actor, type Decision, type GroupScope } from "../domain/permissions.ts";
 import { asEmbedopsError, EmbedopsError, ErrorCode, notFound } from "../errors.ts";
 import { log } from "../log.ts";
@@ -66,7 +68,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       let groupId: string | undefined;
       if (command.target) {
         const id = command.target(args);
-        integration = (await deps.db.models.Integration.findByPk(id)) ?? undefined;
+        integration = (await findIntegration(deps.db, id)) ?? undefined;
         if (!integration) throw notFound(`No integration \`${escapeMarkup(id)}\`. \`${slash} list\` shows the ones you may view.`);
         groupId = integration.groupId;
       }
@@ -121,8 +123,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   async function denialMessage(command: Command, actor: Actor, decision: Decision & { allowed: false }): Promise<string> {
-    const admins = await deps.db.models.Operator.findAll({ where: { role: "admin" }, order: [["email", "ASC"]], limit: 3 });
-    const askAdmin = admins.length ? `an admin (${admins.map((admin) => admin.email).join(", ")})` : "an admin";
+    const admins = await namedAdmins(deps.db);
+    const askAdmin = admins.length ? `an admin (${admins.join(", ")})` : "an admin";
     const you = actor.kind === "operator" ? actor.email : "you";
     switch (decision.reason) {
       case "unmapped":
@@ -139,7 +141,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         if (decision.groupId === undefined) {
           return `\`${slash} ${command.name}\` needs *${label}* on at least one group or partner, and you have none. Ask ${askAdmin} to run \`${slash} grant ${you} ${decision.permission} group:ID\`.`;
         }
-        const group = await deps.db.models.Group.findByPk(decision.groupId);
+        const [group] = await groupsByIds(deps.db, [decision.groupId]);
         const groupName = group ? `*${escapeMarkup(group.name)}* (\`${decision.groupId}\`)` : `\`${decision.groupId}\``;
         return `You need *${label}* on ${group?.kind === "partner" ? "partner" : "group"} ${groupName} for \`${command.name}\`. Ask ${askAdmin} to run \`${slash} grant ${you} ${decision.permission} group:${decision.groupId}\`.`;
       }

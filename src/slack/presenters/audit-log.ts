@@ -1,4 +1,4 @@
-import type { AuditEvent } from "../../data/models/index.ts";
+import type { AuditRecord } from "../../data/records.ts";
 import type { Block, Doc } from "../document.ts";
 import { escapeMarkup } from "../document.ts";
 import { formatTime, truncate } from "./format.ts";
@@ -8,7 +8,7 @@ export const AUDIT_COLUMNS = ["When", "Who", "What", "Target", "Outcome", "Detai
 
 /** What `audit` shows. */
 export interface AuditLogView {
-  events: AuditEvent[];
+  events: AuditRecord[];
   /** The ID the log is narrowed to, if any. */
   about?: string;
   timeZone: string;

@@ -1,4 +1,4 @@
-import type { ConnectorAuth } from "../../data/models/index.ts";
+import type { ConnectorAuthRecord } from "../../data/records.ts";
 import type { Block, Doc } from "../document.ts";
 import { escapeMarkup } from "../document.ts";
 import { sharingLabel, truncate } from "./format.ts";
@@ -8,7 +8,7 @@ export const CONNECTOR_AUTH_COLUMNS = ["Name", "Connector", "Proprietary", "User
 
 /** What `auths` shows. */
 export interface ConnectorAuthListView {
-  auths: ConnectorAuth[];
+  auths: ConnectorAuthRecord[];
   filterText: string;
   pageNumber: number;
   nextPageCommand?: string;

@@ -1,7 +1,7 @@
 import { TZDate } from "@date-fns/tz";
 import { format } from "date-fns";
 import { timeAgo } from "../../domain/relative-time.ts";
-import type { IntegrationStatus, RunStatus, SharingLevel } from "../../data/models/index.ts";
+import type { IntegrationStatus, RunStatus, SharingLevel } from "../../data/records.ts";
 import { escapeMarkup } from "../document.ts";
 
 /** A date and time in the configured time zone: `2026-11-21 09:00 UTC`. */

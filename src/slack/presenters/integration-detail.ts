@@ -1,4 +1,4 @@
-import type { FlowRun } from "../../data/models/index.ts";
+import type { FlowRunRecord } from "../../data/records.ts";
 import type { IntegrationRow } from "../../data/integrations.ts";
 import type { Block, Button, Doc } from "../document.ts";
 import { escapeMarkup } from "../document.ts";
@@ -11,7 +11,7 @@ export const RUN_COLUMNS = ["Run", "Status", "Trigger", "Started", "Finished", "
 const RUN_PRIORITY = [0, 1, 3, 5, 2, 4];
 
 /** The cells of one flow run, in RUN_COLUMNS order. */
-export function runCells(run: FlowRun, timeZone: string, errorWidth = 120): string[] {
+export function runCells(run: FlowRunRecord, timeZone: string, errorWidth = 120): string[] {
   return [
     run.id,
     run.status,
@@ -25,7 +25,7 @@ export function runCells(run: FlowRun, timeZone: string, errorWidth = 120): stri
 /** What `show` shows: one integration, its last runs, and the actions the viewer may take. */
 export interface IntegrationDetailView {
   row: IntegrationRow;
-  runs: FlowRun[];
+  runs: FlowRunRecord[];
   now: Date;
   timeZone: string;
   canRun: boolean;
@@ -100,7 +100,7 @@ export function presentIntegrationDetail(view: IntegrationDetailView): Doc {
 /** What `runs` shows: one page of an integration's flow runs. */
 export interface RunListView {
   integration: Pick<IntegrationRow, "id" | "name">;
-  runs: FlowRun[];
+  runs: FlowRunRecord[];
   timeZone: string;
   pageNumber: number;
   nextPageCommand?: string;

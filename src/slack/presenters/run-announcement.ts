@@ -1,4 +1,4 @@
-import type { RunStatus } from "../../data/models/index.ts";
+import type { RunStatus } from "../../data/records.ts";
 import type { Block, Button, Doc } from "../document.ts";
 import { escapeMarkup } from "../document.ts";
 import { ago, formatTime, runEmoji, truncate } from "./format.ts";
