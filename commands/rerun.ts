@@ -1,12 +1,12 @@
-import { Op, type WhereOptions } from "sequelize";
 import { recordAudit } from "../src/data/audit.ts";
-import type { Integration } from "../src/data/models/index.ts";
-import { describeIntegrations, healthRules, integrationWhere } from "../src/data/integrations.ts";
+import { findRun } from "../src/data/flow-runs.ts";
+import { countLatestFailed, describeIntegrations, healthRules, latestFailed } from "../src/data/integrations.ts";
+import type { IntegrationRecord } from "../src/data/records.ts";
 import type { Actor } from "../src/domain/permissions.ts";
 import { badInput } from "../src/errors.ts";
 import { log } from "../src/log.ts";
 import { manualRunId, type Runner } from "../src/runner/runner.ts";
-import type { ChannelMessages, Command, CommandContext, MessageRef } from "../src/slash/command.ts";
+import type { ChannelMessages, Command, MessageRef } from "../src/slash/command.ts";
 import { argumentText } from "../src/slash/paging.ts";
 import type { Doc } from "../src/slack/document.ts";
 import { presentRerunConfirmation, presentRerunSummary, type RerunSummaryView } from "../src/slack/presenters/rerun.ts";
@@ -29,12 +29,6 @@ const SKIP_REASON = {
   disabled: "disabled meanwhile",
   missing: "deleted meanwhile",
 } as const;
-
-/** The integrations `rerun failing` acts on: enabled, latest run failed, within the caller's run scope and the filters. */
-async function failingWhere(ctx: CommandContext, args: Parameters<Command["execute"]>[1]): Promise<WhereOptions> {
-  const where = await integrationWhere(ctx.db, ctx.scope, integrationFilters(args), healthRules(ctx.config, ctx.clock.now()));
-  return { [Op.and]: [where, { status: "enabled", latestRunStatus: "error" }] };
-}
 
 /** A channel message shown once and then updated: posted to the channel, else through the response_url. */
 function summaryMessage(messages: ChannelMessages, channel: string | undefined, responseUrl: string | undefined) {
@@ -67,7 +61,7 @@ function summaryMessage(messages: ChannelMessages, channel: string | undefined, 
 /** Re-runs the integrations, four at a time, keeping the summary up to date; resolves when every request was answered. */
 export async function rerunIntegrations(options: {
   runner: Runner;
-  integrations: Integration[];
+  integrations: IntegrationRecord[];
   actor: Actor;
   requestKey?: string;
   summary: RerunSummaryView;
@@ -132,14 +126,14 @@ export const rerun: Command = {
     }
     const confirmed = args.flags.has("confirm");
     const filterText = argumentText({ ...args, positional: [], flags: new Set() });
-    const where = await failingWhere(ctx, args);
-    const { Integration: Integrations } = ctx.db.models;
+    const filters = integrationFilters(args);
+    const rules = healthRules(ctx.config, ctx.clock.now());
     const { runner, messages, background } = ctx.services;
 
     if (!confirmed) {
       const [total, sample] = await Promise.all([
-        Integrations.count({ where }),
-        Integrations.findAll({ where, order: [["activityAt", "DESC"], ["id", "DESC"]], limit: 10 }),
+        countLatestFailed(ctx.db, ctx.scope, filters, rules),
+        latestFailed(ctx.db, ctx.scope, filters, rules, 10),
       ]);
       return {
         visibility: "ephemeral",
@@ -160,10 +154,10 @@ export const rerun: Command = {
       const text = ":warning: Nothing was re-run: the bot has no `RUNNER_SIGNING_SECRET`, so the flow engine could not trust its run requests. Ask whoever runs the bot to set it.";
       return { visibility: "ephemeral", replaceOriginal: ctx.origin.fromButton, doc: { text: text.replace(/`/g, ""), blocks: [{ type: "section", text }] } };
     }
-    const integrations = await Integrations.findAll({ where, order: [["activityAt", "DESC"], ["id", "DESC"]], limit: RERUN_LIMIT });
+    const integrations = await latestFailed(ctx.db, ctx.scope, filters, rules, RERUN_LIMIT);
     const requestKey = ctx.origin.triggerId;
     const first = integrations[0];
-    if (requestKey && first && (await ctx.db.models.FlowRun.findByPk(manualRunId(first.id, requestKey)))) {
+    if (requestKey && first && (await findRun(ctx.db, manualRunId(first.id, requestKey)))) {
       // A retry of a confirmation already acted on: one summary, one set of run requests.
       return { visibility: "ephemeral", doc: { text: "This re-run was already started.", blocks: [{ type: "section", text: "This re-run was already started; its summary is in the channel." }] } };
     }

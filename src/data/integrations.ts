@@ -8,6 +8,7 @@ import { afterCursor, encodeCursor } from "./keyset.ts";
 import type { Database } from "./database.ts";
 import type { EmbedConfiguration, EmbedFlow, Group, Integration, IntegrationStatus, RunStatus, SharingLevel } from "./models/index.ts";
 import type { IntegrationRecord } from "./records.ts";
+import { plain } from "./models/index.ts";
 
 /** The filters of `list` (and of `export` and `rerun failing`), already parsed. */
 export interface IntegrationFilters {
@@ -271,4 +272,20 @@ export async function findIntegration(db: Database, id: string): Promise<Integra
 export async function describeIntegration(db: Database, id: string): Promise<IntegrationRow | null> {
   const integration = await findIntegration(db, id);
   return integration ? ((await describeIntegrations(db, [integration]))[0] ?? null) : null;
+}
+
+/** The integrations `rerun failing` acts on: enabled, latest run failed, within the scope and the filters. */
+async function latestFailedWhere(db: Database, scope: GroupScope, filters: IntegrationFilters, rules: HealthRules): Promise<WhereOptions> {
+  return { [Op.and]: [await integrationWhere(db, scope, filters, rules), { status: "enabled", latestRunStatus: "error" }] };
+}
+
+/** How many enabled integrations whose latest run failed match, within the scope. */
+export async function countLatestFailed(db: Database, scope: GroupScope, filters: IntegrationFilters, rules: HealthRules): Promise<number> {
+  return db.models.Integration.count({ where: await latestFailedWhere(db, scope, filters, rules) });
+}
+
+/** The first `limit` enabled integrations whose latest run failed, newest activity first, within the scope. */
+export async function latestFailed(db: Database, scope: GroupScope, filters: IntegrationFilters, rules: HealthRules, limit: number): Promise<IntegrationRecord[]> {
+  const found = await db.models.Integration.findAll({ where: await latestFailedWhere(db, scope, filters, rules), order: [["activityAt", "DESC"], ["id", "DESC"]], limit });
+  return found.map(plain);
 }

@@ -1,4 +1,4 @@
-import type { Sequelize } from "sequelize";
+import type { Attributes, Model, Sequelize } from "sequelize";
 import { initAccountSecret } from "./account-secret.ts";
 import { initAuditEvent } from "./audit-event.ts";
 import { initConnectorAuth } from "./connector-auth.ts";
@@ -59,3 +59,8 @@ export type { JobLease } from "./job-lease.ts";
 export type { Operator, OperatorRole } from "./operator.ts";
 export type { SlackLink } from "./slack-link.ts";
 export type { SlackPost } from "./slack-post.ts";
+
+/** A model instance's columns as a plain object: what the data layer hands out instead of the instance. */
+export function plain<M extends Model>(row: M): Attributes<M> {
+  return row.get({ plain: true }) as Attributes<M>;
+}
