@@ -1,6 +1,5 @@
-import { recordAudit } from "../src/data/audit.ts";
-import { scanHousekeeping } from "../src/data/health.ts";
-import { findingKind, findingReason, findingState, housekeepingRules, SNOOZE_DAYS, snoozeEnds } from "../src/domain/housekeeping.ts";
+import { snoozeFinding } from "../src/data/findings.ts";
+import { housekeepingRules, SNOOZE_DAYS, snoozeEnds } from "../src/domain/housekeeping.ts";
 import { actorLabel } from "../src/domain/permissions.ts";
 import type { Command } from "../src/slash/command.ts";
 import { escapeMarkup, textDoc } from "../src/slack/document.ts";
@@ -24,28 +23,7 @@ export const snooze: Command = {
     }
     const until = snoozeEnds(now);
     const by = actorLabel(ctx.actor);
-    const snoozed = await ctx.db.sequelize.transaction(async (transaction) => {
-      const [health] = await scanHousekeeping(ctx.db, { scope: { all: true }, now, rules: housekeepingRules(ctx.config), integrationIds: [integration.id] }, transaction);
-      if (!health) return false;
-      const open = findingState(health.stored, now) !== "new";
-      await ctx.db.models.HousekeepingFinding.upsert(
-        {
-          integrationId: integration.id,
-          kind: findingKind(health),
-          reason: findingReason(health, now, ctx.config.timeZone),
-          // A finding first seen by `stale` starts its life here; a remembered one keeps its first report.
-          firstReportedAt: open ? health.stored!.firstReportedAt : now,
-          lastReportedAt: open ? health.stored!.lastReportedAt : now,
-          snoozedUntil: until,
-          snoozedBy: by,
-          resolvedAt: null,
-          resolution: null,
-        },
-        { transaction },
-      );
-      await recordAudit(ctx.db, { actor: ctx.actor, action: "snooze", targetId: integration.id, groupId: integration.groupId, outcome: "ok", detail: `until ${until.toISOString()}`, at: now }, transaction);
-      return true;
-    });
+    const snoozed = await snoozeFinding(ctx.db, { integrationId: integration.id, groupId: integration.groupId, actor: ctx.actor, by, until, now, rules: housekeepingRules(ctx.config), timeZone: ctx.config.timeZone });
     if (!snoozed) {
       return { visibility: "ephemeral", doc: textDoc(`${name} is neither failing nor stale now: nothing to snooze.`) };
     }

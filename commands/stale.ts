@@ -1,4 +1,4 @@
-import { housekeepingReportFor } from "../jobs/housekeeping-report.ts";
+import { housekeepingReportFor } from "../src/housekeeping/report.ts";
 import { can } from "../src/domain/permissions.ts";
 import type { Command } from "../src/slash/command.ts";
 import { presentHousekeepingAnswer } from "../src/slack/presenters/housekeeping-report.ts";

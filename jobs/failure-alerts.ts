@@ -1,7 +1,6 @@
-import { Op, UniqueConstraintError } from "sequelize";
-import type { Database } from "../src/data/database.ts";
-import type { FailureAlert, Integration } from "../src/data/models/index.ts";
-import { describeIntegrations, type IntegrationRow } from "../src/data/integrations.ts";
+import { alertsOf, attachAlertMessage, openAlert, openAlerts, setAlertState } from "../src/data/alerts.ts";
+import { describeIntegrationsByIds, integrationsByIds, newlyFailing } from "../src/data/integrations.ts";
+import type { FailureAlertRecord, IntegrationRecord } from "../src/data/records.ts";
 import { log } from "../src/log.ts";
 import type { Doc } from "../src/slack/document.ts";
 import { presentFailureAlert, type FailureAlertState } from "../src/slack/presenters/failure-alert.ts";
@@ -23,9 +22,6 @@ export const MAX_NEW_ALERTS = 50;
  */
 export const ALERT_LOOKBACK_MS = 24 * 60 * 60_000;
 
-/** Ids per IN list. */
-const CHUNK = 1000;
-
 /** Options of the job: the spacing of posts (tests of the rules pass 0). */
 export interface FailureAlertsOptions {
   postSpacingMs?: number;
@@ -41,16 +37,8 @@ function pacer(spacingMs: number) {
   };
 }
 
-async function describeByIds(db: Database, integrations: Integration[]): Promise<Map<string, IntegrationRow>> {
-  const out = new Map<string, IntegrationRow>();
-  for (let i = 0; i < integrations.length; i += CHUNK) {
-    for (const row of await describeIntegrations(db, integrations.slice(i, i + CHUNK))) out.set(row.id, row);
-  }
-  return out;
-}
-
 /** How an open alert stands now: still open, or closed because the streak ended or the integration was disabled. */
-export function alertState(alert: Pick<FailureAlert, "streakStartedAt">, integration: Pick<Integration, "status" | "failingSince"> | undefined): FailureAlertState {
+export function alertState(alert: Pick<FailureAlertRecord, "streakStartedAt">, integration: Pick<IntegrationRecord, "status" | "failingSince"> | undefined): FailureAlertState {
   if (!integration || integration.status === "disabled") return "disabled";
   if (!integration.failingSince || integration.failingSince.getTime() !== alert.streakStartedAt.getTime()) return "recovered";
   return "open";
@@ -77,16 +65,12 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
     const counts = { posted: 0, recovered: 0, disabled: 0, failedToPost: 0, waiting: 0 };
 
     // 1. Open alerts whose streak ended or whose integration was disabled: say so on their message.
-    const openAlerts = await db.models.FailureAlert.findAll({ where: { state: "open" }, order: [["id", "ASC"]] });
-    const alertIntegrations = new Map<string, Integration>();
-    for (let i = 0; i < openAlerts.length; i += CHUNK) {
-      const ids = [...new Set(openAlerts.slice(i, i + CHUNK).map((alert) => alert.integrationId))];
-      for (const integration of await db.models.Integration.findAll({ where: { id: { [Op.in]: ids } } })) alertIntegrations.set(integration.id, integration);
-    }
-    const closing = openAlerts
+    const open = await openAlerts(db);
+    const alertIntegrations = new Map((await integrationsByIds(db, [...new Set(open.map((alert) => alert.integrationId))])).map((integration) => [integration.id, integration]));
+    const closing = open
       .map((alert) => ({ alert, integration: alertIntegrations.get(alert.integrationId), state: alertState(alert, alertIntegrations.get(alert.integrationId)) }))
       .filter((entry) => entry.state !== "open");
-    const closingRows = await describeByIds(db, closing.flatMap((entry) => (entry.integration ? [entry.integration] : [])));
+    const closingRows = await describeIntegrationsByIds(db, closing.flatMap((entry) => (entry.integration ? [entry.integration.id] : [])));
     for (const { alert, integration, state } of closing) {
       counts[state === "recovered" ? "recovered" : "disabled"] += 1;
       const row = closingRows.get(alert.integrationId);
@@ -106,35 +90,19 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
           log.warn({ err: error, integrationId: alert.integrationId }, "could not update a failure alert");
         }
       }
-      await alert.update({ state });
+      await setAlertState(db, alert.id, state);
     }
 
     // 2. Integrations that newly started failing, and alerts that could not be posted before.
-    const threshold = config.failingAfterErrors;
-    const failing = await db.models.Integration.findAll({
-      where: {
-        status: "enabled",
-        failuresInRow: { [Op.gte]: threshold },
-        failingSince: { [Op.ne]: null },
-        latestRunStatus: "error",
-        latestRunAt: { [Op.gte]: new Date(now.getTime() - ALERT_LOOKBACK_MS) },
-      },
-      order: [["failingSince", "ASC"], ["id", "ASC"]],
-    });
-    const alerted = new Map<string, FailureAlert>();
-    for (let i = 0; i < failing.length; i += CHUNK) {
-      const ids = failing.slice(i, i + CHUNK).map((integration) => integration.id);
-      for (const alert of await db.models.FailureAlert.findAll({ where: { integrationId: { [Op.in]: ids } } })) {
-        alerted.set(`${alert.integrationId}|${alert.streakStartedAt.getTime()}`, alert);
-      }
-    }
+    const failing = await newlyFailing(db, { failingAfterErrors: config.failingAfterErrors, since: new Date(now.getTime() - ALERT_LOOKBACK_MS) });
+    const alerted = new Map((await alertsOf(db, failing.map((integration) => integration.id))).map((alert) => [`${alert.integrationId}|${alert.streakStartedAt.getTime()}`, alert]));
     const due = failing.filter((integration) => {
       const alert = alerted.get(`${integration.id}|${integration.failingSince!.getTime()}`);
       return !alert || (alert.state === "open" && !alert.ts);
     });
     counts.waiting = Math.max(0, due.length - MAX_NEW_ALERTS);
     const batch = due.slice(0, MAX_NEW_ALERTS);
-    const rows = await describeByIds(db, batch);
+    const rows = await describeIntegrationsByIds(db, batch.map((integration) => integration.id));
     for (const integration of batch) {
       const row = rows.get(integration.id)!;
       const doc = presentFailureAlert({
@@ -153,17 +121,13 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
       // The row first: its unique (integration, streak) key keeps two firings from alerting the same streak.
       let alert = alerted.get(`${integration.id}|${integration.failingSince!.getTime()}`);
       if (!alert) {
-        try {
-          alert = await db.models.FailureAlert.create({ integrationId: integration.id, streakStartedAt: integration.failingSince!, state: "open", error: integration.latestRunError, channel: null, ts: null });
-        } catch (error) {
-          if (error instanceof UniqueConstraintError) continue;
-          throw error;
-        }
+        alert = (await openAlert(db, { integrationId: integration.id, streakStartedAt: integration.failingSince!, error: integration.latestRunError })) ?? undefined;
+        if (!alert) continue;
       }
       try {
         await pace();
         const ref = await ctx.messages.post(channel!, doc);
-        await alert.update({ channel: ref.channel, ts: ref.ts });
+        await attachAlertMessage(db, alert.id, ref);
         counts.posted += 1;
         log.info({ integrationId: integration.id, failuresInRow: integration.failuresInRow }, "failure alert posted");
       } catch (error) {

@@ -21,7 +21,7 @@ export interface HousekeepingScan {
 }
 
 /** SQLite hands dates back as text, PostgreSQL as Date. */
-function toDate(value: unknown): Date | null {
+export function toDate(value: unknown): Date | null {
   if (value === null || value === undefined) return null;
   return value instanceof Date ? value : new Date(String(value));
 }
@@ -147,30 +147,4 @@ export async function scanHousekeeping(db: Database, scan: HousekeepingScan, tra
       stored,
     };
   });
-}
-
-/** One remembered finding row, as the report job reads it. */
-export interface OpenFinding extends StoredFinding {
-  integrationId: string;
-  integrationStatus: string | null;
-}
-
-/** The findings not yet resolved (recovered or disabled), with their integration's status. */
-export async function openFindings(db: Database, transaction?: Transaction): Promise<OpenFinding[]> {
-  const rows = await db.sequelize.query<Record<string, unknown>>(
-    `SELECT f.integration_id, f.kind, f.first_reported_at, f.last_reported_at, f.snoozed_until, f.snoozed_by, i.status
-     FROM housekeeping_findings f LEFT JOIN integrations i ON i.id = f.integration_id
-     WHERE f.resolved_at IS NULL`,
-    { type: QueryTypes.SELECT, transaction },
-  );
-  return rows.map((row) => ({
-    integrationId: String(row.integration_id),
-    kind: row.kind as FindingKind,
-    firstReportedAt: toDate(row.first_reported_at)!,
-    lastReportedAt: toDate(row.last_reported_at)!,
-    snoozedUntil: toDate(row.snoozed_until),
-    snoozedBy: (row.snoozed_by as string | null) ?? null,
-    resolvedAt: null,
-    integrationStatus: (row.status as string | null) ?? null,
-  }));
 }

@@ -289,3 +289,43 @@ export async function latestFailed(db: Database, scope: GroupScope, filters: Int
   const found = await db.models.Integration.findAll({ where: await latestFailedWhere(db, scope, filters, rules), order: [["activityAt", "DESC"], ["id", "DESC"]], limit });
   return found.map(plain);
 }
+
+/** Integrations described per query, to keep IN lists short. */
+const DESCRIBE_CHUNK = 1000;
+
+/** Integrations by id; ids that name none are left out. */
+export async function integrationsByIds(db: Database, ids: string[]): Promise<IntegrationRecord[]> {
+  const out: IntegrationRecord[] = [];
+  for (let i = 0; i < ids.length; i += DESCRIBE_CHUNK) {
+    out.push(...(await db.models.Integration.findAll({ where: { id: { [Op.in]: ids.slice(i, i + DESCRIBE_CHUNK) } } })).map(plain));
+  }
+  return out;
+}
+
+/** Integrations by id with every column operators see, keyed by id; ids that name none are left out. */
+export async function describeIntegrationsByIds(db: Database, ids: string[]): Promise<Map<string, IntegrationRow>> {
+  const out = new Map<string, IntegrationRow>();
+  const integrations = await integrationsByIds(db, ids);
+  for (let i = 0; i < integrations.length; i += DESCRIBE_CHUNK) {
+    for (const row of await describeIntegrations(db, integrations.slice(i, i + DESCRIBE_CHUNK))) out.set(row.id, row);
+  }
+  return out;
+}
+
+/**
+ * Enabled integrations in a failure streak of at least `failingAfterErrors` whose latest failed run is
+ * after `since`, oldest streak first: the candidates for a failure alert.
+ */
+export async function newlyFailing(db: Database, options: { failingAfterErrors: number; since: Date }): Promise<IntegrationRecord[]> {
+  const found = await db.models.Integration.findAll({
+    where: {
+      status: "enabled",
+      failuresInRow: { [Op.gte]: options.failingAfterErrors },
+      failingSince: { [Op.ne]: null },
+      latestRunStatus: "error",
+      latestRunAt: { [Op.gte]: options.since },
+    },
+    order: [["failingSince", "ASC"], ["id", "ASC"]],
+  });
+  return found.map(plain);
+}
