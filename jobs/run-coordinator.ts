@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { RunCoordinator } from "node-cron";
-import { Op, QueryTypes } from "sequelize";
 import type { Clock } from "../src/clock.ts";
 import type { Database } from "../src/data/database.ts";
+import { acquireLease, finishLease } from "../src/data/leases.ts";
 import { log } from "../src/log.ts";
 
 /** The key of one scheduled firing: the same in every replica, since it is the slot the schedule computed. */
@@ -47,26 +47,18 @@ export class DatabaseRunCoordinator implements RunCoordinator {
   /** node-cron says the firing ended: marks the lease finished if the runner did not already. */
   async onComplete(key: string): Promise<void> {
     const { jobName, fireKey } = parseCoordinationKey(key);
-    await this.db.models.JobLease.update(
-      { finishedAt: this.clock.now() },
-      { where: { jobName, fireKey, holder: this.holder, finishedAt: { [Op.is]: null } } },
-    );
+    await finishLease(this.db, { jobName, fireKey, holder: this.holder }, this.clock.now());
   }
 
   /** Takes the lease on one firing; false when another process holds it. */
   async acquire(jobName: string, fireKey: string): Promise<boolean> {
-    const [, inserted] = (await this.db.sequelize.query(
-      `INSERT INTO job_leases (job_name, fire_key, holder, acquired_at) VALUES (:jobName, :fireKey, :holder, :at)
-       ON CONFLICT (job_name, fire_key) DO NOTHING`,
-      { replacements: { jobName, fireKey, holder: this.holder, at: this.clock.now() }, type: QueryTypes.INSERT },
-    )) as unknown as [unknown, number];
-    const won = Number(inserted) === 1;
+    const won = await acquireLease(this.db, { jobName, fireKey, holder: this.holder }, this.clock.now());
     log.debug({ job: jobName, fireKey, holder: this.holder, won }, won ? "took the job lease" : "another process has this firing");
     return won;
   }
 
   /** Records how the firing ended. */
   async finish(jobName: string, fireKey: string, outcome: string): Promise<void> {
-    await this.db.models.JobLease.update({ finishedAt: this.clock.now(), outcome: outcome.slice(0, 500) }, { where: { jobName, fireKey, holder: this.holder } });
+    await finishLease(this.db, { jobName, fireKey, holder: this.holder }, this.clock.now(), outcome);
   }
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { purgeRunBatch, runRetention } from "../../jobs/run-retention.ts";
+import { runRetention } from "../../jobs/run-retention.ts";
+import { purgeRunBatch } from "../../src/data/run-retention.ts";
 import { runJob } from "../../jobs/runner.ts";
 import type { Database } from "../../src/data/database.ts";
 import type { Runtime } from "../../src/runtime.ts";
