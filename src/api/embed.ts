@@ -1,12 +1,10 @@
-import { randomBytes } from "node:crypto";
-import { Op, UniqueConstraintError, type Transaction } from "sequelize";
 import { z } from "zod";
-import { recordAudit } from "../data/audit.ts";
-import type { Database } from "../data/database.ts";
+import { activateIntegration, type PlannedAuth } from "../data/activations.ts";
 import { setIntegrationStatus } from "../data/integration-status.ts";
+import { findIntegration } from "../data/integrations.ts";
 import type { ConnectorAuthRecord, EmbedConfigurationRecord, IntegrationRecord } from "../data/records.ts";
 import { defaultConnectorAuthName } from "../domain/connector-auth-name.ts";
-import { actorLabel, type Actor } from "../domain/permissions.ts";
+import type { Actor } from "../domain/permissions.ts";
 import { badInput, EmbedopsError, ErrorCode } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Runtime } from "../runtime.ts";
@@ -35,17 +33,6 @@ export type ActivationBody = z.infer<typeof activationBody>;
 /** The actor an end user's change is audited as: `job:embed:USER_ID`, acting through the embed API. */
 export function endUserActor(endUser: EndUser): Actor {
   return { kind: "job", job: `embed:${endUser.userId}` };
-}
-
-/** The key that makes activation unique: per user at sharing level `user`, per account at `account`. */
-export function activationKey(configuration: EmbedConfigurationRecord, flowId: string, endUser: EndUser): string {
-  return configuration.sharingLevel === "account"
-    ? `${configuration.id}|${flowId}|a:${endUser.accountId}`
-    : `${configuration.id}|${flowId}|u:${endUser.userId}`;
-}
-
-function newId(prefix: string): string {
-  return `${prefix}_${randomBytes(9).toString("base64url")}`;
 }
 
 function parseState(text: string | null): unknown {
@@ -83,36 +70,20 @@ export function integrationBody(integration: IntegrationRecord, auths: Connector
   };
 }
 
-/** One connector auth to write, already named. */
-interface PlannedAuth {
-  connectorName: string;
-  name: string;
-  proprietary: boolean;
-}
-
 /**
  * Names the request's connector auths and checks the custom-name rule: a custom name only for a second or
- * later auth of the same connector by the same user (account, at account level), counting earlier ones
- * of this request. Proprietary is what the configuration says; a request claiming otherwise is refused.
+ * later auth of the same connector by the same user (account, at account level), counting the stored ones
+ * (`existing`, by connector) and earlier ones of this request. Proprietary is what the configuration says; a request claiming otherwise is refused.
  */
-async function planConnectorAuths(
-  db: Database,
+function planConnectorAuths(
   configuration: EmbedConfigurationRecord,
   endUser: EndUser,
   inputs: NonNullable<ActivationBody["connector_auths"]>,
+  existing: Map<string, number>,
   at: Date,
   timeZone: string,
-  transaction: Transaction,
-): Promise<PlannedAuth[]> {
-  if (inputs.length === 0) return [];
-  const owner = configuration.sharingLevel === "account" ? { embedAccountId: endUser.accountId } : { embedUserId: endUser.userId };
-  const existing = await db.models.ConnectorAuth.findAll({
-    attributes: ["connectorName"],
-    where: { configurationId: configuration.id, connectorName: { [Op.in]: [...new Set(inputs.map((input) => input.connector_name))] }, ...owner },
-    transaction,
-  });
-  const seen = new Map<string, number>();
-  for (const auth of existing) seen.set(auth.connectorName, (seen.get(auth.connectorName) ?? 0) + 1);
+): PlannedAuth[] {
+  const seen = new Map(existing);
   const who = configuration.sharingLevel === "account" ? `account \`${endUser.accountId}\`` : `user \`${endUser.userId}\``;
   return inputs.map((input, index) => {
     const connector = input.connector_name;
@@ -134,113 +105,6 @@ async function planConnectorAuths(
   });
 }
 
-/** What an activation did. */
-export interface Activation {
-  created: boolean;
-  integration: IntegrationRecord;
-  auths: ConnectorAuthRecord[];
-}
-
-/**
- * Activates the flow for the end user (or their account) and records the request's connector auths,
- * all in one transaction: a new integration, or the existing one enabled again.
- */
-export async function activateIntegration(
-  runtime: Pick<Runtime, "db" | "config">,
-  configuration: EmbedConfigurationRecord,
-  endUser: EndUser,
-  body: ActivationBody,
-  now: Date,
-): Promise<Activation> {
-  const { db } = runtime;
-  const actor = endUserActor(endUser);
-  const key = activationKey(configuration, body.flow_id, endUser);
-  const attempt = () =>
-    db.sequelize.transaction(async (transaction): Promise<Activation> => {
-      const flow = await db.models.EmbedFlow.findByPk(body.flow_id, { transaction });
-      if (!flow) throw new EmbedopsError(ErrorCode.NotFound, `No embed flow \`${body.flow_id}\`.`, { apiCode: "unknown_flow" });
-      const planned = await planConnectorAuths(db, configuration, endUser, body.connector_auths ?? [], now, runtime.config.timeZone, transaction);
-      let integration = await db.models.Integration.findOne({
-        where: { activationKey: key },
-        transaction,
-        lock: db.dialect === "postgres" ? transaction.LOCK.UPDATE : undefined,
-      });
-      const created = !integration;
-      if (integration) {
-        if (integration.status === "disabled") {
-          ({ integration } = await setIntegrationStatus(db, { integrationId: integration.id, status: "enabled", actor, at: now, action: "activate" }, transaction));
-        }
-        // The token speaks for this user and account now: keep what it says about them up to date.
-        const refresh: Partial<Pick<IntegrationRecord, "embedState" | "embedAccountName" | "embedUserName">> = {};
-        if (endUser.state !== undefined) refresh.embedState = JSON.stringify(endUser.state);
-        if (endUser.accountName !== null) refresh.embedAccountName = endUser.accountName;
-        if (endUser.userName !== null && endUser.userId === integration.embedUserId) refresh.embedUserName = endUser.userName;
-        integration.set(refresh);
-        if (integration.changed()) await integration.save({ transaction });
-      } else {
-        integration = await db.models.Integration.create(
-          {
-            id: newId("int"),
-            name: body.name ?? flow.name,
-            flowId: flow.id,
-            configurationId: configuration.id,
-            groupId: configuration.groupId,
-            sharingLevel: configuration.sharingLevel,
-            activationKey: key,
-            embedUserId: endUser.userId,
-            embedAccountId: endUser.accountId,
-            embedUserName: endUser.userName,
-            embedAccountName: endUser.accountName,
-            embedState: endUser.state === undefined ? null : JSON.stringify(endUser.state),
-            status: "enabled",
-            triggerUrl: null,
-            statusChangedAt: now,
-            statusChangedBy: actorLabel(actor),
-            disabledReason: null,
-            latestRunId: null,
-            latestRunStatus: null,
-            latestRunAt: null,
-            latestRunError: null,
-            lastSuccessAt: null,
-            failingSince: null,
-            activityAt: now,
-            manualRunId: null,
-            createdAt: now,
-          },
-          { transaction },
-        );
-        await recordAudit(db, { actor, action: "activate", targetId: integration.id, groupId: integration.groupId, outcome: "ok", at: now }, transaction);
-      }
-      const auths = planned.length
-        ? await db.models.ConnectorAuth.bulkCreate(
-            planned.map((auth) => ({
-              id: newId("ca"),
-              name: auth.name,
-              connectorName: auth.connectorName,
-              configurationId: configuration.id,
-              groupId: configuration.groupId,
-              sharingLevel: configuration.sharingLevel,
-              embedUserId: endUser.userId,
-              embedAccountId: endUser.accountId,
-              embedUserName: endUser.userName,
-              proprietary: auth.proprietary,
-              createdAt: now,
-              updatedAt: now,
-            })),
-            { transaction },
-          )
-        : [];
-      return { created, integration, auths };
-    });
-  try {
-    return await attempt();
-  } catch (error) {
-    // Two first activations at once (PostgreSQL): the loser finds the winner's integration on a second try.
-    if (error instanceof UniqueConstraintError) return attempt();
-    throw error;
-  }
-}
-
 /** POST /api/embed/{configuration_id}/integrations: an end user activates a flow (201 new, 200 existing). */
 export function activationRoute(runtime: Runtime): Route {
   return {
@@ -250,7 +114,16 @@ export function activationRoute(runtime: Runtime): Route {
       const now = runtime.clock.now();
       const { configuration, endUser } = await verifyEndUserToken(runtime.db, request.params.configurationId!, request.headers, now);
       const body = parseBody(activationBody, request.body);
-      const activation = await activateIntegration(runtime, configuration, endUser, body, now);
+      const activation = await activateIntegration(runtime.db, {
+        configuration,
+        flowId: body.flow_id,
+        name: body.name,
+        endUser,
+        actor: endUserActor(endUser),
+        connectorNames: (body.connector_auths ?? []).map((input) => input.connector_name),
+        planAuths: (existing) => planConnectorAuths(configuration, endUser, body.connector_auths ?? [], existing, now, runtime.config.timeZone),
+        now,
+      });
       log.info(
         { integrationId: activation.integration.id, configurationId: configuration.id, embedUserId: endUser.userId, created: activation.created, connectorAuths: activation.auths.length },
         activation.created ? "integration activated" : "integration activated again",
@@ -268,7 +141,7 @@ export function deactivationRoute(runtime: Runtime): Route {
     async handle(request) {
       const now = runtime.clock.now();
       const { configuration, endUser } = await verifyEndUserToken(runtime.db, request.params.configurationId!, request.headers, now);
-      const integration = await runtime.db.models.Integration.findByPk(request.params.id!);
+      const integration = await findIntegration(runtime.db, request.params.id!);
       if (!integration || integration.configurationId !== configuration.id) {
         throw new EmbedopsError(ErrorCode.NotFound, `No integration \`${request.params.id}\` in configuration \`${configuration.id}\`.`, { apiCode: "unknown_integration" });
       }

@@ -1,4 +1,4 @@
-import type { Database } from "../data/database.ts";
+import { ping, type Database } from "../data/database.ts";
 import type { Route } from "./http.ts";
 
 /** How long the database may take to answer before the process counts as unhealthy. */
@@ -13,7 +13,7 @@ export function healthRoute(db: Database, timeoutMs = HEALTH_TIMEOUT_MS): Route 
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          db.sequelize.query("SELECT 1"),
+          ping(db),
           new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("the database did not answer in time")), timeoutMs))),
         ]);
         return { status: 200, body: { status: "ok", database: "ok" } };

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { decodeJwt, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { findConfiguration, signingSecret } from "../data/configurations.ts";
 import type { Database } from "../data/database.ts";
 import type { EmbedConfigurationRecord } from "../data/records.ts";
 import { EmbedopsError, ErrorCode } from "../errors.ts";
@@ -119,7 +120,7 @@ function optionalString(payload: JWTPayload, claim: string): string | null {
  */
 export async function verifyEndUserToken(db: Database, configurationId: string, headers: IncomingHttpHeaders, now: Date): Promise<VerifiedEndUser> {
   const token = bearerToken(headers);
-  const configuration = await db.models.EmbedConfiguration.findByPk(configurationId);
+  const configuration = await findConfiguration(db, configurationId);
   if (!configuration) throw tokenError("unknown_configuration", `No embed configuration \`${configurationId}\`.`);
   // The unverified payload is read only to choose the secret; nothing in it is trusted before verification.
   let unverified: JWTPayload;
@@ -129,11 +130,9 @@ export async function verifyEndUserToken(db: Database, configurationId: string, 
     throw tokenError("invalid_token", "The token is not a well-formed signed JWT.");
   }
   const claimedAccount = unverified.embed_account_id;
-  const accountSecret =
-    typeof claimedAccount === "string" && claimedAccount !== ""
-      ? await db.models.AccountSecret.findOne({ where: { configurationId: configuration.id, embedAccountId: claimedAccount } })
-      : null;
-  const payload = await verifyWith(token, accountSecret?.secret ?? configuration.secret, now, ["exp", "iat"]);
+  const signing =
+    typeof claimedAccount === "string" && claimedAccount !== "" ? await signingSecret(db, configuration, claimedAccount) : { secret: configuration.secret, accountSecret: false };
+  const payload = await verifyWith(token, signing.secret, now, ["exp", "iat"]);
   const endUser: EndUser = {
     userId: requiredString(payload, "embed_user_id"),
     accountId: requiredString(payload, "embed_account_id"),
@@ -141,7 +140,7 @@ export async function verifyEndUserToken(db: Database, configurationId: string, 
     accountName: optionalString(payload, "embed_account_name"),
     state: payload.embed_state,
   };
-  return { configuration, endUser, viaAccountSecret: accountSecret !== null };
+  return { configuration, endUser, viaAccountSecret: signing.accountSecret };
 }
 
 /** Verifies the flow engine's JWT for POST /api/runs: HS256 with RUNS_API_SECRET, exp required. */

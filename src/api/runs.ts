@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { recordRuns, RunRejected, type RunInput } from "../data/flow-runs.ts";
+import { recordRunBatch, RunRejected, type RunInput } from "../data/flow-runs.ts";
 import { badInput } from "../errors.ts";
 import { log } from "../log.ts";
 import { announceRunOutcomes } from "../runner/run-outcome.ts";
@@ -84,7 +84,7 @@ export function runsRoute(runtime: Runtime): Route {
       const { inputs, batch } = parseRunEvents(request.body);
       let result;
       try {
-        result = await runtime.db.sequelize.transaction((transaction) => recordRuns(runtime.db, inputs, transaction, now));
+        result = await recordRunBatch(runtime.db, inputs, now);
       } catch (error) {
         if (error instanceof RunRejected) {
           throw badInput(`${batch ? `[${error.index}].` : ""}${error.field}: ${error.message}`, { apiCode: "invalid_run_event" });

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { signToken } from "../api/jwt.ts";
 import { ConfigError, loadConfig } from "../config.ts";
+import { findConfiguration, signingSecret } from "../data/configurations.ts";
 import { openDatabase } from "../data/database.ts";
 import { badInput } from "../errors.ts";
 import type { CliCommand } from "./cli-command.ts";
@@ -66,17 +67,17 @@ export const tokenCommand: CliCommand = {
     try {
       const configurationId = values.configuration!.trim();
       const account = values.account!.trim();
-      const configuration = await db.models.EmbedConfiguration.findByPk(configurationId);
+      const configuration = await findConfiguration(db, configurationId);
       if (!configuration) throw badInput(`no embed configuration "${configurationId}".`);
-      const accountSecret = await db.models.AccountSecret.findOne({ where: { configurationId, embedAccountId: account } });
+      const signing = await signingSecret(db, configuration, account);
       const claims: Record<string, unknown> = { embed_user_id: values.user!.trim(), embed_account_id: account };
       if (values.name) claims.embed_user_name = values.name;
       if (values["account-name"]) claims.embed_account_name = values["account-name"];
       if (state !== undefined) claims.embed_state = state;
-      const token = await signToken(accountSecret?.secret ?? configuration.secret, claims, { now, expiresInSeconds });
+      const token = await signToken(signing.secret, claims, { now, expiresInSeconds });
       io.stdout.write(`${token}\n`);
       io.stderr.write(
-        `Signed with ${accountSecret ? `the account secret of ${account}` : `the secret of ${configurationId}`}; valid until ${new Date(now.getTime() + expiresInSeconds * 1000).toISOString()}.\n`,
+        `Signed with ${signing.accountSecret ? `the account secret of ${account}` : `the secret of ${configurationId}`}; valid until ${new Date(now.getTime() + expiresInSeconds * 1000).toISOString()}.\n`,
       );
       return 0;
     } finally {

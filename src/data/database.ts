@@ -95,3 +95,8 @@ export function openDatabase(url: string): Database {
     close: () => sequelize.close(),
   };
 }
+
+/** Asks the database for the simplest answer: resolves when it is reachable. */
+export async function ping(db: Database): Promise<void> {
+  await db.sequelize.query("SELECT 1");
+}

@@ -1,7 +1,7 @@
 import { Op, QueryTypes, type Transaction } from "sequelize";
 import { EmbedopsError, ErrorCode } from "../errors.ts";
 import type { Database } from "./database.ts";
-import type { FlowRun, RunStatus, RunTrigger } from "./models/index.ts";
+import { plain, type RunStatus, type RunTrigger } from "./models/index.ts";
 import { keysetPage, type Page, type PageRequest } from "./keyset.ts";
 import type { FlowRunRecord } from "./records.ts";
 
@@ -24,7 +24,7 @@ export interface RecordedRuns {
   /** Events ignored because the stored run was already finished by a later event. */
   ignored: number;
   /** Manual runs whose status changed: their Slack messages need an update. */
-  changedManualRuns: FlowRun[];
+  changedManualRuns: FlowRunRecord[];
 }
 
 /** A run that cannot be recorded, named by its position in the input and the field at fault; nothing was written. */
@@ -335,8 +335,8 @@ export async function recordRuns(db: Database, inputs: RunInput[], transaction: 
   if (recount.size) await recountFailureStreaks(db, [...recount].map((id) => integrationById.get(id)!), transaction);
   await writeLatestRuns(db, [...integrationById.values()], before, stamp, transaction);
   const changedManualIds = runs.filter((run) => run.trigger === "manual" && previous.get(run.id) !== run.status).map((run) => run.id);
-  const changedManualRuns: FlowRun[] = changedManualIds.length
-    ? await db.models.FlowRun.findAll({ where: { id: { [Op.in]: changedManualIds } }, transaction })
+  const changedManualRuns: FlowRunRecord[] = changedManualIds.length
+    ? (await db.models.FlowRun.findAll({ where: { id: { [Op.in]: changedManualIds } }, transaction })).map(plain)
     : [];
   return { written: runs.length, ignored, changedManualRuns };
 }
@@ -355,4 +355,9 @@ export async function runPage(db: Database, integrationId: string, page: PageReq
 export async function findRun(db: Database, runId: string): Promise<FlowRunRecord | null> {
   const run = await db.models.FlowRun.findByPk(runId);
   return run ? run.get({ plain: true }) : null;
+}
+
+/** Records one batch of run events in its own transaction: all of them, or none when one is rejected. */
+export async function recordRunBatch(db: Database, inputs: RunInput[], now: Date): Promise<RecordedRuns> {
+  return db.sequelize.transaction((transaction) => recordRuns(db, inputs, transaction, now));
 }

@@ -1,5 +1,6 @@
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { Op, type Transaction, type WhereOptions } from "sequelize";
+import { activationKey } from "../domain/activation.ts";
 import { z } from "zod";
 import { defaultConnectorAuthName } from "../domain/connector-auth-name.ts";
 import { actorLabel, type Actor } from "../domain/permissions.ts";
@@ -305,11 +306,6 @@ function latest(a: Date | null, b: Date): Date {
 
 function emptyCounts(): ImportCounts {
   return Object.fromEntries(IMPORT_SECTIONS.map((section) => [section, { created: 0, updated: 0, unchanged: 0 }])) as ImportCounts;
-}
-
-/** `cfg|flow|u:USER` or `cfg|flow|a:ACCOUNT`: one integration per configuration, flow and user (or account). */
-export function activationKey(configurationId: string, flowId: string, sharingLevel: SharingLevel, embedUserId: string, embedAccountId: string): string {
-  return `${configurationId}|${flowId}|${sharingLevel === "user" ? `u:${embedUserId}` : `a:${embedAccountId}`}`;
 }
 
 /** Notes where each id first appears in a section, and a problem for every repeat. */

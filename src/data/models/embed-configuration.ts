@@ -1,7 +1,8 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from "sequelize";
+import type { SharingLevel } from "../../domain/activation.ts";
 
 /** The sharing level of an Embed Configuration, fixed at creation. */
-export type SharingLevel = "user" | "account";
+export type { SharingLevel };
 
 /** An Embed Configuration: one embed setup, with the secret that signs its end users' JWTs (never shown). */
 export class EmbedConfiguration extends Model<InferAttributes<EmbedConfiguration>, InferCreationAttributes<EmbedConfiguration>> {
