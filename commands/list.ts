@@ -1,5 +1,5 @@
 import { healthRules, listIntegrations, type IntegrationFilters } from "../src/data/integrations.ts";
-import type { RunStatus } from "../src/data/models/index.ts";
+import type { RunStatus } from "../src/data/records.ts";
 import type { Command } from "../src/slash/command.ts";
 import type { ParsedArguments } from "../src/slash/grammar.ts";
 import { argumentText, nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageRequest } from "../src/slash/paging.ts";

@@ -1,5 +1,5 @@
-import { UniqueConstraintError } from "sequelize";
 import type { Database } from "../data/database.ts";
+import { postedMessage, rememberPost } from "../data/slack-posts.ts";
 import { EmbedopsError } from "../errors.ts";
 import type { ChannelMessages, MessageRef } from "../slash/command.ts";
 import type { Doc } from "./document.ts";
@@ -24,8 +24,8 @@ export async function postOnce(
   doc: Doc,
   options: { threadTs?: string; at?: Date } = {},
 ): Promise<PostOnceResult> {
-  const existing = await db.models.SlackPost.findByPk(key);
-  if (existing) return { channel: existing.channel, ts: existing.ts, posted: false };
+  const existing = await postedMessage(db, key);
+  if (existing) return { ...existing, posted: false };
   let ref: MessageRef;
   try {
     ref = await messages.post(channel, doc, options.threadTs ? { threadTs: options.threadTs } : undefined);
@@ -34,17 +34,6 @@ export async function postOnce(
     const failure = reportSlackError(error, { method: "chat.postMessage", channel });
     throw slackFailureError(failure, { method: "chat.postMessage", channel });
   }
-  try {
-    await db.models.SlackPost.create({ key, channel: ref.channel, ts: ref.ts, postedAt: options.at ?? new Date() });
-  } catch (error) {
-    // Another process posted under the same key meanwhile: keep the record that won.
-    if (!(error instanceof UniqueConstraintError)) throw error;
-  }
+  await rememberPost(db, key, ref, options.at ?? new Date());
   return { ...ref, posted: true };
-}
-
-/** The message posted under `key`, if any: for updating it later (e.g. when an alert recovers). */
-export async function postedMessage(db: Database, key: string): Promise<MessageRef | undefined> {
-  const row = await db.models.SlackPost.findByPk(key);
-  return row ? { channel: row.channel, ts: row.ts } : undefined;
 }
