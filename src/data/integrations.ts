@@ -329,3 +329,9 @@ export async function newlyFailing(db: Database, options: { failingAfterErrors: 
   });
   return found.map(plain);
 }
+
+/** The names of integrations by id; ids that name none are left out. */
+export async function integrationNames(db: Database, ids: string[]): Promise<Map<string, string>> {
+  const found = await db.models.Integration.findAll({ where: { id: { [Op.in]: [...new Set(ids)] } }, attributes: ["id", "name"] });
+  return new Map(found.map((integration) => [integration.id, integration.name]));
+}

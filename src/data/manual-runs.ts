@@ -84,6 +84,8 @@ export async function claimManualRun(db: Database, options: ManualRunClaim): Pro
       log.warn({ integrationId: options.integrationId, staleRunId: heldId }, "a manual run that never finished no longer blocks the integration");
     }
     await recordRuns(db, [{ id: runId, integrationId: options.integrationId, status: "running", trigger: "manual", startedAt: now, requestedBy: options.requestedBy }], transaction, now);
+    const slackUserId = options.actor.kind === "operator" ? options.actor.slackUserId : undefined;
+    if (slackUserId) await FlowRuns.update({ requestedBySlackUserId: slackUserId }, { where: { id: runId }, transaction });
     const integration = (await Integrations.findByPk(options.integrationId, { transaction }))!;
     await recordAudit(db, { actor: options.actor, action: "run", targetId: integration.id, groupId: integration.groupId, outcome: "ok", detail: options.auditDetail, at: now }, transaction);
     const run = (await FlowRuns.findByPk(runId, { transaction }))!;

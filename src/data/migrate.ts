@@ -3,6 +3,7 @@ import { Umzug, SequelizeStorage } from "umzug";
 import type { Database } from "./database.ts";
 import * as initialSchema from "./migrations/2026112101-initial-schema.ts";
 import * as housekeepingErrorRuns from "./migrations/2026112102-housekeeping-error-runs.ts";
+import * as flowRunRequester from "./migrations/2026113001-flow-run-requester.ts";
 
 /** One migration: a name that sorts by date, and its up and down steps over the query interface. */
 export interface Migration {
@@ -15,6 +16,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { name: "2026112101-initial-schema", ...initialSchema },
   { name: "2026112102-housekeeping-error-runs", ...housekeepingErrorRuns },
+  { name: "2026113001-flow-run-requester", ...flowRunRequester },
 ];
 
 /** The PostgreSQL advisory lock key the migration run holds ("embedops" in ASCII), so replicas migrate one at a time. */

@@ -1,7 +1,7 @@
-import { Op } from "sequelize";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../data/database.ts";
+import { integrationNames } from "../data/integrations.ts";
 import type { FlowRunRecord } from "../data/records.ts";
 import { log } from "../log.ts";
 import type { ChannelMessages } from "../slash/command.ts";
@@ -15,27 +15,14 @@ export interface RunAnnouncer {
   services: { messages: ChannelMessages };
 }
 
-/** The audit detail of a run request: how the announcement finds who asked (their Slack id). */
+/** The audit detail of a run request. */
 export function runRequestDetail(runId: string): string {
   return `requested ${runId}`;
 }
 
-/** Who asked for each run, as markup: a Slack mention where the request came from Slack, else the email. */
-async function requesters(db: Database, runs: FlowRunRecord[]): Promise<Map<string, string>> {
-  const events = await db.models.AuditEvent.findAll({
-    where: {
-      action: "run",
-      targetId: { [Op.in]: [...new Set(runs.map((run) => run.integrationId))] },
-      detail: { [Op.in]: runs.map((run) => runRequestDetail(run.id)) },
-    },
-    attributes: ["detail", "actor", "actorSlackUserId"],
-  });
-  const byRun = new Map<string, string>();
-  for (const event of events) {
-    const runId = event.detail!.slice(runRequestDetail("").length);
-    byRun.set(runId, event.actorSlackUserId ? `<@${event.actorSlackUserId}>` : event.actor);
-  }
-  return byRun;
+/** Who asked for a run, as markup: a Slack mention where the request came from Slack, else the requester's label. */
+function requester(run: FlowRunRecord): string {
+  return run.requestedBySlackUserId ? `<@${run.requestedBySlackUserId}>` : (run.requestedBy ?? "someone");
 }
 
 /**
@@ -47,17 +34,13 @@ export async function announceRunOutcomes(runtime: RunAnnouncer, runs: FlowRunRe
   const announced = runs.filter((run) => run.trigger === "manual" && ((run.slackChannel && run.slackTs) || run.slackResponseUrl));
   if (announced.length === 0) return;
   const { db } = runtime;
-  const [integrations, askedBy] = await Promise.all([
-    db.models.Integration.findAll({ where: { id: { [Op.in]: [...new Set(announced.map((run) => run.integrationId))] } }, attributes: ["id", "name"] }),
-    requesters(db, announced),
-  ]);
-  const nameById = new Map(integrations.map((integration) => [integration.id, integration.name]));
+  const nameById = await integrationNames(db, announced.map((run) => run.integrationId));
   const now = runtime.clock.now();
   for (const run of announced) {
     const doc = presentRunAnnouncement({
       integration: { id: run.integrationId, name: nameById.get(run.integrationId) ?? run.integrationId },
       run,
-      requester: askedBy.get(run.id) ?? run.requestedBy ?? "someone",
+      requester: requester(run),
       timeZone: runtime.config.timeZone,
       now,
     });

@@ -15,6 +15,8 @@ export class FlowRun extends Model<InferAttributes<FlowRun>, InferCreationAttrib
   declare error: string | null;
   /** The operator (email) who asked for a manual run. */
   declare requestedBy: string | null;
+  /** The Slack user who asked for a manual run from Slack, so its outcome can mention them. */
+  declare requestedBySlackUserId: CreationOptional<string | null>;
   /** Where the Slack message about a manual run lives, so its outcome can update it. */
   declare slackChannel: string | null;
   declare slackTs: string | null;
@@ -37,6 +39,7 @@ export function initFlowRun(sequelize: Sequelize): typeof FlowRun {
       finishedAt: { type: DataTypes.DATE, allowNull: true },
       error: { type: DataTypes.TEXT, allowNull: true },
       requestedBy: { type: DataTypes.STRING, allowNull: true },
+      requestedBySlackUserId: { type: DataTypes.STRING, allowNull: true },
       slackChannel: { type: DataTypes.STRING, allowNull: true },
       slackTs: { type: DataTypes.STRING, allowNull: true },
       slackResponseUrl: { type: DataTypes.TEXT, allowNull: true },
