@@ -1,3 +1,4 @@
+import { COMMANDS } from "../commands/index.ts";
 import { Writable } from "node:stream";
 import { loadConfig } from "../src/config.ts";
 import { consoleMessages } from "../src/console.ts";
@@ -24,7 +25,7 @@ export async function timeBreakdown(scale: ScaleDatabase, kinds: CommandKind[], 
   const db = openDatabase(`sqlite:${scale.path}`);
   const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
   const config = loadConfig({ DATABASE_URL: `sqlite:${scale.path}`, LOG_LEVEL: "silent" });
-  const runtime = await openRuntime(config, { db, messages: consoleMessages(sink, config.slashCommand) });
+  const runtime = await openRuntime(config, { db, messages: consoleMessages(sink, config.slashCommand), commands: COMMANDS });
   // The bench's users are linked to operators: Slack's directory is never asked.
   const directory: SlackDirectory = { emailOf: async () => undefined, membersOf: async () => [] };
   let queries: QueryTiming[] = [];

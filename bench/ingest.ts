@@ -1,3 +1,4 @@
+import { COMMANDS } from "../commands/index.ts";
 /**
  * Run events per second through POST /api/runs, batches of 1000, on SQLite (or, when BENCH_POSTGRES_URL
  * names a server, on a fresh database created there and dropped after): the real HTTP server and routes,
@@ -54,7 +55,7 @@ if (postgresServer) {
 }
 const config = loadConfig({ DATABASE_URL: databaseUrl, RUNS_API_SECRET: SECRET, PORT: "0", LOG_LEVEL: "silent" });
 const sink = { write: () => true } as unknown as NodeJS.WritableStream;
-const runtime = await openRuntime(config, { messages: consoleMessages(sink as never, config.slashCommand) });
+const runtime = await openRuntime(config, { messages: consoleMessages(sink as never, config.slashCommand), commands: COMMANDS });
 const { models } = runtime.db;
 
 // A small world: one group, one configuration, one flow, many integrations.

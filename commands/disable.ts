@@ -3,7 +3,7 @@ import { can } from "../src/domain/permissions.ts";
 import { badInput } from "../src/errors.ts";
 import type { Command } from "../src/slash/command.ts";
 import { presentStatusChange } from "../src/slack/presenters/status-change.ts";
-import { requesterMarkup } from "./run.ts";
+import { requesterMarkup } from "../src/slack/presenters/format.ts";
 
 /** The longest reason kept with a disable. */
 export const MAX_REASON_LENGTH = 500;

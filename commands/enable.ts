@@ -2,7 +2,7 @@ import { setIntegrationStatus } from "../src/data/integration-status.ts";
 import { can } from "../src/domain/permissions.ts";
 import type { Command } from "../src/slash/command.ts";
 import { presentStatusChange } from "../src/slack/presenters/status-change.ts";
-import { requesterMarkup } from "./run.ts";
+import { requesterMarkup } from "../src/slack/presenters/format.ts";
 
 /** `enable ID`: lets a disabled integration run on its trigger again; visible in the channel. */
 export const enable: Command = {

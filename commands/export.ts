@@ -13,10 +13,10 @@ import { log } from "../src/log.ts";
 import { exportsTotal } from "../src/metrics.ts";
 import type { Command } from "../src/slash/command.ts";
 import { argumentText } from "../src/slash/paging.ts";
-import { escapeMarkup, textDoc } from "../src/slack/document.ts";
+import { escapeMarkup, textDoc } from "../src/reply/document.ts";
 import { latestRunLabel, sharingLabel } from "../src/slack/presenters/format.ts";
 import { INTEGRATION_COLUMNS } from "../src/slack/presenters/integration-list.ts";
-import { INTEGRATION_FILTER_SPEC, INTEGRATION_FLAGS, integrationFilters } from "./list.ts";
+import { INTEGRATION_FILTER_SPEC, INTEGRATION_FLAGS, integrationFilters } from "../src/slash/integration-filters.ts";
 
 /** Rows read from the database at a time: memory stays the same whether 1k or 100k integrations are exported. */
 export const EXPORT_PAGE_SIZE = 500;

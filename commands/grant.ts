@@ -1,29 +1,7 @@
-import { grantAccess, parseGrantablePermission, parseGrantScope, type AccessRequest } from "../src/data/grants.ts";
-import { badInput } from "../src/errors.ts";
-import type { Command, CommandContext } from "../src/slash/command.ts";
-import type { ArgumentSpec, ParsedArguments } from "../src/slash/grammar.ts";
-import { escapeMarkup, textDoc } from "../src/slack/document.ts";
-import { resolveGrantSubject } from "../src/slack/identity.ts";
-
-/** The arguments of `grant` and `revoke`: SUBJECT PERMISSION, then `group:ID` (or `partner:ID`) or `all`. */
-export const ACCESS_ARGUMENTS: ArgumentSpec = { positional: ["SUBJECT", "PERMISSION"], filters: { group: null, partner: null }, flags: ["all"] };
-
-/** Reads `SUBJECT PERMISSION SCOPE` from parsed arguments into a grant or revoke request. */
-export async function accessRequest(ctx: CommandContext, args: ParsedArguments, verb: string): Promise<AccessRequest> {
-  const [subjectText, permissionText] = args.positional as [string, string];
-  const scopes = [
-    ...(args.filters.group !== undefined ? [`group:${args.filters.group}`] : []),
-    ...(args.filters.partner !== undefined ? [`partner:${args.filters.partner}`] : []),
-    ...(args.flags.has("all") ? ["all"] : []),
-  ];
-  if (scopes.length !== 1) {
-    throw badInput(`\`${ctx.slashCommand} ${verb}\` needs one scope: \`group:ID\` or \`all\`, e.g. \`${ctx.slashCommand} ${verb} ops@example.com run group:g1\`.`);
-  }
-  const permission = parseGrantablePermission(permissionText);
-  const scope = parseGrantScope(scopes[0]!);
-  const subject = await resolveGrantSubject(ctx.db, ctx.services.directory, subjectText);
-  return { subject, permission, scope, actor: ctx.actor, at: ctx.clock.now() };
-}
+import { grantAccess } from "../src/data/grants.ts";
+import { accessRequest, ACCESS_ARGUMENTS } from "../src/slash/access-arguments.ts";
+import type { Command } from "../src/slash/command.ts";
+import { escapeMarkup, textDoc } from "../src/reply/document.ts";
 
 /** `grant SUBJECT PERMISSION SCOPE`: gives view, run or manage on a group (or all), or makes an operator admin. */
 export const grant: Command = {

@@ -1,6 +1,6 @@
 import { decide } from "../src/domain/permissions.ts";
 import type { Command } from "../src/slash/command.ts";
-import type { Block } from "../src/slack/document.ts";
+import type { Block } from "../src/reply/document.ts";
 
 /** `help`: usage, showing only the commands the caller may use. */
 export const help: Command = {
@@ -10,9 +10,7 @@ export const help: Command = {
   need: "anyone",
   arguments: {},
   async execute(ctx) {
-    // Imported lazily: the registry imports this module.
-    const { COMMANDS } = await import("./index.ts");
-    const usable = COMMANDS.filter((command) => decide(ctx.actor, command.need).allowed);
+    const usable = ctx.commands.filter((command) => decide(ctx.actor, command.need).allowed);
     const lines = usable.map((command) => `\`${ctx.slashCommand} ${command.usage}\`\n${command.summary}`);
     const blocks: Block[] = [{ type: "section", text: `*${ctx.slashCommand}*: manage the platform's embedded integrations.` }];
     for (let i = 0; i < lines.length; i += 6) blocks.push({ type: "section", text: lines.slice(i, i + 6).join("\n") });

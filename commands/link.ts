@@ -1,7 +1,7 @@
 import { linkSlackUser } from "../src/data/grants.ts";
 import { badInput } from "../src/errors.ts";
 import type { Command } from "../src/slash/command.ts";
-import { textDoc } from "../src/slack/document.ts";
+import { textDoc } from "../src/reply/document.ts";
 import { parseEmail, parseUserMention } from "../src/slack/identity.ts";
 
 /** `link @user EMAIL`: maps a Slack user, by immutable id, to the operator with that email (created as a member if new). */

@@ -1,40 +1,8 @@
-import { healthRules, listIntegrations, type IntegrationFilters } from "../src/data/integrations.ts";
-import type { RunStatus } from "../src/data/records.ts";
+import { healthRules, listIntegrations } from "../src/data/integrations.ts";
 import type { Command } from "../src/slash/command.ts";
-import type { ParsedArguments } from "../src/slash/grammar.ts";
+import { INTEGRATION_FILTER_SPEC, INTEGRATION_FLAGS, integrationFilters } from "../src/slash/integration-filters.ts";
 import { argumentText, nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageRequest } from "../src/slash/paging.ts";
 import { presentIntegrationList } from "../src/slack/presenters/integration-list.ts";
-
-/** The filters `list`, `export` and `rerun failing` accept. */
-export const INTEGRATION_FILTER_SPEC = {
-  status: ["enabled", "disabled"],
-  latest: ["success", "error", "running", "retrying", "none"],
-  group: null,
-  config: null,
-  account: null,
-  user: null,
-  flow: null,
-} as const;
-
-/** The flags `list` accepts. */
-export const INTEGRATION_FLAGS = ["stale", "failing"] as const;
-
-/** Turns parsed `list` arguments into query filters. */
-export function integrationFilters(args: ParsedArguments): IntegrationFilters {
-  const f = args.filters;
-  return {
-    status: f.status as IntegrationFilters["status"],
-    latest: f.latest as RunStatus | "none" | undefined,
-    group: f.group,
-    configurationId: f.config,
-    accountId: f.account,
-    userId: f.user,
-    flowId: f.flow,
-    stale: args.flags.has("stale"),
-    failing: args.flags.has("failing"),
-    words: args.rest,
-  };
-}
 
 /** `list [filters…] [words…]`: the integrations the caller may view, newest activity first, 20 a page. */
 export const list: Command = {

@@ -6,12 +6,13 @@ import type { Actor } from "../src/domain/permissions.ts";
 import { badInput } from "../src/errors.ts";
 import { log } from "../src/log.ts";
 import { manualRunId, type Runner } from "../src/runner/runner.ts";
-import type { ChannelMessages, Command, MessageRef } from "../src/slash/command.ts";
+import type { Command } from "../src/slash/command.ts";
+import type { ChannelMessages, MessageRef } from "../src/reply/messages.ts";
 import { argumentText } from "../src/slash/paging.ts";
-import type { Doc } from "../src/slack/document.ts";
+import type { Doc } from "../src/reply/document.ts";
 import { presentRerunConfirmation, presentRerunSummary, type RerunSummaryView } from "../src/slack/presenters/rerun.ts";
-import { INTEGRATION_FILTER_SPEC, integrationFilters } from "./list.ts";
-import { requesterMarkup } from "./run.ts";
+import { INTEGRATION_FILTER_SPEC, integrationFilters } from "../src/slash/integration-filters.ts";
+import { requesterMarkup } from "../src/slack/presenters/format.ts";
 
 /** Run requests of one bulk re-run in flight at once, so the flow engine is not flooded. */
 export const RERUN_CONCURRENCY = 4;

@@ -1,7 +1,7 @@
 import { revokeAccess } from "../src/data/grants.ts";
 import type { Command } from "../src/slash/command.ts";
-import { escapeMarkup, textDoc } from "../src/slack/document.ts";
-import { accessRequest, ACCESS_ARGUMENTS } from "./grant.ts";
+import { escapeMarkup, textDoc } from "../src/reply/document.ts";
+import { accessRequest, ACCESS_ARGUMENTS } from "../src/slash/access-arguments.ts";
 
 /** `revoke SUBJECT PERMISSION SCOPE`: takes a permission back (the one below stays), or makes an admin a member. */
 export const revoke: Command = {

@@ -1,18 +1,13 @@
 import { recordAudit } from "../src/data/audit.ts";
-import { can, type Actor } from "../src/domain/permissions.ts";
+import { can } from "../src/domain/permissions.ts";
 import { notFound } from "../src/errors.ts";
 import { log } from "../src/log.ts";
 import { DOUBLE_CLICK_WINDOW_MS } from "../src/runner/runner.ts";
-import type { Command, CommandContext, MessageRef, Reply } from "../src/slash/command.ts";
+import type { Command, CommandContext } from "../src/slash/command.ts";
+import type { MessageRef, Reply } from "../src/reply/messages.ts";
+import { requesterMarkup } from "../src/slack/presenters/format.ts";
 import { presentRunAnnouncement } from "../src/slack/presenters/run-announcement.ts";
 import { presentRunInFlight, presentRunnerNotConfigured, presentRunOfDisabled, presentRunRequested } from "../src/slack/presenters/run-replies.ts";
-
-/** How the channel message names who asked: a Slack mention where there is one, else the email. */
-export function requesterMarkup(actor: Actor): string {
-  if (actor.kind === "job") return `job:${actor.job}`;
-  if (actor.slackUserId) return `<@${actor.slackUserId}>`;
-  return actor.kind === "operator" ? actor.email : "someone";
-}
 
 /** The answer to `run` of a disabled integration, audited: nothing is sent. */
 async function refuseDisabled(ctx: CommandContext): Promise<Reply> {

@@ -2,7 +2,7 @@ import { snoozeFinding } from "../src/data/findings.ts";
 import { housekeepingRules, SNOOZE_DAYS, snoozeEnds } from "../src/domain/housekeeping.ts";
 import { actorLabel } from "../src/domain/permissions.ts";
 import type { Command } from "../src/slash/command.ts";
-import { escapeMarkup, textDoc } from "../src/slack/document.ts";
+import { escapeMarkup, textDoc } from "../src/reply/document.ts";
 import { formatTime, truncate } from "../src/slack/presenters/format.ts";
 
 /** `snooze ID`: keeps a failing or stale integration out of the housekeeping report for 7 days; audited. */

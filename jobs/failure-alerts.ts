@@ -2,7 +2,7 @@ import { alertsOf, attachAlertMessage, openAlert, openAlerts, setAlertState } fr
 import { describeIntegrationsByIds, integrationsByIds, newlyFailing } from "../src/data/integrations.ts";
 import type { FailureAlertRecord, IntegrationRecord } from "../src/data/records.ts";
 import { log } from "../src/log.ts";
-import type { Doc } from "../src/slack/document.ts";
+import type { Doc } from "../src/reply/document.ts";
 import { presentFailureAlert, type FailureAlertState } from "../src/slack/presenters/failure-alert.ts";
 import { toText } from "../src/slack/text-renderer.ts";
 import type { Job, JobContext, JobSummary } from "./job.ts";

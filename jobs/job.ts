@@ -1,6 +1,6 @@
 import type { Actor } from "../src/domain/permissions.ts";
 import type { Runtime } from "../src/runtime.ts";
-import type { ChannelMessages } from "../src/slash/command.ts";
+import type { ChannelMessages } from "../src/reply/messages.ts";
 
 /** What a job receives for one firing. */
 export interface JobContext {

@@ -3,7 +3,7 @@ import { badInput } from "../src/errors.ts";
 import { log, withLogContext } from "../src/log.ts";
 import { jobDurationSeconds, jobRunsTotal } from "../src/metrics.ts";
 import type { Runtime } from "../src/runtime.ts";
-import type { ChannelMessages } from "../src/slash/command.ts";
+import type { ChannelMessages } from "../src/reply/messages.ts";
 import { JOBS } from "./index.ts";
 import type { Job, JobSummary } from "./job.ts";
 

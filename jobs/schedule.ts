@@ -3,7 +3,7 @@ import { ConfigError } from "../src/config.ts";
 import { log } from "../src/log.ts";
 import { jobRunsTotal } from "../src/metrics.ts";
 import type { Runtime } from "../src/runtime.ts";
-import type { ChannelMessages } from "../src/slash/command.ts";
+import type { ChannelMessages } from "../src/reply/messages.ts";
 import { JOBS } from "./index.ts";
 import type { Job } from "./job.ts";
 import { DatabaseRunCoordinator, fireKeyOf } from "./run-coordinator.ts";

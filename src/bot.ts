@@ -1,3 +1,4 @@
+import { COMMANDS } from "../commands/index.ts";
 import type { Readable, Writable } from "node:stream";
 import { startSchedules, type Schedules } from "../jobs/schedule.ts";
 import { apiRoutes } from "./api/index.ts";
@@ -48,7 +49,7 @@ export async function startBot(config: Config, options: { clock?: Clock } = {}):
   const client = createWebClient(config);
   const directory = webDirectory(client, options.clock ?? { now: () => new Date() });
   const messages = webChannelMessages(client);
-  const runtime = await openRuntime(config, { clock: options.clock, messages, directory });
+  const runtime = await openRuntime(config, { clock: options.clock, messages, directory, commands: COMMANDS });
   let slack: SlackApp | undefined;
   let http: HttpServer | undefined;
   let schedules: Schedules | undefined;
@@ -112,7 +113,7 @@ async function offerDemo(runtime: Runtime, output: Writable, demo: boolean): Pro
 export async function startConsole(config: Config, options: { as?: string; demo?: boolean; input: Readable; output: Writable; interactive?: boolean; clock?: Clock; width?: number }): Promise<void> {
   const screen = new ConsoleScreen(options.output);
   const messages = consoleMessages(screen, config.slashCommand, options.width);
-  const runtime = await openRuntime(config, { clock: options.clock, messages });
+  const runtime = await openRuntime(config, { clock: options.clock, messages, commands: COMMANDS });
   let schedules: Schedules | undefined;
   try {
     await offerDemo(runtime, options.output, options.demo ?? false);

@@ -6,8 +6,8 @@ import { findOperatorByEmail, firstAdmin, operatorActor } from "./data/operators
 import { badInput } from "./errors.ts";
 import { setLogSink } from "./log.ts";
 import type { Runtime } from "./runtime.ts";
-import type { ChannelMessages, MessageRef, Reply } from "./slash/command.ts";
-import type { Doc } from "./slack/document.ts";
+import type { ChannelMessages, MessageRef, Reply } from "./reply/messages.ts";
+import type { Doc } from "./reply/document.ts";
 import { toText } from "./slack/text-renderer.ts";
 import type { Actor } from "./domain/permissions.ts";
 

@@ -1,4 +1,3 @@
-import { COMMANDS } from "../commands/index.ts";
 import { BackgroundTasks } from "./background.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
@@ -6,7 +5,8 @@ import { openDatabase, type Database } from "./data/database.ts";
 import { migrate } from "./data/migrate.ts";
 import { ensureAdmins } from "./data/operators.ts";
 import { createRunner } from "./runner/runner.ts";
-import type { ChannelMessages, Services } from "./slash/command.ts";
+import type { Command, Services } from "./slash/command.ts";
+import type { ChannelMessages } from "./reply/messages.ts";
 import { createDispatcher, type Dispatcher } from "./slash/dispatch.ts";
 import type { SlackDirectory } from "./slack/identity.ts";
 
@@ -31,9 +31,11 @@ export interface RuntimeOptions {
   directory?: SlackDirectory;
   /** An already open database (tests share one across runtimes). */
   db?: Database;
+  /** The slash subcommands the dispatcher serves: the registry, handed in by the composition root. */
+  commands: readonly Command[];
 }
 
-/** Opens the database, applies migrations, makes ADMIN_EMAILS admins, and wires the commands. */
+/** Opens the database, applies migrations, makes ADMIN_EMAILS admins, and wires the commands it is given. */
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const db = options.db ?? openDatabase(config.databaseUrl);
   const ownsDb = !options.db;
@@ -43,7 +45,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   const background = new BackgroundTasks();
   const runner = createRunner({ db, config, clock, messages: options.messages });
   const services: Services = { messages: options.messages, background, runner, ...(options.directory ? { directory: options.directory } : {}) };
-  const dispatcher = createDispatcher({ db, config, clock, services, commands: COMMANDS });
+  const dispatcher = createDispatcher({ db, config, clock, services, commands: options.commands });
   return {
     config,
     db,

@@ -1,3 +1,4 @@
+import { COMMANDS } from "../../commands/index.ts";
 import type { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { JOBS } from "../../jobs/index.ts";
@@ -6,7 +7,7 @@ import { loadConfig, type Config } from "../config.ts";
 import { badInput } from "../errors.ts";
 import { setLogLevel } from "../log.ts";
 import { openRuntime } from "../runtime.ts";
-import type { ChannelMessages } from "../slash/command.ts";
+import type { ChannelMessages } from "../reply/messages.ts";
 import { toText } from "../slack/text-renderer.ts";
 import { createWebClient, webChannelMessages } from "../slack/web-client.ts";
 import { terminalLogLevel, type CliCommand } from "./cli-command.ts";
@@ -48,7 +49,7 @@ export const jobCommand: CliCommand = {
     setLogLevel(terminalLogLevel(io.env, config.logLevel));
     const dryRun = values["dry-run"] === true;
     const messages = dryRun ? printedMessages(io.stdout, config.slashCommand) : slackMessages(config);
-    const runtime = await openRuntime(config, { messages });
+    const runtime = await openRuntime(config, { messages, commands: COMMANDS });
     try {
       const result = await runJob(runtime, job, { messages, firedAt: runtime.clock.now(), dryRun, trigger: "manual" });
       if (result.outcome === "error") {

@@ -4,7 +4,7 @@ import type { Database } from "../data/database.ts";
 import { integrationNames } from "../data/integrations.ts";
 import type { FlowRunRecord } from "../data/records.ts";
 import { log } from "../log.ts";
-import type { ChannelMessages } from "../slash/command.ts";
+import type { ChannelMessages } from "../reply/messages.ts";
 import { presentRunAnnouncement } from "../slack/presenters/run-announcement.ts";
 
 /** What announcing needs; a Runtime has all of it. */

@@ -8,7 +8,7 @@ import { attachRunMessage, claimManualRun, flowTriggerUrl, recordManualRunOutcom
 import { actorLabel, type Actor } from "../domain/permissions.ts";
 import { log } from "../log.ts";
 import { runRequestsTotal } from "../metrics.ts";
-import type { ChannelMessages, MessageRef } from "../slash/command.ts";
+import type { ChannelMessages, MessageRef } from "../reply/messages.ts";
 import { announceRunOutcomes, runRequestDetail } from "./run-outcome.ts";
 import { sendRunRequest } from "./run-request.ts";
 

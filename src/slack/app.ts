@@ -3,7 +3,8 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import { App, HTTPModuleFunctions, HTTPReceiver, LogLevel, type Logger as BoltLogger } from "@slack/bolt";
 import { actorLabel } from "../domain/permissions.ts";
 import type { Runtime } from "../runtime.ts";
-import type { Reply, RequestOrigin } from "../slash/command.ts";
+import type { RequestOrigin } from "../slash/command.ts";
+import type { Reply } from "../reply/messages.ts";
 import { addLogContext, log, withLogContext } from "../log.ts";
 import { publishAppHome } from "./app-home.ts";
 import { ACTION_PREFIX, toBlockKit } from "./block-kit.ts";

@@ -1,4 +1,4 @@
-import type { Block, Button, Doc } from "./document.ts";
+import type { Block, Button, Doc } from "../reply/document.ts";
 
 /** Slack's limits on one message. */
 export const SLACK_LIMITS = { blocks: 50, homeBlocks: 100, sectionText: 3000, fieldText: 2000, fields: 10, headerText: 150, buttonLabel: 75, buttonValue: 2000, actions: 25, fallback: 3000 };

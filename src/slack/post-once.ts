@@ -1,8 +1,8 @@
 import type { Database } from "../data/database.ts";
 import { postedMessage, rememberPost } from "../data/slack-posts.ts";
 import { EmbedopsError } from "../errors.ts";
-import type { ChannelMessages, MessageRef } from "../slash/command.ts";
-import type { Doc } from "./document.ts";
+import type { ChannelMessages, MessageRef } from "../reply/messages.ts";
+import type { Doc } from "../reply/document.ts";
 import { reportSlackError, slackFailureError } from "./slack-errors.ts";
 
 /** Where a message posted by postOnce lives, and whether this call posted it or found it already posted. */

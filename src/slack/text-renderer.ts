@@ -1,4 +1,4 @@
-import type { Block, Button, Doc } from "./document.ts";
+import type { Block, Button, Doc } from "../reply/document.ts";
 
 /** Emoji the bot uses that carry meaning, as words for the console; other emoji codes are dropped. */
 const EMOJI_WORDS: Record<string, string> = {

@@ -5,9 +5,9 @@ import { LogLevel, WebClient, WebClientEvent } from "@slack/web-api";
 import type { Config } from "../config.ts";
 import { log } from "../log.ts";
 import { slackApiErrorsTotal, slackApiRetriesTotal } from "../metrics.ts";
-import type { ChannelMessages, FileUpload, MessageRef, Reply } from "../slash/command.ts";
+import type { ChannelMessages, FileUpload, MessageRef, Reply } from "../reply/messages.ts";
 import { toBlockKit } from "./block-kit.ts";
-import type { Doc } from "./document.ts";
+import type { Doc } from "../reply/document.ts";
 import { reportSlackError, slackFailureError } from "./slack-errors.ts";
 
 /** Why the Web API client is about to retry a call, from the error of the failed attempt. */

@@ -6,48 +6,8 @@ import type { Config } from "../config.ts";
 import type { Database } from "../data/database.ts";
 import type { IntegrationRecord } from "../data/records.ts";
 import type { Actor, GroupScope, Need } from "../domain/permissions.ts";
-import type { Doc } from "../slack/document.ts";
+import type { ChannelMessages, Reply } from "../reply/messages.ts";
 import type { ArgumentSpec, ParsedArguments } from "./grammar.ts";
-
-/** Where a reply goes: only to the person who asked, or to the whole channel. */
-export type Visibility = "ephemeral" | "in_channel";
-
-/** What a command answers. */
-export interface Reply {
-  visibility: Visibility;
-  doc: Doc;
-  /** For button clicks: replace the message the button was on (paging, confirmations). */
-  replaceOriginal?: boolean;
-  /** A file to upload with the answer (export). */
-  file?: { filename: string; title: string; content: Buffer | string };
-}
-
-/** A message posted to a channel, which can be updated later. */
-export interface MessageRef {
-  channel: string;
-  ts: string;
-}
-
-/** Posting and updating channel messages: Slack's Web API, or the console's standard output. */
-export interface ChannelMessages {
-  /** Posts a message to a channel (or a thread of it); returns where it lives. */
-  post(channel: string, doc: Doc, options?: { threadTs?: string }): Promise<MessageRef>;
-  /** Replaces a posted message. */
-  update(ref: MessageRef, doc: Doc): Promise<void>;
-  /** Sends a reply through a response_url (Slack) or prints it (console). */
-  respond?(responseUrl: string, reply: Reply): Promise<void>;
-  /** Uploads a file from disk to a channel (Slack only; streamed, so its size does not matter). */
-  uploadFile?(channel: string, file: FileUpload): Promise<{ fileId: string }>;
-}
-
-/** A file on disk to share in a channel. */
-export interface FileUpload {
-  path: string;
-  filename: string;
-  title: string;
-  /** The message posted with the file. */
-  initialComment?: string;
-}
 
 /** Services a command may use beyond the database. */
 export interface Services {
@@ -89,6 +49,8 @@ export interface CommandContext {
   integration?: IntegrationRecord;
   /** The slash command's name, for replies that show commands ("/integrations"). */
   slashCommand: string;
+  /** Every command the dispatcher serves, in the order help lists them. */
+  commands: readonly Command[];
 }
 
 /** One slash subcommand. The dispatcher parses, checks the need against the policy, then calls execute. */

@@ -8,8 +8,9 @@ import { actorLabel, decide, PERMISSION_LABEL, scopeFor, type Actor, type Decisi
 import { asEmbedopsError, EmbedopsError, ErrorCode, notFound } from "../errors.ts";
 import { log } from "../log.ts";
 import { commandsTotal, denialsTotal } from "../metrics.ts";
-import { escapeMarkup, textDoc } from "../slack/document.ts";
-import type { Command, CommandContext, Reply, RequestOrigin, Services } from "./command.ts";
+import { escapeMarkup, textDoc } from "../reply/document.ts";
+import type { Command, CommandContext, RequestOrigin, Services } from "./command.ts";
+import type { Reply } from "../reply/messages.ts";
 import { parseArguments, tokenize } from "./grammar.ts";
 
 /** What the dispatcher needs to run commands. */
@@ -87,6 +88,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         scope,
         integration,
         slashCommand: slash,
+        commands: deps.commands,
       };
       const reply = await command.execute(ctx, args);
       commandsTotal.inc({ command: command.name, outcome: "ok" });

@@ -1,3 +1,4 @@
+import { COMMANDS } from "../../commands/index.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFailureAlertsJob, failureAlerts } from "../../jobs/failure-alerts.ts";
 import { JOBS } from "../../jobs/index.ts";
@@ -42,7 +43,7 @@ beforeAll(async () => {
     RUNNER_SIGNING_SECRET: "alerts-runner-secret",
     LOG_LEVEL: "silent",
   });
-  runtime = await openRuntime(config, { clock, db, messages: webChannelMessages(createWebClient(config)) });
+  runtime = await openRuntime(config, { clock, db, messages: webChannelMessages(createWebClient(config)), commands: COMMANDS });
 });
 
 afterAll(async () => {

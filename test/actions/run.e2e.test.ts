@@ -1,9 +1,10 @@
+import { COMMANDS } from "../../commands/index.ts";
 import { jwtVerify } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { findOperatorByEmail, operatorActor } from "../../src/data/operators.ts";
 import { openRuntime } from "../../src/runtime.ts";
-import type { ChannelMessages } from "../../src/slash/command.ts";
+import type { ChannelMessages } from "../../src/reply/messages.ts";
 import { eventually, startTestBot, type TestBot } from "../support/bot.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { addIntegrations, addRuns, loadWorld, WORLD } from "../support/fixtures.ts";
@@ -172,7 +173,7 @@ describe("run without RUNNER_SIGNING_SECRET", () => {
       },
     };
     const config = loadConfig({ DATABASE_URL: testDb.url, LOG_LEVEL: "silent" });
-    const runtime = await openRuntime(config, { messages });
+    const runtime = await openRuntime(config, { messages, commands: COMMANDS });
     try {
       const operator = await findOperatorByEmail(runtime.db, O.admin.email);
       const reply = await runtime.dispatcher.handle("run int_nosecret", await operatorActor(runtime.db, operator!), { transport: "console" });

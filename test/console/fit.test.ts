@@ -1,3 +1,4 @@
+import { COMMANDS as REGISTRY } from "../../commands/index.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock.ts";
 import { loadConfig } from "../../src/config.ts";
@@ -21,7 +22,7 @@ beforeAll(async () => {
   const db = await testDb.open();
   await seedDemo(db, { now: NOW, timeZone: "UTC" });
   const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
-  runtime = await openRuntime(loadConfig({ DATABASE_URL: testDb.url, TZ: "UTC" }), { db, clock: new FakeClock(NOW), messages: consoleMessages(sink, "/integrations") });
+  runtime = await openRuntime(loadConfig({ DATABASE_URL: testDb.url, TZ: "UTC" }), { db, clock: new FakeClock(NOW), messages: consoleMessages(sink, "/integrations"), commands: REGISTRY });
   actor = await consoleActor(runtime);
 });
 

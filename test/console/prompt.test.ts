@@ -1,3 +1,4 @@
+import { COMMANDS } from "../../commands/index.ts";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +9,7 @@ import { loadConfig } from "../../src/config.ts";
 import { ConsoleScreen, consoleMessages, runConsole } from "../../src/console.ts";
 import { log, setLogLevel } from "../../src/log.ts";
 import { openRuntime, type Runtime } from "../../src/runtime.ts";
-import { textDoc } from "../../src/slack/document.ts";
+import { textDoc } from "../../src/reply/document.ts";
 import { eventually } from "../support/bot.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { loadWorld, WORLD } from "../support/fixtures.ts";
@@ -28,7 +29,7 @@ beforeAll(async () => {
   const db = await testDb.open();
   await loadWorld(db);
   const sink = new PassThrough();
-  runtime = await openRuntime(loadConfig({ DATABASE_URL: testDb.url }), { db, clock: new FakeClock("2026-11-20T12:00:00Z"), messages: consoleMessages(sink, "/integrations") });
+  runtime = await openRuntime(loadConfig({ DATABASE_URL: testDb.url }), { db, clock: new FakeClock("2026-11-20T12:00:00Z"), messages: consoleMessages(sink, "/integrations"), commands: COMMANDS });
 });
 
 afterAll(async () => {

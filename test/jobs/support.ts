@@ -1,3 +1,4 @@
+import { COMMANDS } from "../../commands/index.ts";
 import { FakeClock } from "../../src/clock.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
 import type { Database } from "../../src/data/database.ts";
@@ -6,8 +7,8 @@ import { findOperatorByEmail, operatorActor } from "../../src/data/operators.ts"
 import type { RunInput } from "../../src/data/flow-runs.ts";
 import type { Actor } from "../../src/domain/permissions.ts";
 import { openRuntime, type Runtime } from "../../src/runtime.ts";
-import type { ChannelMessages, MessageRef } from "../../src/slash/command.ts";
-import type { Doc } from "../../src/slack/document.ts";
+import type { ChannelMessages, MessageRef } from "../../src/reply/messages.ts";
+import type { Doc } from "../../src/reply/document.ts";
 
 /** The instant the housekeeping tests look from. */
 export const NOW = new Date("2026-11-20T12:00:00Z");
@@ -68,7 +69,7 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
 export async function testRuntime(db: Database, url: string, env: Record<string, string> = {}) {
   const clock = new FakeClock(NOW);
   const messages = recordingMessages();
-  const runtime: Runtime = await openRuntime(testConfig(url, env), { db, clock, messages });
+  const runtime: Runtime = await openRuntime(testConfig(url, env), { db, clock, messages, commands: COMMANDS });
   return { runtime, clock, messages };
 }
 

@@ -7,10 +7,10 @@ import type { Database } from "../../src/data/database.ts";
 import { EmbedopsError } from "../../src/errors.ts";
 import * as logModule from "../../src/log.ts";
 import { registry } from "../../src/metrics.ts";
-import { textDoc } from "../../src/slack/document.ts";
+import { textDoc } from "../../src/reply/document.ts";
 import { postOnce } from "../../src/slack/post-once.ts";
 import { createWebClient, webChannelMessages } from "../../src/slack/web-client.ts";
-import type { ChannelMessages } from "../../src/slash/command.ts";
+import type { ChannelMessages } from "../../src/reply/messages.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { FakeSlackApi } from "../support/slack-api.ts";
 

@@ -7,8 +7,8 @@ import { findOperatorByEmail, operatorActor } from "../../src/data/operators.ts"
 import type { Actor } from "../../src/domain/permissions.ts";
 import { announceRunOutcomes } from "../../src/runner/run-outcome.ts";
 import { createRunner, type Runner } from "../../src/runner/runner.ts";
-import type { ChannelMessages, MessageRef } from "../../src/slash/command.ts";
-import type { Doc } from "../../src/slack/document.ts";
+import type { ChannelMessages, MessageRef } from "../../src/reply/messages.ts";
+import type { Doc } from "../../src/reply/document.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { recordRuns } from "../../src/data/flow-runs.ts";
 import { addIntegrations, addRuns, loadWorld, WORLD } from "../support/fixtures.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SLACK_LIMITS, toBlockKit } from "../../src/slack/block-kit.ts";
-import type { Doc } from "../../src/slack/document.ts";
+import type { Doc } from "../../src/reply/document.ts";
 import { presentIntegrationList } from "../../src/slack/presenters/integration-list.ts";
 import { alignColumns, plainText, toText } from "../../src/slack/text-renderer.ts";
 import type { IntegrationRow } from "../../src/data/integrations.ts";

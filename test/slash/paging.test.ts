@@ -1,10 +1,11 @@
+import { COMMANDS } from "../../commands/index.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock.ts";
 import { loadConfig } from "../../src/config.ts";
 import { consoleActor, consoleMessages } from "../../src/console.ts";
 import type { Actor } from "../../src/domain/permissions.ts";
 import { toBlockKit } from "../../src/slack/block-kit.ts";
-import type { Doc } from "../../src/slack/document.ts";
+import type { Doc } from "../../src/reply/document.ts";
 import { openRuntime, type Runtime } from "../../src/runtime.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { addIntegrations, addRuns, loadWorld, WORLD } from "../support/fixtures.ts";
@@ -27,7 +28,7 @@ beforeAll(async () => {
   const db = await testDb.open();
   await loadWorld(db, NOW);
   const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
-  runtime = await openRuntime(loadConfig({ DATABASE_URL: testDb.url, TZ: "UTC" }), { db, clock: new FakeClock(NOW), messages: consoleMessages(sink, "/integrations") });
+  runtime = await openRuntime(loadConfig({ DATABASE_URL: testDb.url, TZ: "UTC" }), { db, clock: new FakeClock(NOW), messages: consoleMessages(sink, "/integrations"), commands: COMMANDS });
   admin = await consoleActor(runtime, WORLD.operators.admin.email);
   await addIntegrations(db, Array.from({ length: ROWS }, (_, i) => ({ id: `pg_${pad(i)}`, createdAt: timeOf(i) })));
   await addIntegrations(db, [{ id: "pg_runs", createdAt: new Date("2026-01-01T00:00:00Z") }]);

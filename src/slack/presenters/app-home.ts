@@ -1,7 +1,7 @@
 import type { IntegrationCounts, OpenFinding } from "../../data/dashboard.ts";
 import type { IntegrationRow } from "../../data/integrations.ts";
-import type { Block, Button, Doc } from "../document.ts";
-import { escapeMarkup } from "../document.ts";
+import type { Block, Button, Doc } from "../../reply/document.ts";
+import { escapeMarkup } from "../../reply/document.ts";
 import { ago, link, runEmoji, truncate } from "./format.ts";
 
 /** What the App Home shows a Slack user who maps to no operator. */

@@ -1,6 +1,6 @@
 import type { AuditRecord } from "../../data/records.ts";
-import type { Block, Doc } from "../document.ts";
-import { escapeMarkup } from "../document.ts";
+import type { Block, Doc } from "../../reply/document.ts";
+import { escapeMarkup } from "../../reply/document.ts";
 import { formatTime, truncate } from "./format.ts";
 
 /** The columns of the audit log. */

@@ -1,6 +1,6 @@
 import type { ConnectorAuthRecord } from "../../data/records.ts";
-import type { Block, Doc } from "../document.ts";
-import { escapeMarkup } from "../document.ts";
+import type { Block, Doc } from "../../reply/document.ts";
+import { escapeMarkup } from "../../reply/document.ts";
 import { sharingLabel, truncate } from "./format.ts";
 
 /** The columns of the platform's Connector Auths list. */

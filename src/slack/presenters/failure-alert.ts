@@ -1,7 +1,7 @@
 import { elapsed } from "../../domain/relative-time.ts";
 import type { IntegrationRow } from "../../data/integrations.ts";
-import type { Block, Button, Doc } from "../document.ts";
-import { escapeMarkup } from "../document.ts";
+import type { Block, Button, Doc } from "../../reply/document.ts";
+import { escapeMarkup } from "../../reply/document.ts";
 import { formatTime, link, truncate } from "./format.ts";
 import { integrationActions } from "./integration-detail.ts";
 import { rerunButton, runsButton } from "./run-announcement.ts";

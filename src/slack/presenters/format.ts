@@ -2,7 +2,8 @@ import { TZDate } from "@date-fns/tz";
 import { format } from "date-fns";
 import { timeAgo } from "../../domain/relative-time.ts";
 import type { IntegrationStatus, RunStatus, SharingLevel } from "../../data/records.ts";
-import { escapeMarkup } from "../document.ts";
+import type { Actor } from "../../domain/permissions.ts";
+import { escapeMarkup } from "../../reply/document.ts";
 
 /** A date and time in the configured time zone: `2026-11-21 09:00 UTC`. */
 export function formatTime(date: Date | null | undefined, timeZone: string): string {
@@ -62,4 +63,11 @@ export function truncate(text: string, max: number): string {
 /** An amount of money: `12.40 EUR`. */
 export function money(amount: number, currency: string): string {
   return `${amount.toFixed(2)} ${currency}`;
+}
+
+/** How the channel message names who asked: a Slack mention where there is one, else the email. */
+export function requesterMarkup(actor: Actor): string {
+  if (actor.kind === "job") return `job:${actor.job}`;
+  if (actor.slackUserId) return `<@${actor.slackUserId}>`;
+  return actor.kind === "operator" ? actor.email : "someone";
 }

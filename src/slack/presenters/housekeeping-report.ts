@@ -1,6 +1,6 @@
 import { COST_WINDOW_DAYS, SNOOZE_DAYS, type FindingKind, type ReportTotals } from "../../domain/housekeeping.ts";
-import type { Block, Button, Doc } from "../document.ts";
-import { escapeMarkup } from "../document.ts";
+import type { Block, Button, Doc } from "../../reply/document.ts";
+import { escapeMarkup } from "../../reply/document.ts";
 import { link, money, truncate } from "./format.ts";
 
 /** Slack shows at most this many blocks in one message. */

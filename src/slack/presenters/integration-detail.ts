@@ -1,7 +1,7 @@
 import type { FlowRunRecord } from "../../data/records.ts";
 import type { IntegrationRow } from "../../data/integrations.ts";
-import type { Block, Button, Doc } from "../document.ts";
-import { escapeMarkup } from "../document.ts";
+import type { Block, Button, Doc } from "../../reply/document.ts";
+import { escapeMarkup } from "../../reply/document.ts";
 import { ago, formatTime, latestRunLabel, link, runEmoji, sharingLabel, truncate } from "./format.ts";
 
 /** The columns of a flow run table. */

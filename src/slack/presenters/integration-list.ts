@@ -1,6 +1,6 @@
 import type { IntegrationRow } from "../../data/integrations.ts";
-import type { Block, Button, Doc } from "../document.ts";
-import { escapeMarkup } from "../document.ts";
+import type { Block, Button, Doc } from "../../reply/document.ts";
+import { escapeMarkup } from "../../reply/document.ts";
 import { latestRunLabel, link, sharingLabel, truncate } from "./format.ts";
 
 /** The columns of the platform's Integrations list, in its order. */

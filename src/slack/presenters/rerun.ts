@@ -1,6 +1,6 @@
 import type { IntegrationRow } from "../../data/integrations.ts";
-import type { Block, Doc } from "../document.ts";
-import { escapeMarkup } from "../document.ts";
+import type { Block, Doc } from "../../reply/document.ts";
+import { escapeMarkup } from "../../reply/document.ts";
 import { ago, truncate } from "./format.ts";
 
 /** How many integrations a confirmation or summary names one by one. */

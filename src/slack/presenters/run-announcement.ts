@@ -1,6 +1,6 @@
 import type { RunStatus } from "../../data/records.ts";
-import type { Block, Button, Doc } from "../document.ts";
-import { escapeMarkup } from "../document.ts";
+import type { Block, Button, Doc } from "../../reply/document.ts";
+import { escapeMarkup } from "../../reply/document.ts";
 import { ago, formatTime, runEmoji, truncate } from "./format.ts";
 
 /** A manual run as its channel message shows it. */

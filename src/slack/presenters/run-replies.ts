@@ -1,6 +1,6 @@
 import type { FlowRunRecord, IntegrationRecord } from "../../data/records.ts";
-import type { Block, Doc } from "../document.ts";
-import { escapeMarkup } from "../document.ts";
+import type { Block, Doc } from "../../reply/document.ts";
+import { escapeMarkup } from "../../reply/document.ts";
 import { ago, formatTime, truncate } from "./format.ts";
 
 /** How an integration is named in one line: *Name* (`id`). */

@@ -1,6 +1,6 @@
 import type { IntegrationRecord } from "../../data/records.ts";
-import type { Block, Doc } from "../document.ts";
-import { escapeMarkup } from "../document.ts";
+import type { Block, Doc } from "../../reply/document.ts";
+import { escapeMarkup } from "../../reply/document.ts";
 import { integrationActions } from "./integration-detail.ts";
 import { formatTime, truncate } from "./format.ts";
 import { runsButton } from "./run-announcement.ts";

@@ -1,6 +1,6 @@
 import { PERMISSION_LABEL, type EffectiveGrant } from "../../domain/permissions.ts";
-import type { Block, Doc } from "../document.ts";
-import { escapeMarkup } from "../document.ts";
+import type { Block, Doc } from "../../reply/document.ts";
+import { escapeMarkup } from "../../reply/document.ts";
 
 /** What `whoami` found out about the caller. */
 export type WhoamiView =

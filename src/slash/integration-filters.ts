@@ -1,0 +1,34 @@
+import type { IntegrationFilters } from "../data/integrations.ts";
+import type { RunStatus } from "../data/records.ts";
+import type { ParsedArguments } from "./grammar.ts";
+
+/** The filters `list`, `export` and `rerun failing` accept. */
+export const INTEGRATION_FILTER_SPEC = {
+  status: ["enabled", "disabled"],
+  latest: ["success", "error", "running", "retrying", "none"],
+  group: null,
+  config: null,
+  account: null,
+  user: null,
+  flow: null,
+} as const;
+
+/** The flags `list` accepts. */
+export const INTEGRATION_FLAGS = ["stale", "failing"] as const;
+
+/** Turns parsed `list` arguments into query filters. */
+export function integrationFilters(args: ParsedArguments): IntegrationFilters {
+  const f = args.filters;
+  return {
+    status: f.status as IntegrationFilters["status"],
+    latest: f.latest as RunStatus | "none" | undefined,
+    group: f.group,
+    configurationId: f.config,
+    accountId: f.account,
+    userId: f.user,
+    flowId: f.flow,
+    stale: args.flags.has("stale"),
+    failing: args.flags.has("failing"),
+    words: args.rest,
+  };
+}
