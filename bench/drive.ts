@@ -6,7 +6,7 @@ import { AnswerTimeout, type SlackStandIn } from "./slack-stand-in.ts";
 import { elapsedMs, seededRandom, summarise, type LatencySummary } from "./stats.ts";
 
 /** The signing secret the measured processes verify with. */
-export const SIGNING_SECRET = TEST_SIGNING_SECRET;
+const SIGNING_SECRET = TEST_SIGNING_SECRET;
 /** The secret that signs POST /api/runs in the bench. */
 export const RUNS_SECRET = "bench-runs-api-secret-0123456789";
 /** A cron expression that does not fire during a bench (1 January, midnight): jobs stay out of the figures. */
@@ -98,7 +98,7 @@ export async function sendSlash(
 }
 
 /** Latencies of each kind, from a series. */
-export interface SeriesResult {
+interface SeriesResult {
   answer: Record<string, LatencySummary>;
   ack: Record<string, LatencySummary>;
 }
@@ -143,7 +143,7 @@ export async function runSeries(
 }
 
 /** The text of an answer's blocks, for checks. */
-export function answerText(body: Record<string, unknown>): string {
+function answerText(body: Record<string, unknown>): string {
   return JSON.stringify(body.blocks ?? body.text ?? "");
 }
 

@@ -7,7 +7,7 @@ import type { BenchContext, Section } from "./section.ts";
 import type { LatencySummary } from "./stats.ts";
 
 /** The target: at the largest size, at most twice the time at the smallest. */
-export const GROWTH_TARGET = 2;
+const GROWTH_TARGET = 2;
 
 function sizeLabel(n: number): string {
   return n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1_000_000}M` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n);

@@ -4,7 +4,7 @@ import type { Figure } from "./report.ts";
 import type { BenchContext, Section } from "./section.ts";
 
 /** The target: resident memory of the bot at 100k integrations. */
-export const RSS_TARGET_MB = 250;
+const RSS_TARGET_MB = 250;
 
 const MB = 1024 * 1024;
 

@@ -26,7 +26,7 @@ function placeOf(url: string, functionName: string): string {
 }
 
 /** Self time by place and by function of one .cpuprofile, idle time left out. */
-export function selfTimes(profile: CpuProfile): { total: number; byPlace: Map<string, number>; byFunction: Map<string, number> } {
+function selfTimes(profile: CpuProfile): { total: number; byPlace: Map<string, number>; byFunction: Map<string, number> } {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const byPlace = new Map<string, number>();
   const byFunction = new Map<string, number>();

@@ -15,7 +15,7 @@ export interface Figure {
 }
 
 /** Rounds for display: three significant digits below 100, whole numbers above. */
-export function round(value: number): number {
+function round(value: number): number {
   if (!Number.isFinite(value)) return value;
   if (Math.abs(value) >= 100) return Math.round(value);
   return Number(value.toPrecision(3));

@@ -58,18 +58,13 @@ const RUN_SPACING_S = 3 * 3600;
 const DAY_S = 86_400;
 
 /** The id of the n-th integration (1-based) in a scale database. */
-export function scaleIntegrationId(n: number): string {
+function scaleIntegrationId(n: number): string {
   return `int_${String(n).padStart(7, "0")}`;
 }
 
 /** How many groups a scale database of this size has: about 2,500 integrations each. */
-export function scaleGroupCount(integrations: number): number {
+function scaleGroupCount(integrations: number): number {
   return Math.min(400, Math.max(4, Math.ceil(integrations / 2500)));
-}
-
-/** The group id of the n-th group (1-based). */
-export function scaleGroupId(n: number): string {
-  return `grp_${String(n).padStart(4, "0")}`;
 }
 
 function fileFor(sizes: ScaleSizes): string {

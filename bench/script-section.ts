@@ -6,7 +6,7 @@ import type { Figure } from "./report.ts";
 import type { BenchContext, Section } from "./section.ts";
 
 /** A figure a script reports, named by its JSON key, with its target when it has one. */
-export interface ScriptFigure {
+interface ScriptFigure {
   key: string;
   name: string;
   unit: string;
@@ -14,7 +14,7 @@ export interface ScriptFigure {
 }
 
 /** How the harness runs a benchmark script of its own (bench/ingest.ts, bench/housekeeping-scan.ts). */
-export interface ScriptSectionSpec {
+interface ScriptSectionSpec {
   key: string;
   title: string;
   /** The section label in the table ("3 ingest"). */
@@ -73,7 +73,7 @@ export function scriptSection(spec: ScriptSectionSpec): Section {
 }
 
 /** The last line of the output that is a JSON object, parsed; {} when there is none. */
-export function lastJsonLine(output: string): Record<string, unknown> {
+function lastJsonLine(output: string): Record<string, unknown> {
   const line = output.trim().split("\n").reverse().find((candidate) => candidate.trim().startsWith("{"));
   return line ? (JSON.parse(line) as Record<string, unknown>) : {};
 }

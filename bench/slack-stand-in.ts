@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 export class AnswerTimeout extends Error {}
 
 /** One answer posted to a response_url: when it arrived, and its JSON body. */
-export interface ResponsePost {
+interface ResponsePost {
   at: bigint;
   body: Record<string, unknown>;
 }

@@ -6,7 +6,7 @@ import type { Figure } from "./report.ts";
 import type { BenchContext, Section } from "./section.ts";
 
 /** The target: a `list` answer within 1.5 times the bare Bolt echo. */
-export const LIST_VS_ECHO_TARGET = 1.5;
+const LIST_VS_ECHO_TARGET = 1.5;
 
 /**
  * 1. Slash commands, signed request in → answer out on the response_url: `list` with three filter mixes and `show`

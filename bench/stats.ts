@@ -8,7 +8,7 @@ export interface LatencySummary {
 }
 
 /** The q-quantile (0..1) of sorted values, by the nearest-rank method, so p99 of 200 is the 198th value. */
-export function quantile(sorted: number[], q: number): number {
+function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
   return sorted[rank - 1]!;

@@ -6,7 +6,7 @@ import { presentStatusChange } from "../src/slack/presenters/status-change.ts";
 import { requesterMarkup } from "../src/slack/presenters/format.ts";
 
 /** The longest reason kept with a disable. */
-export const MAX_REASON_LENGTH = 500;
+const MAX_REASON_LENGTH = 500;
 
 /** `disable ID [reason…]`: stops an integration from running, recording who, when and why; visible in the channel. */
 export const disable: Command = {

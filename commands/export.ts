@@ -19,7 +19,7 @@ import { INTEGRATION_COLUMNS } from "../src/slack/presenters/integration-list.ts
 import { INTEGRATION_FILTER_SPEC, INTEGRATION_FLAGS, integrationFilters } from "../src/slash/integration-filters.ts";
 
 /** Rows read from the database at a time: memory stays the same whether 1k or 100k integrations are exported. */
-export const EXPORT_PAGE_SIZE = 500;
+const EXPORT_PAGE_SIZE = 500;
 
 /** The CSV's columns: the platform's list columns first, then ids and links for spreadsheets and scripts. */
 export const EXPORT_COLUMNS = [

@@ -15,10 +15,10 @@ import { INTEGRATION_FILTER_SPEC, integrationFilters } from "../src/slash/integr
 import { requesterMarkup } from "../src/slack/presenters/format.ts";
 
 /** Run requests of one bulk re-run in flight at once, so the flow engine is not flooded. */
-export const RERUN_CONCURRENCY = 4;
+const RERUN_CONCURRENCY = 4;
 
 /** The most integrations one confirmation re-runs. */
-export const RERUN_LIMIT = 200;
+const RERUN_LIMIT = 200;
 
 /** The summary message is updated at most this often while runs finish (Slack's chat.update limits). */
 const SUMMARY_UPDATE_INTERVAL_MS = 1_000;
@@ -60,7 +60,7 @@ function summaryMessage(messages: ChannelMessages, channel: string | undefined, 
 }
 
 /** Re-runs the integrations, four at a time, keeping the summary up to date; resolves when every request was answered. */
-export async function rerunIntegrations(options: {
+async function rerunIntegrations(options: {
   runner: Runner;
   integrations: IntegrationRecord[];
   actor: Actor;

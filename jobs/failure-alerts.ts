@@ -8,22 +8,22 @@ import { toText } from "../src/slack/text-renderer.ts";
 import type { Job, JobContext, JobSummary } from "./job.ts";
 
 /** The job's name, as `embedops job` and the logs know it. */
-export const FAILURE_ALERTS_JOB = "failure-alerts";
+const FAILURE_ALERTS_JOB = "failure-alerts";
 
 /** Slack asks for about one message a second per channel: posts and updates are spaced this far apart. */
-export const POST_SPACING_MS = 1_000;
+const POST_SPACING_MS = 1_000;
 
 /** New alerts posted by one firing at most; the rest follow on the next firings, oldest streak first. */
-export const MAX_NEW_ALERTS = 50;
+const MAX_NEW_ALERTS = 50;
 
 /**
  * Only streaks whose latest failed run is this recent count as newly failing: an integration that failed
  * long ago and stopped running is the housekeeping report's business, not on-call's.
  */
-export const ALERT_LOOKBACK_MS = 24 * 60 * 60_000;
+const ALERT_LOOKBACK_MS = 24 * 60 * 60_000;
 
 /** Options of the job: the spacing of posts (tests of the rules pass 0). */
-export interface FailureAlertsOptions {
+interface FailureAlertsOptions {
   postSpacingMs?: number;
 }
 
@@ -38,7 +38,7 @@ function pacer(spacingMs: number) {
 }
 
 /** How an open alert stands now: still open, or closed because the streak ended or the integration was disabled. */
-export function alertState(alert: Pick<FailureAlertRecord, "streakStartedAt">, integration: Pick<IntegrationRecord, "status" | "failingSince"> | undefined): FailureAlertState {
+function alertState(alert: Pick<FailureAlertRecord, "streakStartedAt">, integration: Pick<IntegrationRecord, "status" | "failingSince"> | undefined): FailureAlertState {
   if (!integration || integration.status === "disabled") return "disabled";
   if (!integration.failingSince || integration.failingSince.getTime() !== alert.streakStartedAt.getTime()) return "recovered";
   return "open";

@@ -11,7 +11,7 @@ import { presentAutoDisabled, presentHousekeepingReport, type AutoDisabled } fro
 import type { Job, JobContext, JobSummary } from "./job.ts";
 
 /** The job's name, as `embedops job` and the audit log know it. */
-export const HOUSEKEEPING_JOB = "housekeeping-report";
+const HOUSEKEEPING_JOB = "housekeeping-report";
 
 /** Where a dry run or the local console "posts" when HOUSEKEEPING_CHANNEL is unset, so the report can still be read. */
 const PLACEHOLDER_CHANNEL = "HOUSEKEEPING_CHANNEL";

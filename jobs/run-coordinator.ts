@@ -13,7 +13,7 @@ export function fireKeyOf(slot: Date): string {
 }
 
 /** Splits node-cron's coordination key `NAME:ISO-SLOT` into the job and its firing. */
-export function parseCoordinationKey(key: string): { jobName: string; fireKey: string } {
+function parseCoordinationKey(key: string): { jobName: string; fireKey: string } {
   const at = key.indexOf(":");
   const slot = new Date(key.slice(at + 1));
   if (at <= 0 || Number.isNaN(slot.getTime())) throw new Error(`not a coordination key: ${key}`);
@@ -21,7 +21,7 @@ export function parseCoordinationKey(key: string): { jobName: string; fireKey: s
 }
 
 /** Who this process is in the job_leases table. */
-export function processHolder(): string {
+function processHolder(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 }
 

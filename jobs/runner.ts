@@ -8,10 +8,10 @@ import { JOBS } from "./index.ts";
 import type { Job, JobSummary } from "./job.ts";
 
 /** A firing that takes longer than this is logged as a warning: the next one may be skipped (no overlap). */
-export const LONG_RUN_MS = 60_000;
+const LONG_RUN_MS = 60_000;
 
 /** How one run of a job ended. */
-export interface JobRunResult {
+interface JobRunResult {
   job: string;
   outcome: "ok" | "error";
   summary?: JobSummary;
@@ -21,7 +21,7 @@ export interface JobRunResult {
 }
 
 /** How a job is run: by its schedule, or by hand (`embedops job`, tests). */
-export interface JobRunOptions {
+interface JobRunOptions {
   messages: ChannelMessages;
   /** The firing's scheduled time (or now, by hand). */
   firedAt: Date;

@@ -16,7 +16,7 @@ export interface Schedules {
 }
 
 /** Options for tests: other jobs, or a coordinator of their own. */
-export interface ScheduleOptions {
+interface ScheduleOptions {
   jobs?: readonly Job[];
   coordinator?: DatabaseRunCoordinator;
 }
@@ -30,7 +30,7 @@ const cronLogger: CronLogger = {
 };
 
 /** Each job's cron expression, checked: a bad one fails start-up naming the job. */
-export function validateSchedules(runtime: Runtime, jobs: readonly Job[] = JOBS): Array<{ job: Job; expression: string }> {
+function validateSchedules(runtime: Runtime, jobs: readonly Job[] = JOBS): Array<{ job: Job; expression: string }> {
   const names = new Set<string>();
   return jobs.map((job) => {
     if (names.has(job.name)) throw new ConfigError(job.name, "two jobs share this name; each firing is leased by job name");

@@ -168,7 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 /** Which way the bot talks to Slack, decided by the credentials present. */
-export type SlackMode = "socket" | "http" | "console";
+type SlackMode = "socket" | "http" | "console";
 
 /** Socket Mode when an app token is set, HTTP mode with bot token and signing secret, else the console. */
 export function slackMode(config: Config): SlackMode {

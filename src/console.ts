@@ -66,7 +66,7 @@ export function consoleMessages(output: Writable | ConsoleScreen, slashCommand: 
 }
 
 /** The actor the console acts as: the operator named by --as, else the first admin. */
-export async function consoleActor(runtime: Runtime, as?: string): Promise<Actor> {
+async function consoleActor(runtime: Runtime, as?: string): Promise<Actor> {
   const operator = as ? await findOperatorByEmail(runtime.db, as) : await firstAdmin(runtime.db);
   if (!operator) {
     throw badInput(as ? `No operator with email ${as}: import one or set ADMIN_EMAILS.` : "There is no admin to act as: set ADMIN_EMAILS or pass --as EMAIL.");
@@ -75,7 +75,7 @@ export async function consoleActor(runtime: Runtime, as?: string): Promise<Actor
 }
 
 /** Strips the leading slash command, if typed: `/integrations list` and `list` are the same line. */
-export function consoleLine(line: string, slashCommand: string): string {
+function consoleLine(line: string, slashCommand: string): string {
   const trimmed = line.trim();
   if (trimmed === slashCommand || trimmed.startsWith(`${slashCommand} `)) return trimmed.slice(slashCommand.length).trim();
   return trimmed;

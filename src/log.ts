@@ -22,7 +22,7 @@ const CREDENTIAL_PATTERNS = [
 const knownSecrets = new Set<string>();
 
 /** Fields every log line written inside a request or job carries (request id, actor, job). */
-export interface LogContext {
+interface LogContext {
   requestId?: string;
   actor?: string;
   job?: string;

@@ -25,7 +25,7 @@ export interface Runtime {
 }
 
 /** Options for opening a runtime. */
-export interface RuntimeOptions {
+interface RuntimeOptions {
   clock?: Clock;
   messages: ChannelMessages;
   directory?: SlackDirectory;

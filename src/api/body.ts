@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { badInput } from "../errors.ts";
 
 /** Writes a zod path as JSON would address it: `connector_auths[1].name`, `[3].status`. */
-export function jsonPath(path: readonly PropertyKey[]): string {
+function jsonPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const part of path) out += typeof part === "number" ? `[${part}]` : out === "" ? String(part) : `.${String(part)}`;
   return out;

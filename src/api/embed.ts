@@ -28,10 +28,10 @@ const activationBody = z.object({
 });
 
 /** The body of an activation request, parsed. */
-export type ActivationBody = z.infer<typeof activationBody>;
+type ActivationBody = z.infer<typeof activationBody>;
 
 /** The actor an end user's change is audited as: `job:embed:USER_ID`, acting through the embed API. */
-export function endUserActor(endUser: EndUser): Actor {
+function endUserActor(endUser: EndUser): Actor {
   return { kind: "job", job: `embed:${endUser.userId}` };
 }
 
@@ -45,7 +45,7 @@ function parseState(text: string | null): unknown {
 }
 
 /** The integration as the embed API answers it. */
-export function integrationBody(integration: IntegrationRecord, auths: ConnectorAuthRecord[] = []): Record<string, unknown> {
+function integrationBody(integration: IntegrationRecord, auths: ConnectorAuthRecord[] = []): Record<string, unknown> {
   return {
     id: integration.id,
     name: integration.name,

@@ -2,7 +2,7 @@ import { ping, type Database } from "../data/database.ts";
 import type { Route } from "./http.ts";
 
 /** How long the database may take to answer before the process counts as unhealthy. */
-export const HEALTH_TIMEOUT_MS = 2_000;
+const HEALTH_TIMEOUT_MS = 2_000;
 
 /** GET /healthz: 200 when the database answers within HEALTH_TIMEOUT_MS, 503 otherwise (a load balancer then drains the process). */
 export function healthRoute(db: Database, timeoutMs = HEALTH_TIMEOUT_MS): Route {

@@ -42,7 +42,7 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Answers `{"error": CODE, "message": TEXT}` with a 4xx status for an error meant for the caller. */
-export function errorResponse(error: unknown): ApiResponse {
+function errorResponse(error: unknown): ApiResponse {
   const known = asEmbedopsError(error);
   const status: Record<string, number> = {
     [ErrorCode.BadInput]: 400,

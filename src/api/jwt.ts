@@ -6,13 +6,13 @@ import type { EmbedConfigurationRecord } from "../data/records.ts";
 import { EmbedopsError, ErrorCode } from "../errors.ts";
 
 /** The one algorithm accepted and used: `none` and every other algorithm are refused. */
-export const JWT_ALGORITHM = "HS256";
+const JWT_ALGORITHM = "HS256";
 
 /** How far clocks may disagree, in seconds, when checking exp, nbf and iat. */
-export const CLOCK_TOLERANCE_SECONDS = 30;
+const CLOCK_TOLERANCE_SECONDS = 30;
 
 /** Codes a refused token answers with (401, also when the API has no secret configured). */
-export type TokenErrorCode =
+type TokenErrorCode =
   | "missing_token"
   | "invalid_token"
   | "token_expired"
@@ -22,7 +22,7 @@ export type TokenErrorCode =
   | "unknown_configuration";
 
 /** A refused token: 401 with a code; the message never repeats the token. */
-export function tokenError(apiCode: TokenErrorCode, message: string): EmbedopsError {
+function tokenError(apiCode: TokenErrorCode, message: string): EmbedopsError {
   return new EmbedopsError(ErrorCode.Unauthorized, message, { apiCode });
 }
 
@@ -37,7 +37,7 @@ export interface EndUser {
 }
 
 /** A verified embed JWT: the configuration it was checked against and who it speaks for. */
-export interface VerifiedEndUser {
+interface VerifiedEndUser {
   configuration: EmbedConfigurationRecord;
   endUser: EndUser;
   /** True when an account secret (not the configuration's secret) verified it. */
@@ -45,7 +45,7 @@ export interface VerifiedEndUser {
 }
 
 /** Takes the JWT out of `Authorization: Bearer …`. */
-export function bearerToken(headers: IncomingHttpHeaders): string {
+function bearerToken(headers: IncomingHttpHeaders): string {
   const header = headers.authorization;
   if (!header) throw tokenError("missing_token", "The request has no Authorization header; send `Authorization: Bearer <JWT>`.");
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
@@ -146,15 +146,6 @@ export async function verifyEndUserToken(db: Database, configurationId: string, 
 /** Verifies the flow engine's JWT for POST /api/runs: HS256 with RUNS_API_SECRET, exp required. */
 export async function verifyRunsToken(secret: string, headers: IncomingHttpHeaders, now: Date): Promise<JWTPayload> {
   return verifyWith(bearerToken(headers), secret, now, ["exp"]);
-}
-
-/** Claims of an end user's JWT, as the embedding app would sign them. */
-export interface EndUserClaims {
-  embed_user_id: string;
-  embed_account_id: string;
-  embed_user_name?: string;
-  embed_account_name?: string;
-  embed_state?: unknown;
 }
 
 /** Signs an HS256 JWT issued at `now` that expires `expiresInSeconds` later (the CLI's tokens for trying the API). */

@@ -9,7 +9,7 @@ import type { Route } from "./http.ts";
 import { verifyRunsToken } from "./jwt.ts";
 
 /** The most run events one request may carry. */
-export const MAX_RUN_EVENTS = 1000;
+const MAX_RUN_EVENTS = 1000;
 
 const id = z.string().min(1, "must not be empty").max(255);
 const instant = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-20T10:00:00Z" });
@@ -31,7 +31,7 @@ const runEvent = z
   });
 
 /** A run event, parsed. */
-export type RunEvent = z.infer<typeof runEvent>;
+type RunEvent = z.infer<typeof runEvent>;
 
 function toRunInput(event: RunEvent): RunInput {
   return {
@@ -49,7 +49,7 @@ function toRunInput(event: RunEvent): RunInput {
  * Parses one event or a batch as a whole: every problem is named by its index (`[3].status: …`), and any
  * problem rejects the batch. A single event (not an array) is named without an index.
  */
-export function parseRunEvents(body: unknown): { inputs: RunInput[]; batch: boolean } {
+function parseRunEvents(body: unknown): { inputs: RunInput[]; batch: boolean } {
   if (body === undefined) throw badInput("The request has no JSON body: send one run event or an array of them.", { apiCode: "invalid_run_event" });
   const batch = Array.isArray(body);
   const events: unknown[] = batch ? (body as unknown[]) : [body];

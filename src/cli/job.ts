@@ -13,7 +13,7 @@ import { createWebClient, webChannelMessages } from "../slack/web-client.ts";
 import { terminalLogLevel, type CliCommand } from "./cli-command.ts";
 
 /** A dry run's messages: printed as the console would show them, never sent. */
-export function printedMessages(output: Writable, slashCommand: string): ChannelMessages {
+function printedMessages(output: Writable, slashCommand: string): ChannelMessages {
   let counter = 0;
   return {
     async post(channel, doc, options) {

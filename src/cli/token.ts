@@ -9,7 +9,7 @@ import type { CliCommand } from "./cli-command.ts";
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 /** Reads a lifetime like `90s`, `10m`, `2h`, `1d` (a bare number is seconds) into seconds. */
-export function parseLifetime(text: string): number {
+function parseLifetime(text: string): number {
   const match = /^(\d+)\s*([smhd]?)$/i.exec(text.trim());
   const seconds = match ? Number(match[1]) * UNIT_SECONDS[(match[2] || "s").toLowerCase()]! : NaN;
   if (!Number.isSafeInteger(seconds) || seconds <= 0 || seconds > 366 * 86_400) {

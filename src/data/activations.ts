@@ -10,7 +10,7 @@ import { plain } from "./models/index.ts";
 import type { ConnectorAuthRecord, EmbedConfigurationRecord, IntegrationRecord } from "./records.ts";
 
 /** The end user an activation is for, as their verified token says. */
-export interface ActivatingUser {
+interface ActivatingUser {
   userId: string;
   accountId: string;
   userName: string | null;
@@ -27,7 +27,7 @@ export interface PlannedAuth {
 }
 
 /** One activation request, checked at the edge. */
-export interface ActivationRequest {
+interface ActivationRequest {
   configuration: EmbedConfigurationRecord;
   flowId: string;
   /** The integration's name when new; the flow's name when absent. */
@@ -42,7 +42,7 @@ export interface ActivationRequest {
 }
 
 /** What an activation did. */
-export interface Activation {
+interface Activation {
   created: boolean;
   integration: IntegrationRecord;
   auths: ConnectorAuthRecord[];

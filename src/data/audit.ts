@@ -7,7 +7,7 @@ import type { AuditOutcome } from "./models/index.ts";
 import type { AuditRecord } from "./records.ts";
 
 /** One audit entry to write. */
-export interface AuditEntry {
+interface AuditEntry {
   actor: Actor;
   action: string;
   targetId?: string | null;

@@ -6,7 +6,7 @@ import { keysetPage, type Page, type PageRequest } from "./keyset.ts";
 import type { ConnectorAuthRecord } from "./records.ts";
 
 /** The filters of `auths`, as typed. */
-export interface ConnectorAuthFilters {
+interface ConnectorAuthFilters {
   configurationId?: string;
   accountId?: string;
   userId?: string;

@@ -36,7 +36,7 @@ export async function integrationCounts(db: Database, scope: GroupScope): Promis
 }
 
 /** Some rows and how many there are in all. */
-export interface Sample<T> {
+interface Sample<T> {
   rows: T[];
   total: number;
 }

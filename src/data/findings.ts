@@ -6,7 +6,7 @@ import type { Database } from "./database.ts";
 import { scanHousekeeping, toDate } from "./health.ts";
 
 /** One remembered finding not yet resolved, with its integration's status, as the report job reads it. */
-export interface UnresolvedFinding extends StoredFinding {
+interface UnresolvedFinding extends StoredFinding {
   integrationId: string;
   integrationStatus: string | null;
 }
@@ -32,7 +32,7 @@ export async function unresolvedFindings(db: Database, transaction?: Transaction
 }
 
 /** A finding of this report, as it is remembered. */
-export interface ReportedFinding {
+interface ReportedFinding {
   integrationId: string;
   kind: FindingKind;
   reason: string;
@@ -92,7 +92,7 @@ export async function resolveFindingAsDisabled(db: Database, integrationId: stri
 }
 
 /** A snooze to record: who, on which integration (and its group), until when. */
-export interface Snooze {
+interface Snooze {
   integrationId: string;
   groupId: string;
   actor: Actor;

@@ -18,7 +18,7 @@ export interface RunInput {
 }
 
 /** What recordRuns changed. */
-export interface RecordedRuns {
+interface RecordedRuns {
   /** Runs inserted or changed. */
   written: number;
   /** Events ignored because the stored run was already finished by a later event. */
@@ -40,7 +40,7 @@ export class RunRejected extends EmbedopsError {
 }
 
 /** A stored run, as much of it as merging needs (a FlowRun row fits). */
-export interface StoredRun {
+interface StoredRun {
   id: string;
   integrationId: string;
   status: RunStatus;
@@ -52,7 +52,7 @@ export interface StoredRun {
 }
 
 /** An integration's latest-run fields (an Integration row fits). */
-export interface LatestRunState {
+interface LatestRunState {
   id: string;
   latestRunId: string | null;
   latestRunStatus: RunStatus | null;
@@ -76,7 +76,7 @@ function eventTime(run: { startedAt: Date; finishedAt?: Date | null }): number {
  * Merges a report into the stored run: a finished status is never replaced by an older or unfinished one.
  * Returns undefined when the report changes nothing.
  */
-export function mergeRun(stored: StoredRun | undefined, input: RunInput): RunInput | undefined {
+function mergeRun(stored: StoredRun | undefined, input: RunInput): RunInput | undefined {
   if (!stored) return input;
   const storedFinished = FINISHED.has(stored.status);
   if (storedFinished && !FINISHED.has(input.status)) return undefined;
@@ -102,7 +102,7 @@ export function mergeRun(stored: StoredRun | undefined, input: RunInput): RunInp
  * Applies one run (already merged) to its integration's latest-run fields. Returns true when the run is older
  * than the latest and finished: the failure streak then has to be counted again from the stored runs.
  */
-export function applyToIntegration(integration: LatestRunState, run: RunInput, previousStatus: RunStatus | undefined): boolean {
+function applyToIntegration(integration: LatestRunState, run: RunInput, previousStatus: RunStatus | undefined): boolean {
   const startedAt = run.startedAt.getTime();
   const latestAt = integration.latestRunAt?.getTime() ?? -Infinity;
   const isLatest = integration.latestRunId === run.id;

@@ -48,7 +48,7 @@ export function parseGrantSubject(text: string): GrantSubject {
 }
 
 /** How answers and the audit log name a subject. */
-export function subjectLabel(subject: GrantSubject): string {
+function subjectLabel(subject: GrantSubject): string {
   return subject.kind === "operator" ? subject.email : subject.usergroupId;
 }
 

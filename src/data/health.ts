@@ -12,7 +12,7 @@ import type { GroupScope } from "../domain/permissions.ts";
 import type { Database } from "./database.ts";
 
 /** What the housekeeping scan looks at: a permission scope, and optionally only some integrations. */
-export interface HousekeepingScan {
+interface HousekeepingScan {
   scope: GroupScope;
   now: Date;
   rules: Pick<HousekeepingRules, "staleAfterDays" | "failingAfterErrors" | "failingErrorRate">;

@@ -123,7 +123,7 @@ export const ImportFile = z.strictObject({
 });
 
 /** An import file after parsing. */
-export type ImportDocument = z.infer<typeof ImportFile>;
+type ImportDocument = z.infer<typeof ImportFile>;
 /** The same, as written by hand or by a program (defaults not yet applied, times as strings). */
 export type ImportInput = z.input<typeof ImportFile>;
 
@@ -132,7 +132,7 @@ export type ImportInput = z.input<typeof ImportFile>;
 // ---------------------------------------------------------------------------------------------
 
 /** One thing wrong with an import, at its JSON path (`runs[3].integration_id`). */
-export interface ImportProblem {
+interface ImportProblem {
   path: string;
   message: string;
   /** What to do about it, when the message alone does not say. */
@@ -155,7 +155,7 @@ export function formatProblem(problem: ImportProblem): string {
 }
 
 /** The sections of the import format, in the order they are written. */
-export const IMPORT_SECTIONS = [
+const IMPORT_SECTIONS = [
   "groups", "configurations", "account_secrets", "flows", "integrations", "runs", "connector_auths", "operators", "grants", "slack_links",
 ] as const;
 /** One section of the import format (account_secrets are counted apart from their configurations). */
@@ -172,7 +172,7 @@ export interface SectionCounts {
 export type ImportCounts = Record<ImportSection, SectionCounts>;
 
 /** How to import. */
-export interface ImportOptions {
+interface ImportOptions {
   /** The time written on new and changed rows. */
   now: Date;
   /** The time zone of dates in default connector auth names (the config's TZ). */
@@ -188,7 +188,7 @@ export interface ImportOptions {
 // ---------------------------------------------------------------------------------------------
 
 /** A JSON path from zod's path segments: `runs[3].integration_id`, `configurations[0].account_secrets.acc_9`. */
-export function jsonPath(segments: ReadonlyArray<PropertyKey>): string {
+function jsonPath(segments: ReadonlyArray<PropertyKey>): string {
   let path = "";
   for (const segment of segments) {
     if (typeof segment === "number") path += `[${segment}]`;
@@ -256,7 +256,7 @@ function jsonErrorPlace(text: string): { where: string; hint?: string } | undefi
 }
 
 /** Parses an import file (its text, or already parsed JSON) into typed rows; throws ImportError with every problem. */
-export function parseImport(input: unknown): ImportDocument {
+function parseImport(input: unknown): ImportDocument {
   const value = typeof input === "string" ? parseImportText(input) : input;
   const result = ImportFile.safeParse(value);
   if (!result.success) throw new ImportError(problemsFromZod(result.error));

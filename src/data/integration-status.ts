@@ -6,7 +6,7 @@ import type { Database } from "./database.ts";
 import type { Integration, IntegrationStatus } from "./models/index.ts";
 
 /** The outcome of enabling or disabling: changed, or it already was so (and by whom, since when). */
-export interface StatusChange {
+interface StatusChange {
   changed: boolean;
   integration: Integration;
 }

@@ -72,7 +72,7 @@ export interface IntegrationRow {
 }
 
 /** A page of integrations and the cursor of the next one. */
-export interface IntegrationPage {
+interface IntegrationPage {
   rows: IntegrationRow[];
   next?: string;
 }
@@ -83,7 +83,7 @@ export function scopeWhere(scope: GroupScope): WhereOptions {
 }
 
 /** Resolves `group:ID|NAME` to group ids (an id, or every group of that name, case-insensitive). */
-export async function resolveGroup(db: Database, value: string): Promise<string[]> {
+async function resolveGroup(db: Database, value: string): Promise<string[]> {
   const byId = await db.models.Group.findByPk(value);
   if (byId) return [byId.id];
   const byName = await db.models.Group.findAll({ where: likeWhere(db, db.models.Group, "name", escapeLike(value)), attributes: ["id"] });
@@ -92,7 +92,7 @@ export async function resolveGroup(db: Database, value: string): Promise<string[
 }
 
 /** The where clause of the integration filters within a scope. */
-export async function integrationWhere(db: Database, scope: GroupScope, filters: IntegrationFilters, rules: HealthRules): Promise<WhereOptions> {
+async function integrationWhere(db: Database, scope: GroupScope, filters: IntegrationFilters, rules: HealthRules): Promise<WhereOptions> {
   const and: WhereOptions[] = [scopeWhere(scope)];
   if (filters.status) and.push({ status: filters.status });
   if (filters.latest) and.push({ latestRunStatus: filters.latest === "none" ? null : filters.latest });
@@ -266,12 +266,6 @@ export function likeWhere(db: Database, model: ModelStatic<any>, attribute: stri
 export async function findIntegration(db: Database, id: string): Promise<IntegrationRecord | null> {
   const integration = await db.models.Integration.findByPk(id);
   return integration ? integration.get({ plain: true }) : null;
-}
-
-/** One integration by id with every column operators see, if it exists. */
-export async function describeIntegration(db: Database, id: string): Promise<IntegrationRow | null> {
-  const integration = await findIntegration(db, id);
-  return integration ? ((await describeIntegrations(db, [integration]))[0] ?? null) : null;
 }
 
 /** The integrations `rerun failing` acts on: enabled, latest run failed, within the scope and the filters. */

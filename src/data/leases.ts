@@ -2,7 +2,7 @@ import { Op, QueryTypes } from "sequelize";
 import type { Database } from "./database.ts";
 
 /** One scheduled firing of a job, held by one process. */
-export interface Lease {
+interface Lease {
   jobName: string;
   fireKey: string;
   holder: string;

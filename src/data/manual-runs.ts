@@ -19,7 +19,7 @@ export type RunClaim =
   | { kind: "missing" };
 
 /** One claim of a manual run, with everything decided by the caller. */
-export interface ManualRunClaim {
+interface ManualRunClaim {
   integrationId: string;
   runId: string;
   actor: Actor;
@@ -108,7 +108,7 @@ export async function flowTriggerUrl(db: Database, flowId: string): Promise<stri
 }
 
 /** How the flow engine answered a run request. */
-export interface ManualRunOutcome {
+interface ManualRunOutcome {
   run: Pick<FlowRunRecord, "id" | "startedAt">;
   integration: Pick<IntegrationRecord, "id" | "groupId">;
   actor: Actor;

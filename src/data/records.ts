@@ -1,14 +1,11 @@
 import type { InferAttributes } from "sequelize";
 import type {
-  AccountSecret,
   AuditEvent,
   ConnectorAuth,
   EmbedConfiguration,
-  EmbedFlow,
   FailureAlert,
   FlowRun,
   Group,
-  HousekeepingFinding,
   Integration,
   Operator,
 } from "./models/index.ts";
@@ -25,17 +22,11 @@ export type AuditRecord = InferAttributes<AuditEvent>;
 export type ConnectorAuthRecord = InferAttributes<ConnectorAuth>;
 /** An embed configuration's columns. */
 export type EmbedConfigurationRecord = InferAttributes<EmbedConfiguration>;
-/** An embed flow's columns. */
-export type EmbedFlowRecord = InferAttributes<EmbedFlow>;
-/** An account secret's columns. */
-export type AccountSecretRecord = InferAttributes<AccountSecret>;
 /** A group's (or partner's) columns. */
 export type GroupRecord = InferAttributes<Group>;
 /** An operator's columns. */
 export type OperatorRecord = InferAttributes<Operator>;
 /** A failure alert's columns. */
 export type FailureAlertRecord = InferAttributes<FailureAlert>;
-/** A housekeeping finding's columns. */
-export type FindingRecord = InferAttributes<HousekeepingFinding>;
 
-export type { AuditOutcome, FindingKind, IntegrationStatus, OperatorRole, RunStatus, RunTrigger, SharingLevel } from "./models/index.ts";
+export type { RunStatus, SharingLevel } from "./models/index.ts";

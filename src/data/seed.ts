@@ -142,16 +142,6 @@ function catalog(): Pick<ImportInput, "groups" | "configurations" | "flows"> {
 
 type Profile = "healthy" | "flaky" | "failing" | "silent" | "never" | "in-flight";
 
-interface DemoIntegration {
-  id: string;
-  configuration: DemoConfiguration;
-  flow: DemoFlow;
-  createdAt: Date;
-  profile: Profile;
-  /** When the demo disables it, by whom and why. */
-  disabled?: { at: Date; by: string; reason: string };
-}
-
 /** The operators of the demo, their grants and Slack links. */
 const OPERATORS = [
   { email: "admin@example.com", name: "Ada Admin", role: "admin" as const },
@@ -333,7 +323,7 @@ export function demoDocument(now: Date): { document: ImportInput; disabled: Arra
 }
 
 /** What seedDemo wrote. */
-export interface DemoSeedResult {
+interface DemoSeedResult {
   counts: ImportCounts;
   disabled: number;
 }
@@ -403,7 +393,7 @@ export async function databaseIsEmpty(db: Database): Promise<boolean> {
 // ---------------------------------------------------------------------------------------------
 
 /** Progress of seedScale, reported after each batch. */
-export interface ScaleProgress {
+interface ScaleProgress {
   integrations: number;
   runs: number;
   /** Integrations to reach. */
@@ -411,7 +401,7 @@ export interface ScaleProgress {
 }
 
 /** How much scale data to build. */
-export interface ScaleOptions {
+interface ScaleOptions {
   /** Scale integrations to have in total (ids int_s0000001…); ones already there are kept. */
   integrations: number;
   runsPerIntegration: number;
@@ -425,7 +415,7 @@ export interface ScaleOptions {
 }
 
 /** What seedScale wrote. */
-export interface ScaleResult {
+interface ScaleResult {
   integrations: number;
   runs: number;
   /** Scale integrations that were already there. */

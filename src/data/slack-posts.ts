@@ -2,7 +2,7 @@ import { UniqueConstraintError } from "sequelize";
 import type { Database } from "./database.ts";
 
 /** A message posted to Slack: its channel and timestamp. */
-export interface PostedMessage {
+interface PostedMessage {
   channel: string;
   ts: string;
 }

@@ -5,7 +5,7 @@ import { format } from "date-fns";
  * The initials of a name: the first letter of each word, upper case, in any script
  * ("Jane van Doe" → "JVD", "Анна Каренина" → "АК"). Undefined when the name has no letter.
  */
-export function initials(name: string | null | undefined): string | undefined {
+function initials(name: string | null | undefined): string | undefined {
   if (!name) return undefined;
   const letters = name
     .trim()

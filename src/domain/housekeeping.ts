@@ -4,7 +4,7 @@ import { elapsed, fullDaysBetween, timeAgo } from "./relative-time.ts";
 /** A failing integration needs at least this many runs in the rate window for the error-rate rule. */
 export const RATE_MIN_RUNS = 20;
 /** The window of the error-rate rule. */
-export const RATE_WINDOW_DAYS = 7;
+const RATE_WINDOW_DAYS = 7;
 /** The window whose runs the report counts and prices ("runs a month"). */
 export const COST_WINDOW_DAYS = 30;
 /** How long `Snooze` keeps a finding out of the report. */
@@ -37,7 +37,7 @@ export function housekeepingRules(config: Config): HousekeepingRules {
 }
 
 /** The instants the rules compare against, for one evaluation at `now`. */
-export interface HousekeepingCutoffs {
+interface HousekeepingCutoffs {
   /** A latest run (or, never run, an activation) at or before this is stale: exactly N days counts. */
   staleBefore: Date;
   /** Runs started at or after this count for the error-rate rule. */
@@ -146,7 +146,7 @@ export function runsCost(runs: number, pricePerRun: number): number {
 }
 
 /** Where a finding stands in its life: first seen now, reported before, or snoozed. */
-export type FindingState = "new" | "reported" | "snoozed";
+type FindingState = "new" | "reported" | "snoozed";
 
 /** A finding with no remembered row, or whose remembered one was resolved, is new; a running snooze hides it. */
 export function findingState(stored: StoredFinding | null, now: Date): FindingState {

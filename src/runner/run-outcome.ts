@@ -8,7 +8,7 @@ import type { ChannelMessages } from "../reply/messages.ts";
 import { presentRunAnnouncement } from "../slack/presenters/run-announcement.ts";
 
 /** What announcing needs; a Runtime has all of it. */
-export interface RunAnnouncer {
+interface RunAnnouncer {
   db: Database;
   config: Config;
   clock: Clock;

@@ -3,13 +3,13 @@ import { z } from "zod";
 import type { IntegrationRecord } from "../data/records.ts";
 
 /** How long the run request's JWT is valid. */
-export const RUN_TOKEN_TTL_SECONDS = 5 * 60;
+const RUN_TOKEN_TTL_SECONDS = 5 * 60;
 
 /** The most of the engine's answer we read: enough for a status and an error text. */
 const MAX_ANSWER_CHARS = 64 * 1024;
 
 /** The body of the run request, as the contract fixes it. */
-export interface RunRequestBody {
+interface RunRequestBody {
   run_id: string;
   integration_id: string;
   embed_user_id: string;
@@ -20,7 +20,7 @@ export interface RunRequestBody {
 }
 
 /** Everything one run request needs. */
-export interface RunRequest {
+interface RunRequest {
   runId: string;
   integration: Pick<IntegrationRecord, "id" | "embedUserId" | "embedAccountId" | "embedState">;
   /** The integration's trigger_url, else its flow's; undefined when neither has one. */
@@ -35,7 +35,7 @@ export interface RunRequest {
 }
 
 /** What the flow engine's answer means for the run. */
-export type RunRequestOutcome =
+type RunRequestOutcome =
   | { status: "running" | "success"; error?: undefined }
   | { status: "error"; error: string };
 
@@ -57,7 +57,7 @@ function embedState(text: string | null): unknown {
 }
 
 /** The body the contract fixes for a run request. */
-export function runRequestBody(request: Pick<RunRequest, "runId" | "integration" | "requestedBy">): RunRequestBody {
+function runRequestBody(request: Pick<RunRequest, "runId" | "integration" | "requestedBy">): RunRequestBody {
   return {
     run_id: request.runId,
     integration_id: request.integration.id,
@@ -70,7 +70,7 @@ export function runRequestBody(request: Pick<RunRequest, "runId" | "integration"
 }
 
 /** Signs the run request's JWT: HS256 with RUNNER_SIGNING_SECRET, jti = the run id, five minutes valid. */
-export async function signRunToken(request: Pick<RunRequest, "runId" | "integration" | "requestedBy" | "secret" | "now">): Promise<string> {
+async function signRunToken(request: Pick<RunRequest, "runId" | "integration" | "requestedBy" | "secret" | "now">): Promise<string> {
   const issuedAt = Math.floor(request.now.getTime() / 1000);
   return new SignJWT({
     integration_id: request.integration.id,
@@ -86,12 +86,12 @@ export async function signRunToken(request: Pick<RunRequest, "runId" | "integrat
 }
 
 /** The host of a URL, for reasons and logs: a trigger URL's path or query may carry a token. */
-export function urlHost(url: URL): string {
+function urlHost(url: URL): string {
   return url.host;
 }
 
 /** Checks a trigger URL; returns the parsed URL or why it cannot be used. */
-export function parseTriggerUrl(raw: string | undefined): URL | string {
+function parseTriggerUrl(raw: string | undefined): URL | string {
   if (!raw) return "neither the integration nor its Embed Flow has a trigger URL";
   let url: URL;
   try {

@@ -15,7 +15,7 @@ import { reportSlackError } from "./slack-errors.ts";
  * Builds the App Home of one Slack user, for whoever they map to at this moment: counts over what they may
  * view, the failing integrations they may run, the open housekeeping findings they may view.
  */
-export async function appHomeView(runtime: Runtime, directory: SlackDirectory, slackUserId: string): Promise<AppHomeView> {
+async function appHomeView(runtime: Runtime, directory: SlackDirectory, slackUserId: string): Promise<AppHomeView> {
   const { db, config } = runtime;
   const actor = await resolveSlackActor(db, directory, slackUserId);
   if (actor.kind !== "operator") {

@@ -95,7 +95,7 @@ export function parseUserMention(text: string): string | undefined {
 }
 
 /** A user group mention as Slack escapes it: `<!subteam^S123|@oncall>`; also a bare `S…` id. */
-export function parseUsergroupMention(text: string): string | undefined {
+function parseUsergroupMention(text: string): string | undefined {
   const match = /^<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>$/.exec(text.trim()) ?? /^(S[A-Z0-9]{2,})$/.exec(text.trim());
   return match?.[1];
 }
@@ -109,10 +109,10 @@ export function parseEmail(text: string): string | undefined {
 }
 
 /** How a Slack user maps to an operator: by explicit link, by the email Slack reports, or not at all. */
-export type SlackMapping = { via: "link"; operator: OperatorRecord } | { via: "email"; operator: OperatorRecord; email: string } | { via: "none"; email?: string };
+type SlackMapping = { via: "link"; operator: OperatorRecord } | { via: "email"; operator: OperatorRecord; email: string } | { via: "none"; email?: string };
 
 /** Finds the operator a Slack user maps to: the explicit link by user id first, else Slack's email for them. */
-export async function mapSlackUser(db: Database, directory: SlackDirectory | undefined, slackUserId: string): Promise<SlackMapping> {
+async function mapSlackUser(db: Database, directory: SlackDirectory | undefined, slackUserId: string): Promise<SlackMapping> {
   const linked = await findLinkedOperator(db, slackUserId);
   if (linked) return { via: "link", operator: linked };
   let email: string | undefined;

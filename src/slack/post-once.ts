@@ -6,7 +6,7 @@ import type { Doc } from "../reply/document.ts";
 import { reportSlackError, slackFailureError } from "./slack-errors.ts";
 
 /** Where a message posted by postOnce lives, and whether this call posted it or found it already posted. */
-export interface PostOnceResult extends MessageRef {
+interface PostOnceResult extends MessageRef {
   posted: boolean;
 }
 

@@ -3,7 +3,7 @@ import { log } from "../log.ts";
 import { slackApiErrorsTotal } from "../metrics.ts";
 
 /** What went wrong with a Slack Web API call, in Slack's words, and what an operator should do about it. */
-export interface SlackFailure {
+interface SlackFailure {
   /** Slack's error code (`channel_not_found`), or `http_500`, `network`, `rate_limited`. */
   code: string;
   /** True when retrying cannot help: the channel, the token or the app's setup must change first. */
@@ -30,7 +30,7 @@ const HINTS: Record<string, (channel?: string) => string> = {
 };
 
 /** Reads a Web API client error (or anything thrown) as a SlackFailure. */
-export function describeSlackError(error: unknown, channel?: string): SlackFailure {
+function describeSlackError(error: unknown, channel?: string): SlackFailure {
   const e = error as { code?: string; data?: { error?: string }; statusCode?: number } | undefined;
   if (e?.code === "slack_webapi_platform_error" && e.data?.error) {
     const code = e.data.error;

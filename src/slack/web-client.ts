@@ -94,7 +94,7 @@ export function webChannelMessages(client: WebClient): ChannelMessages {
  * the upload URL, completeUploadExternal), streaming the bytes: uploadV2 itself reads the whole file into memory.
  * A Slack refusal (not_in_channel, …) is logged with its hint and thrown as an error that shows the hint.
  */
-export async function uploadFileStreamed(client: WebClient, channel: string, file: FileUpload): Promise<{ fileId: string }> {
+async function uploadFileStreamed(client: WebClient, channel: string, file: FileUpload): Promise<{ fileId: string }> {
   const { size } = await stat(file.path);
   let method = "files.getUploadURLExternal";
   try {

@@ -14,7 +14,7 @@ import type { Reply } from "../reply/messages.ts";
 import { parseArguments, tokenize } from "./grammar.ts";
 
 /** What the dispatcher needs to run commands. */
-export interface DispatcherDeps {
+interface DispatcherDeps {
   db: Database;
   config: Config;
   clock: Clock;

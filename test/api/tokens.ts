@@ -1,7 +1,7 @@
 import { SignJWT } from "jose";
 
 /** Options for a hand-made test JWT: any claim may be dropped or bent. */
-export interface TestTokenOptions {
+interface TestTokenOptions {
   secret: string;
   /** Seconds since the epoch that the token counts as "now". */
   now: number;

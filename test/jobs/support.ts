@@ -38,7 +38,7 @@ export function runSeries(integrationId: string, statuses: RunStatus[], lastAt: 
 }
 
 /** A message a job posted, as recorded. */
-export interface Posted {
+interface Posted {
   channel: string;
   doc: Doc;
   threadTs?: string;

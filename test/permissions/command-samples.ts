@@ -1,7 +1,7 @@
 import type { Need } from "../../src/domain/permissions.ts";
 
 /** One registered command as the permission matrix exercises it. */
-export interface CommandSample {
+interface CommandSample {
   /** The need the contract gives the command (the registry must declare exactly this). */
   need: Need;
   /** Argument text; `{id}` stands for an integration of the group under test (commands with a target). */

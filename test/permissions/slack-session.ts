@@ -3,7 +3,7 @@ import { eventually, type TestBot } from "../support/bot.ts";
 import { buttonClickForm, postSigned, slashCommandForm } from "../support/slack-request.ts";
 
 /** One answer the bot posted to a request's response_url. */
-export interface Answer {
+interface Answer {
   body: Record<string, unknown>;
   /** The blocks and fallback text as one string, for `toContain`. */
   text: string;
@@ -11,7 +11,7 @@ export interface Answer {
 }
 
 /** A Slack button in an answer: its label and the command text it carries. */
-export interface AnswerButton {
+interface AnswerButton {
   label: string;
   value: string;
 }

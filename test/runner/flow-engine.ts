@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from "node:net";
 
 /** One run request the engine received. */
-export interface EngineRequest {
+interface EngineRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: Record<string, unknown>;
@@ -11,7 +11,7 @@ export interface EngineRequest {
 }
 
 /** How the engine answers one request: a status and body, after a delay, or never (until released). */
-export interface EngineAnswer {
+interface EngineAnswer {
   status?: number;
   body?: unknown;
   delayMs?: number;

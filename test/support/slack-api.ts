@@ -11,7 +11,7 @@ export interface RecordedCall {
 type Answer = { status?: number; headers?: Record<string, string>; body: unknown; /** Wait this long before answering (a slow Slack). */ delayMs?: number };
 
 /** A file the bot uploaded: the bytes posted to its upload URL, and how it was completed. */
-export interface RecordedUpload {
+interface RecordedUpload {
   fileId: string;
   filename: string;
   length: number;

@@ -44,7 +44,6 @@ export function initModels(sequelize: Sequelize) {
 /** Every model of the domain. */
 export type Models = ReturnType<typeof initModels>;
 
-export type { AccountSecret } from "./account-secret.ts";
 export type { AuditEvent, AuditOutcome } from "./audit-event.ts";
 export type { ConnectorAuth } from "./connector-auth.ts";
 export type { EmbedConfiguration, SharingLevel } from "./embed-configuration.ts";
@@ -53,12 +52,10 @@ export type { FailureAlert } from "./failure-alert.ts";
 export type { FlowRun, RunTrigger } from "./flow-run.ts";
 export type { Grant } from "./grant.ts";
 export type { Group } from "./group.ts";
-export type { HousekeepingFinding, FindingKind } from "./housekeeping-finding.ts";
+export type { FindingKind } from "./housekeeping-finding.ts";
 export type { Integration, IntegrationStatus, RunStatus } from "./integration.ts";
-export type { JobLease } from "./job-lease.ts";
-export type { Operator, OperatorRole } from "./operator.ts";
+export type { Operator } from "./operator.ts";
 export type { SlackLink } from "./slack-link.ts";
-export type { SlackPost } from "./slack-post.ts";
 
 /** A model instance's columns as a plain object: what the data layer hands out instead of the instance. */
 export function plain<M extends Model>(row: M): Attributes<M> {

@@ -1,7 +1,7 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from "sequelize";
 
 /** An operator's role: admins see and do everything; members only what grants give. */
-export type OperatorRole = "admin" | "member";
+type OperatorRole = "admin" | "member";
 
 /** An Operator: a person of the platform's company, known by email. */
 export class Operator extends Model<InferAttributes<Operator>, InferCreationAttributes<Operator>> {

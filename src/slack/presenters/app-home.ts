@@ -13,12 +13,12 @@ export interface UnmappedHomeView {
 }
 
 /** A failing integration on the App Home (the viewer may run it: the list is taken over their run scope). */
-export interface HomeFailing {
+interface HomeFailing {
   row: IntegrationRow;
 }
 
 /** A housekeeping finding on the App Home, and whether the viewer may act on it. */
-export interface HomeFinding {
+interface HomeFinding {
   finding: OpenFinding;
   canManage: boolean;
 }

@@ -4,10 +4,10 @@ import { escapeMarkup } from "../../reply/document.ts";
 import { formatTime, truncate } from "./format.ts";
 
 /** The columns of the audit log. */
-export const AUDIT_COLUMNS = ["When", "Who", "What", "Target", "Outcome", "Detail"] as const;
+const AUDIT_COLUMNS = ["When", "Who", "What", "Target", "Outcome", "Detail"] as const;
 
 /** What `audit` shows. */
-export interface AuditLogView {
+interface AuditLogView {
   events: AuditRecord[];
   /** The ID the log is narrowed to, if any. */
   about?: string;

@@ -4,10 +4,10 @@ import { escapeMarkup } from "../../reply/document.ts";
 import { sharingLabel, truncate } from "./format.ts";
 
 /** The columns of the platform's Connector Auths list. */
-export const CONNECTOR_AUTH_COLUMNS = ["Name", "Connector", "Proprietary", "User ID", "Account ID", "Sharing level"] as const;
+const CONNECTOR_AUTH_COLUMNS = ["Name", "Connector", "Proprietary", "User ID", "Account ID", "Sharing level"] as const;
 
 /** What `auths` shows. */
-export interface ConnectorAuthListView {
+interface ConnectorAuthListView {
   auths: ConnectorAuthRecord[];
   filterText: string;
   pageNumber: number;

@@ -11,7 +11,7 @@ import { integrationLabel } from "./run-replies.ts";
 export type FailureAlertState = "open" | "recovered" | "disabled";
 
 /** One failure alert as its channel message shows it. */
-export interface FailureAlertView {
+interface FailureAlertView {
   row: Pick<IntegrationRow, "id" | "name" | "status" | "groupName" | "groupKind" | "configurationId" | "configurationName" | "flowName" | "flowUrl" | "embedUserId" | "embedAccountId" | "statusChangedBy" | "disabledReason" | "latestRunAt">;
   state: FailureAlertState;
   /** When the failure streak began. */

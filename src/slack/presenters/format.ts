@@ -43,11 +43,6 @@ export function sharingLabel(level: SharingLevel): string {
   return level === "account" ? "Account" : "User";
 }
 
-/** The Status column. */
-export function statusLabel(status: IntegrationStatus): string {
-  return status;
-}
-
 /** A link in Slack markup, or just the label when there is no URL. */
 export function link(label: string, url: string | null | undefined): string {
   const safe = escapeMarkup(label);

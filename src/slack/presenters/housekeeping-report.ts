@@ -4,7 +4,7 @@ import { escapeMarkup } from "../../reply/document.ts";
 import { link, money, truncate } from "./format.ts";
 
 /** Slack shows at most this many blocks in one message. */
-export const MAX_BLOCKS = 50;
+const MAX_BLOCKS = 50;
 
 /** One finding as the report shows it. */
 export interface ReportFinding {
@@ -61,7 +61,7 @@ export interface HousekeepingReportView {
 }
 
 /** The report's messages: a summary, and the details in its thread (empty when everything fits in one). */
-export interface ReportMessages {
+interface ReportMessages {
   summary: Doc;
   thread: Doc[];
 }
@@ -79,7 +79,7 @@ function headline(totals: ReportTotals): string {
 }
 
 /** Groups findings in report order: by group name, failing before stale, then by id. */
-export function groupFindings(findings: ReportFinding[]): Array<{ groupId: string; groupName: string; groupKind: string; findings: ReportFinding[] }> {
+function groupFindings(findings: ReportFinding[]): Array<{ groupId: string; groupName: string; groupKind: string; findings: ReportFinding[] }> {
   const byGroup = new Map<string, { groupId: string; groupName: string; groupKind: string; findings: ReportFinding[] }>();
   for (const finding of findings) {
     const group = byGroup.get(finding.groupId) ?? { groupId: finding.groupId, groupName: finding.groupName, groupKind: finding.groupKind, findings: [] };
@@ -132,7 +132,7 @@ function groupHeading(group: { groupId: string; groupName: string; groupKind: st
 }
 
 /** The Disable and Snooze buttons of one finding; Disable asks first. */
-export function findingButtons(finding: Pick<ReportFinding, "integrationId" | "name" | "kind">): Button[] {
+function findingButtons(finding: Pick<ReportFinding, "integrationId" | "name" | "kind">): Button[] {
   const name = escapeMarkup(truncate(finding.name, 60));
   return [
     {
@@ -146,7 +146,7 @@ export function findingButtons(finding: Pick<ReportFinding, "integrationId" | "n
 }
 
 /** The blocks of one finding: what, why, runs and cost, where it belongs; then its buttons. */
-export function findingBlocks(finding: ReportFinding, currency: string | null): Block[] {
+function findingBlocks(finding: ReportFinding, currency: string | null): Block[] {
   const emoji = finding.kind === "failing" ? ":red_circle:" : ":hourglass:";
   const title = link(truncate(finding.name, 60), finding.flowUrl);
   const text = [

@@ -5,13 +5,13 @@ import { escapeMarkup } from "../../reply/document.ts";
 import { ago, formatTime, latestRunLabel, link, runEmoji, sharingLabel, truncate } from "./format.ts";
 
 /** The columns of a flow run table. */
-export const RUN_COLUMNS = ["Run", "Status", "Trigger", "Started", "Finished", "Error"] as const;
+const RUN_COLUMNS = ["Run", "Status", "Trigger", "Started", "Finished", "Error"] as const;
 
 /** Run, status, when it started and its error matter most; trigger and finish time go first on a narrow console. */
 const RUN_PRIORITY = [0, 1, 3, 5, 2, 4];
 
 /** The cells of one flow run, in RUN_COLUMNS order. */
-export function runCells(run: FlowRunRecord, timeZone: string, errorWidth = 120): string[] {
+function runCells(run: FlowRunRecord, timeZone: string, errorWidth = 120): string[] {
   return [
     run.id,
     run.status,
@@ -23,7 +23,7 @@ export function runCells(run: FlowRunRecord, timeZone: string, errorWidth = 120)
 }
 
 /** What `show` shows: one integration, its last runs, and the actions the viewer may take. */
-export interface IntegrationDetailView {
+interface IntegrationDetailView {
   row: IntegrationRow;
   runs: FlowRunRecord[];
   now: Date;
@@ -98,7 +98,7 @@ export function presentIntegrationDetail(view: IntegrationDetailView): Doc {
 }
 
 /** What `runs` shows: one page of an integration's flow runs. */
-export interface RunListView {
+interface RunListView {
   integration: Pick<IntegrationRow, "id" | "name">;
   runs: FlowRunRecord[];
   timeZone: string;

@@ -9,7 +9,7 @@ export const INTEGRATION_COLUMNS = [
 ] as const;
 
 /** The cells of one integration, in INTEGRATION_COLUMNS order (Slack markup; the console strips it). */
-export function integrationCells(row: IntegrationRow): string[] {
+function integrationCells(row: IntegrationRow): string[] {
   return [
     `${escapeMarkup(truncate(row.name, 60))} (${row.id})`,
     row.status,
@@ -25,7 +25,7 @@ export function integrationCells(row: IntegrationRow): string[] {
 }
 
 /** What `list` shows: one page of integrations and how to get the next. */
-export interface IntegrationListView {
+interface IntegrationListView {
   rows: IntegrationRow[];
   /** The filters as typed, shown in the heading. */
   filterText: string;

@@ -7,7 +7,7 @@ import { ago, truncate } from "./format.ts";
 const NAMED = 10;
 
 /** What `rerun failing` asks before it sends anything. */
-export interface RerunConfirmationView {
+interface RerunConfirmationView {
   /** Enabled integrations in the caller's run scope whose latest run failed. */
   total: number;
   /** The first few of them, to see what would run. */

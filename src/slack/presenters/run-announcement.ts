@@ -4,7 +4,7 @@ import { escapeMarkup } from "../../reply/document.ts";
 import { ago, formatTime, runEmoji, truncate } from "./format.ts";
 
 /** A manual run as its channel message shows it. */
-export interface RunAnnouncementView {
+interface RunAnnouncementView {
   integration: { id: string; name: string };
   run: { id: string; status: RunStatus; error: string | null; startedAt: Date; finishedAt: Date | null };
   /** Who asked, in markup: a Slack mention (`<@U…>`) or the operator's email. */

@@ -7,7 +7,7 @@ import { runsButton } from "./run-announcement.ts";
 import { integrationLabel } from "./run-replies.ts";
 
 /** An enable or disable as the channel sees it, or the private note that it already was so. */
-export interface StatusChangeView {
+interface StatusChangeView {
   integration: Pick<IntegrationRecord, "id" | "name" | "status" | "statusChangedAt" | "statusChangedBy" | "disabledReason">;
   changed: boolean;
   /** Who did it, in markup (a Slack mention or an email). */

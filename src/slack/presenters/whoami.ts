@@ -3,7 +3,7 @@ import type { Block, Doc } from "../../reply/document.ts";
 import { escapeMarkup } from "../../reply/document.ts";
 
 /** What `whoami` found out about the caller. */
-export type WhoamiView =
+type WhoamiView =
   | {
       kind: "operator";
       email: string;
