@@ -5,8 +5,6 @@ export const ErrorCode = {
   Denied: "denied",
   Conflict: "conflict",
   Unauthorized: "unauthorized",
-  ChannelNotAllowed: "channel_not_allowed",
-  Unmapped: "unmapped_user",
   Upstream: "upstream_error",
   Internal: "internal_error",
 } as const;

@@ -41,7 +41,7 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 /** See HEADERS_TIMEOUT_MS. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
-/** Answers `{"error": CODE, "message": TEXT}` with a 4xx status for an error meant for the caller. */
+/** Answers `{"error": CODE, "message": TEXT}` with the status its code maps to (a failing upstream is 502). */
 function errorResponse(error: unknown): ApiResponse {
   const known = asEmbedopsError(error);
   const status: Record<string, number> = {
@@ -51,6 +51,7 @@ function errorResponse(error: unknown): ApiResponse {
     [ErrorCode.NotFound]: 404,
     [ErrorCode.Conflict]: 409,
     [ErrorCode.Internal]: 500,
+    [ErrorCode.Upstream]: 502,
   };
   const code = typeof known.details?.apiCode === "string" ? known.details.apiCode : known.code;
   const given = typeof known.details?.httpStatus === "number" ? known.details.httpStatus : undefined;
