@@ -1,3 +1,4 @@
+import { actorLabel } from "../src/domain/permissions.ts";
 import { groupsByIds, linkedOperatorId, namedAdmins } from "../src/data/operators.ts";
 import type { Command } from "../src/slash/command.ts";
 import { presentWhoami } from "../src/slack/presenters/whoami.ts";
@@ -17,6 +18,9 @@ export const whoami: Command = {
     }
     if (actor.kind === "job") {
       return { visibility: "ephemeral", doc: presentWhoami({ kind: "operator", email: `job:${actor.job}`, name: null, role: "admin", grants: [], admins, slashCommand: ctx.slashCommand }) };
+    }
+    if (actor.kind === "end_user") {
+      return { visibility: "ephemeral", doc: presentWhoami({ kind: "operator", email: actorLabel(actor), name: null, role: "member", grants: [], admins, slashCommand: ctx.slashCommand }) };
     }
     const groupIds = [...new Set(actor.grants.map((grant) => grant.groupId).filter((id): id is string => id !== null))];
     const groups = await groupsByIds(ctx.db, groupIds);

@@ -66,7 +66,7 @@ export function consoleMessages(output: Writable | ConsoleScreen, slashCommand: 
 }
 
 /** The actor the console acts as: the operator named by --as, else the first admin. */
-async function consoleActor(runtime: Runtime, as?: string): Promise<Actor> {
+export async function consoleActor(runtime: Runtime, as?: string): Promise<Actor> {
   const operator = as ? await findOperatorByEmail(runtime.db, as) : await firstAdmin(runtime.db);
   if (!operator) {
     throw badInput(as ? `No operator with email ${as}: import one or set ADMIN_EMAILS.` : "There is no admin to act as: set ADMIN_EMAILS or pass --as EMAIL.");

@@ -4,7 +4,7 @@ import { setIntegrationStatus } from "../data/integration-status.ts";
 import { findIntegration } from "../data/integrations.ts";
 import type { ConnectorAuthRecord, EmbedConfigurationRecord, IntegrationRecord } from "../data/records.ts";
 import { defaultConnectorAuthName } from "../domain/connector-auth-name.ts";
-import type { Actor } from "../domain/permissions.ts";
+import { ownsIntegration, type Actor } from "../domain/permissions.ts";
 import { badInput, EmbedopsError, ErrorCode } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Runtime } from "../runtime.ts";
@@ -30,9 +30,9 @@ const activationBody = z.object({
 /** The body of an activation request, parsed. */
 type ActivationBody = z.infer<typeof activationBody>;
 
-/** The actor an end user's change is audited as: `job:embed:USER_ID`, acting through the embed API. */
-function endUserActor(endUser: EndUser): Actor {
-  return { kind: "job", job: `embed:${endUser.userId}` };
+/** The end user a verified token speaks for, as an actor: audited as `job:embed:USER_ID`. */
+function endUserActor(configurationId: string, endUser: EndUser): Actor {
+  return { kind: "end_user", configurationId, userId: endUser.userId, accountId: endUser.accountId };
 }
 
 function parseState(text: string | null): unknown {
@@ -119,7 +119,7 @@ export function activationRoute(runtime: Runtime): Route {
         flowId: body.flow_id,
         name: body.name,
         endUser,
-        actor: endUserActor(endUser),
+        actor: endUserActor(configuration.id, endUser),
         connectorNames: (body.connector_auths ?? []).map((input) => input.connector_name),
         planAuths: (existing) => planConnectorAuths(configuration, endUser, body.connector_auths ?? [], existing, now, runtime.config.timeZone),
         now,
@@ -145,15 +145,15 @@ export function deactivationRoute(runtime: Runtime): Route {
       if (!integration || integration.configurationId !== configuration.id) {
         throw new EmbedopsError(ErrorCode.NotFound, `No integration \`${request.params.id}\` in configuration \`${configuration.id}\`.`, { apiCode: "unknown_integration" });
       }
-      const own = integration.sharingLevel === "account" ? integration.embedAccountId === endUser.accountId : integration.embedUserId === endUser.userId;
-      if (!own) {
+      const actor = endUserActor(configuration.id, endUser);
+      if (!ownsIntegration(actor, integration)) {
         const owner = integration.sharingLevel === "account" ? "account" : "user";
         throw new EmbedopsError(ErrorCode.Denied, `Only the integration's own ${owner} may deactivate it.`, { apiCode: "forbidden" });
       }
       const change = await setIntegrationStatus(runtime.db, {
         integrationId: integration.id,
         status: "disabled",
-        actor: endUserActor(endUser),
+        actor: endUserActor(configuration.id, endUser),
         reason: "deactivated by the end user",
         at: now,
         action: "deactivate",

@@ -24,7 +24,7 @@ export async function recordAudit(db: Database, entry: AuditEntry, transaction?:
     {
       at: entry.at,
       actor: actorLabel(entry.actor),
-      actorSlackUserId: entry.actor.kind === "job" ? null : (entry.actor.slackUserId ?? null),
+      actorSlackUserId: entry.actor.kind === "operator" || entry.actor.kind === "unmapped" ? (entry.actor.slackUserId ?? null) : null,
       action: entry.action,
       targetId: entry.targetId ?? null,
       groupId: entry.groupId ?? null,

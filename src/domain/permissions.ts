@@ -39,7 +39,10 @@ export interface EffectiveGrant {
   viaUsergroup?: string;
 }
 
-/** Who is asking: a mapped operator, a Slack user who maps to no operator, or a job acting on its own. */
+/**
+ * Who is asking: a mapped operator, a Slack user who maps to no operator, a job acting on its own, or an end
+ * user of the embed API (who may activate and deactivate their own integrations, and nothing else).
+ */
 export type Actor =
   | {
       kind: "operator";
@@ -51,7 +54,8 @@ export type Actor =
       slackUserId?: string;
     }
   | { kind: "unmapped"; slackUserId: string; email?: string }
-  | { kind: "job"; job: string };
+  | { kind: "job"; job: string }
+  | { kind: "end_user"; configurationId: string; userId: string; accountId: string };
 
 /** The groups an actor may act on with one permission: all of them, or a list (possibly empty). */
 export type GroupScope = { all: true } | { all: false; groupIds: string[] };
@@ -104,7 +108,7 @@ export function decide(
   options: { groupId?: string; changes?: boolean; channelId?: string; allowedChannels?: string[] } = {},
 ): Decision {
   if (need === "anyone") return { allowed: true };
-  if (actor.kind === "unmapped") return { allowed: false, reason: "unmapped" };
+  if (actor.kind === "unmapped" || actor.kind === "end_user") return { allowed: false, reason: "unmapped" };
   if (options.changes && options.allowedChannels && actor.kind !== "job") {
     // The console and the CLI have no channel; the rule is about Slack channels.
     if (options.channelId !== undefined && !options.allowedChannels.includes(options.channelId)) {
@@ -131,5 +135,20 @@ export function actorLabel(actor: Actor): string {
       return `slack:${actor.slackUserId}`;
     case "job":
       return `job:${actor.job}`;
+    case "end_user":
+      // The label the audit log has always given end users' changes.
+      return `job:embed:${actor.userId}`;
   }
+}
+
+/**
+ * True when an end user may activate again or deactivate this integration: it is of their configuration and
+ * theirs (their account's, at sharing level `account`). Operators and jobs act through permissions instead.
+ */
+export function ownsIntegration(
+  actor: Actor,
+  integration: { configurationId: string; sharingLevel: "user" | "account"; embedUserId: string; embedAccountId: string },
+): boolean {
+  if (actor.kind !== "end_user" || actor.configurationId !== integration.configurationId) return false;
+  return integration.sharingLevel === "account" ? integration.embedAccountId === actor.accountId : integration.embedUserId === actor.userId;
 }

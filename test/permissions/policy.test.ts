@@ -6,6 +6,7 @@ import {
   inScope,
   includes,
   isAdmin,
+  ownsIntegration,
   NEEDS,
   PERMISSIONS,
   permissionBelow,
@@ -24,14 +25,15 @@ const HELD_OPTIONS = [undefined, "view", "run", "manage"] as const;
 
 function oracleHolds(actor: Actor, permission: Permission, groupId: string): boolean {
   if (actor.kind === "job") return true;
-  if (actor.kind === "unmapped") return false;
+  if (actor.kind === "unmapped" || actor.kind === "end_user") return false;
   if (actor.role === "admin") return true;
   return actor.grants.some((g) => (g.groupId === null || g.groupId === groupId) && LEVEL[g.permission] >= LEVEL[permission]);
 }
 
 function oracleDecide(actor: Actor, need: Need, o: { groupId?: string; changes?: boolean; channelId?: string; allowedChannels?: string[] }): boolean {
   if (need === "anyone") return true;
-  if (actor.kind === "unmapped") return false;
+  // An end user of the embed API holds no permission: the API checks they own what they change.
+  if (actor.kind === "unmapped" || actor.kind === "end_user") return false;
   const inChannel = !o.changes || !o.allowedChannels || actor.kind === "job" || o.channelId === undefined || o.allowedChannels.includes(o.channelId);
   if (!inChannel) return false;
   if (need === "operator") return true;
@@ -136,6 +138,24 @@ describe("the permission policy, on every combination", () => {
   it("names actors the way the audit log does", () => {
     expect(actorLabel({ kind: "unmapped", slackUserId: "U1" })).toBe("slack:U1");
     expect(actorLabel({ kind: "job", job: "x" })).toBe("job:x");
+    expect(actorLabel({ kind: "end_user", configurationId: "cfg_1", userId: "u_9", accountId: "acc_1" })).toBe("job:embed:u_9");
     expect(actorLabel({ kind: "operator", operatorId: 1, email: "a@b.c", name: null, role: "member", grants: [] })).toBe("a@b.c");
+  });
+});
+
+describe("end users of the embed API", () => {
+  const endUser: Actor = { kind: "end_user", configurationId: "cfg_1", userId: "u_1", accountId: "acc_1" };
+  const theirs = { configurationId: "cfg_1", sharingLevel: "user" as const, embedUserId: "u_1", embedAccountId: "acc_9" };
+
+  it("may change only their own integrations (their account's at sharing level account), and hold no permission", () => {
+    expect(ownsIntegration(endUser, theirs)).toBe(true);
+    expect(ownsIntegration(endUser, { ...theirs, embedUserId: "u_2" })).toBe(false);
+    expect(ownsIntegration(endUser, { ...theirs, configurationId: "cfg_2" })).toBe(false);
+    expect(ownsIntegration(endUser, { ...theirs, sharingLevel: "account", embedUserId: "u_2", embedAccountId: "acc_1" })).toBe(true);
+    expect(ownsIntegration(endUser, { ...theirs, sharingLevel: "account", embedAccountId: "acc_2" })).toBe(false);
+    expect(ownsIntegration({ kind: "job", job: "embed:u_1" }, theirs)).toBe(false);
+    expect(isAdmin(endUser)).toBe(false);
+    for (const permission of PERMISSIONS) expect(can(endUser, permission, "g1")).toBe(false);
+    expect(decide(endUser, "operator").allowed).toBe(false);
   });
 });

@@ -1,8 +1,8 @@
 import { TZDate } from "@date-fns/tz";
 import { format } from "date-fns";
 import { timeAgo } from "../../domain/relative-time.ts";
-import type { IntegrationStatus, RunStatus, SharingLevel } from "../../data/records.ts";
-import type { Actor } from "../../domain/permissions.ts";
+import type { RunStatus, SharingLevel } from "../../data/records.ts";
+import { actorLabel, type Actor } from "../../domain/permissions.ts";
 import { escapeMarkup } from "../../reply/document.ts";
 
 /** A date and time in the configured time zone: `2026-11-21 09:00 UTC`. */
@@ -62,7 +62,7 @@ export function money(amount: number, currency: string): string {
 
 /** How the channel message names who asked: a Slack mention where there is one, else the email. */
 export function requesterMarkup(actor: Actor): string {
-  if (actor.kind === "job") return `job:${actor.job}`;
+  if (actor.kind === "job" || actor.kind === "end_user") return actorLabel(actor);
   if (actor.slackUserId) return `<@${actor.slackUserId}>`;
   return actor.kind === "operator" ? actor.email : "someone";
 }
