@@ -12,7 +12,7 @@ import { toText } from "./slack/text-renderer.ts";
 import type { Actor } from "./domain/permissions.ts";
 
 /** Where the console's log lines go while a person types at it. */
-export const CONSOLE_LOG_FILE = "data/embedops.log";
+const CONSOLE_LOG_FILE = "data/embedops.log";
 
 /**
  * The console's screen: text written while a prompt is showing goes above the prompt, and the line being

@@ -30,7 +30,7 @@ export function plainText(markup: string, links: "label-and-url" | "label" = "la
 }
 
 /** Cuts text to `width` characters with `…`; a trailing `(id)` is kept whole when there is room for it. */
-export function cut(text: string, width: number): string {
+function cut(text: string, width: number): string {
   if (text.length <= width) return text;
   if (width <= 1) return "…".slice(0, Math.max(width, 0));
   const withId = /^(.+) (\([^()\s]+\))$/.exec(text);
@@ -42,7 +42,7 @@ export function cut(text: string, width: number): string {
 }
 
 /** Breaks one line into lines of at most `width` characters at spaces; continuation lines keep the indent. */
-export function wrapLine(line: string, width: number): string[] {
+function wrapLine(line: string, width: number): string[] {
   if (line.length <= width) return [line];
   const indent = /^\s*/.exec(line)![0];
   // A button or bullet hangs its continuation under its text; a paragraph goes on at its own indent.
@@ -79,7 +79,7 @@ const SOFT_CAP = 32;
  * is kept when it fits at its natural width (up to SOFT_CAP), or at a readable minimum in the room that is left;
  * room left over goes to the most important columns first.
  */
-export function fitColumns(natural: number[], headers: string[], width: number, priority?: number[]): Map<number, number> {
+function fitColumns(natural: number[], headers: string[], width: number, priority?: number[]): Map<number, number> {
   const order = (priority ?? natural.map((_, i) => i)).filter((i) => i >= 0 && i < natural.length);
   const chosen = new Map<number, number>();
   let used = 0;
@@ -119,7 +119,7 @@ export function alignColumns(columns: string[], rows: string[][], width = Infini
 }
 
 /** Options of the text renderer. */
-export interface TextOptions {
+interface TextOptions {
   /** The slash command buttons show as (`/integrations`). */
   slashCommand?: string;
   /** The terminal's width: no line is longer (unbounded when not given). */

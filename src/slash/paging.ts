@@ -12,7 +12,7 @@ const MAX_PAGE = 1_000_000;
 export const PAGING_FILTERS = { after: null, page: null } as const;
 
 /** Which page a request asks for: the keyset cursor to start after, or else how many rows to skip. */
-export interface PageRequest {
+interface PageRequest {
   /** The page number shown in the heading. */
   page: number;
   /** The data layer's keyset cursor (from a `Next page` link). */
@@ -22,7 +22,7 @@ export interface PageRequest {
 }
 
 /** The page number a request asks for (1 when none). */
-export function pageNumber(args: ParsedArguments): number {
+function pageNumber(args: ParsedArguments): number {
   const raw = args.filters.page;
   if (raw === undefined) return 1;
   const n = Number(raw);
