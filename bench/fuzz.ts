@@ -49,7 +49,7 @@ async function fuzzOn(url: string, count: number): Promise<FuzzOutcome> {
   const messages = { post: async (channel: string) => ({ channel, ts: "1.1" }), update: async () => undefined };
   const directory = { emailOf: async () => undefined, membersOf: async () => [] };
   const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: "silent", HOUSEKEEPING_CHANNEL: "C0HOUSE" });
-  const runtime = await openRuntime(config, { db, clock: new FakeClock(new Date("2026-11-20T12:00:00Z")), messages, directory });
+  const runtime = await openRuntime(config, { db, clock: new FakeClock(new Date("2026-11-20T12:00:00Z")), messages, directory, commands: COMMANDS });
   const operator = await findOperatorByEmail(db, WORLD.operators.admin.email);
   const actor = await operatorActor(db, operator!);
   const commands = COMMANDS.map((command) => ({ name: command.name, sample: COMMAND_SAMPLES[command.name]?.args ?? "" }));

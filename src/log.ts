@@ -145,7 +145,7 @@ const stderr = pino.destination({
 stderr.on("error", () => undefined);
 
 /** Writes whatever is still buffered before the process exits, giving up after a short deadline. */
-export function flushLogSync(): void {
+function flushLogSync(): void {
   exitDeadline = Date.now() + EXIT_FLUSH_MS;
   try {
     stderr.flushSync();

@@ -31,15 +31,15 @@ export interface Route {
 }
 
 /** The largest body accepted on any path (a batch of 1000 run events fits many times over); more gets 413. */
-export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** The largest request line plus headers accepted; more gets 431. */
-export const MAX_HEADER_BYTES = 16 * 1024;
+const MAX_HEADER_BYTES = 16 * 1024;
 
 /** How long a client may take to send its headers, and its whole request; a slow or half-sent request then ends. */
-export const HEADERS_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 10_000;
 /** See HEADERS_TIMEOUT_MS. */
-export const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Answers `{"error": CODE, "message": TEXT}` with the status its code maps to (a failing upstream is 502). */
 function errorResponse(error: unknown): ApiResponse {

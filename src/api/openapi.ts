@@ -18,7 +18,7 @@ const EMBED_ERRORS = {
 };
 
 /** The OpenAPI 3.1 document of embedops's HTTP API, served at GET /api/openapi.json. */
-export const OPENAPI_DOCUMENT = {
+const OPENAPI_DOCUMENT = {
   openapi: "3.1.0",
   info: {
     title: "embedops HTTP API",

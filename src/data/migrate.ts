@@ -6,7 +6,7 @@ import * as housekeepingErrorRuns from "./migrations/2026112102-housekeeping-err
 import * as flowRunRequester from "./migrations/2026113001-flow-run-requester.ts";
 
 /** One migration: a name that sorts by date, and its up and down steps over the query interface. */
-export interface Migration {
+interface Migration {
   name: string;
   up(params: { context: QueryInterface }): Promise<void>;
   down(params: { context: QueryInterface }): Promise<void>;
@@ -20,7 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** The PostgreSQL advisory lock key the migration run holds ("embedops" in ASCII), so replicas migrate one at a time. */
-export const MIGRATION_LOCK_KEY = 0x656d6265646f7073n;
+const MIGRATION_LOCK_KEY = 0x656d6265646f7073n;
 
 /** A migration that failed: which one and why; it and everything after it were left unapplied. */
 export class MigrationError extends Error {
@@ -47,7 +47,7 @@ function inTransaction(qi: QueryInterface, transaction: Transaction): QueryInter
  * The umzug instance over the database, its state kept in the SequelizeMeta table. Each migration runs in one
  * transaction together with its SequelizeMeta row: one that fails leaves neither its changes nor its row.
  */
-export function migrator(db: Database, migrations: readonly Migration[] = MIGRATIONS): Umzug<QueryInterface> {
+function migrator(db: Database, migrations: readonly Migration[] = MIGRATIONS): Umzug<QueryInterface> {
   const context = db.sequelize.getQueryInterface();
   const storage = new SequelizeStorage({ sequelize: db.sequelize });
   const meta = storage.model as unknown as { create(values: { name: string }, options: { transaction: Transaction }): Promise<unknown> };

@@ -38,7 +38,7 @@ export interface SlackApp {
 }
 
 /** How far a request's timestamp may be from now, either way, as Slack documents (Bolt checks only the past). */
-export const SLACK_TIMESTAMP_WINDOW_SECONDS = 5 * 60;
+const SLACK_TIMESTAMP_WINDOW_SECONDS = 5 * 60;
 
 /**
  * Bolt's listener behind checks Bolt leaves out: a request stamped more than five minutes ahead is refused with

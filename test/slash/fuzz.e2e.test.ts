@@ -27,7 +27,7 @@ beforeAll(async () => {
   ]);
   await addRuns(db, [{ id: "r_1", integrationId: "int_1", status: "error", startedAt: new Date("2026-11-19T00:00:00Z"), finishedAt: new Date("2026-11-19T00:01:00Z"), error: "401" }]);
   const directory = { emailOf: async (id: string) => (id === WORLD.operators.admin.slack ? WORLD.operators.admin.email : undefined), membersOf: async () => [] };
-  runtime = await openRuntime(testConfig(testDb.url), { db, clock: new FakeClock(NOW), messages: recordingMessages(), directory });
+  runtime = await openRuntime(testConfig(testDb.url), { db, clock: new FakeClock(NOW), messages: recordingMessages(), directory, commands: COMMANDS });
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { openDatabase, type Database } from "../../src/data/database.ts";
 import { migrate } from "../../src/data/migrate.ts";
 
 /** The PostgreSQL server the suite also runs against, when TEST_DATABASE_URL names one. */
-const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL?.trim() || undefined;
+export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL?.trim() || undefined;
 
 /** Which database this run of the suite uses. */
 export const TEST_DIALECT: "sqlite" | "postgres" = TEST_POSTGRES_URL ? "postgres" : "sqlite";

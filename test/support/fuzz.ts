@@ -5,7 +5,7 @@ import type { Dispatcher } from "../../src/slash/dispatch.ts";
 import type { RequestOrigin } from "../../src/slash/command.ts";
 
 /** Values a hostile or unlucky world types: quotes, NUL, backslashes, LIKE wildcards, scripts, emoji, marks, huge strings. */
-export const FUZZ_VALUES: readonly string[] = [
+const FUZZ_VALUES: readonly string[] = [
   "'", "''", '"', "\\", "\\\\", "\\'", "\\%", "%", "_", "%%", "%_%", "a%b", "a_b", "*", "?", "[a-z]", "$1", "$foo", " $w0", ":foo", ":replacement",
   ";", "--", "/*", "*/", "' OR '1'='1", "'; DROP TABLE integrations; --", "1; SELECT 1", "\u0000", "a\u0000b", "\u0007", "\u001b[31m", "\u007f", "\u0085",
   "\u200f", "\u202e", "\u200fabc\u202e", "\u05d0\u05d1\u05d2", "\u0627\u0644\u0639\u0631\u0628\u064a\u0629", "日本語", "😀", "👩‍👩‍👧", "\ud800", "\udfff",
@@ -16,7 +16,7 @@ export const FUZZ_VALUES: readonly string[] = [
 ];
 
 /** Filter keys, real and hostile. */
-export const FUZZ_KEYS: readonly string[] = [
+const FUZZ_KEYS: readonly string[] = [
   "status", "latest", "group", "partner", "config", "account", "user", "flow", "connector", "after", "page",
   "constructor", "__proto__", "tostring", "valueof", "hasownproperty", "prototype", "x", "a_b",
 ];
