@@ -92,6 +92,20 @@ const SECTIONS: Section[] = [
     ],
   }),
   startupSection,
+  scriptSection({
+    key: "bulk",
+    title: "9. A bulk run through the batch engine, flow engine answering in 50 ms",
+    label: "9 bulk",
+    script: "bulk.ts",
+    args: (ctx) => (ctx.options.quick ? ["--integrations", "1000"] : ["--integrations", "10000"]),
+    figures: [
+      { key: "membersPerSecond", name: "bulk run: members per second (BULK_CONCURRENCY 4)", unit: "members/s" },
+      { key: "seconds", name: "bulk run: whole batch", unit: "s" },
+      { key: "floorSeconds", name: "floor: members × 50 ms ÷ 4", unit: "s" },
+      { key: "slackUpdates", name: "summary chat.update calls for the whole batch", unit: "calls", target: { text: "≤ 200 (one per 5 s, not one per member)", met: (value) => value <= 200 } },
+      { key: "maxInFlight", name: "run requests in flight at most", unit: "", target: { text: "≤ 4", met: (value) => value <= 4 } },
+    ],
+  }),
 ];
 
 const USAGE = `npm run bench -- [--quick] [--integrations N] [--runs-per-integration M] [--requests N] [--warmup N] [--kind-budget SECONDS] [--growth 10000,100000,1000000]

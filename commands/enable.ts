@@ -7,7 +7,7 @@ import { requesterMarkup } from "../src/slack/presenters/format.ts";
 /** `enable ID`: lets a disabled integration run on its trigger again; visible in the channel. */
 export const enable: Command = {
   name: "enable",
-  usage: "enable ID",
+  usage: "enable ID | enable FILTERS…",
   summary: "Enable an integration again.",
   need: "manage",
   changes: true,

@@ -9,6 +9,8 @@ import { revoke } from "./revoke.ts";
 import { link } from "./link.ts";
 import { grant } from "./grant.ts";
 import { audit } from "./audit.ts";
+import { abort, approve, batches, bulkDisable, bulkEnable, bulkRun, confirm } from "./batches.ts";
+import { undo } from "./undo.ts";
 import { list } from "./list.ts";
 import { rerun } from "./rerun.ts";
 import { run } from "./run.ts";
@@ -17,5 +19,5 @@ import { show } from "./show.ts";
 import { snooze } from "./snooze.ts";
 import { stale } from "./stale.ts";
 
-/** Every slash subcommand, in the order help lists them. The one place commands are wired. */
-export const COMMANDS: readonly Command[] = [help, list, show, runs, run, disable, enable, rerun, auths, stale, snooze, exportCommand, whoami, grant, revoke, link, audit];
+/** Every slash subcommand, in the order help lists them. The one place commands are wired (with their bulk forms). */
+export const COMMANDS: readonly Command[] = [help, list, show, runs, { ...run, bulk: bulkRun }, { ...disable, bulk: bulkDisable }, { ...enable, bulk: bulkEnable }, rerun, confirm, approve, abort, batches, undo, auths, stale, snooze, exportCommand, whoami, grant, revoke, link, audit];

@@ -26,7 +26,7 @@ async function refuseDisabled(ctx: CommandContext): Promise<Reply> {
  */
 export const run: Command = {
   name: "run",
-  usage: "run ID",
+  usage: "run ID | run FILTERS…",
   summary: "Run an integration now; the outcome shows in the channel.",
   need: "run",
   changes: true,

@@ -3,6 +3,7 @@ import type { Readable, Writable } from "node:stream";
 import { startSchedules, type Schedules } from "../jobs/schedule.ts";
 import { apiRoutes } from "./api/index.ts";
 import { createHttpServer, type HttpServer } from "./api/http.ts";
+import type { BatchWorkerTiming } from "./batches/worker.ts";
 import type { Clock } from "./clock.ts";
 import { ConfigError, missingSlackCredentials, slackMode, type Config } from "./config.ts";
 import { ConsoleScreen, consoleMessages, runConsole } from "./console.ts";
@@ -40,7 +41,7 @@ async function within(work: Promise<unknown>, deadline: number): Promise<boolean
 }
 
 /** Starts the bot connected to Slack (HTTP or Socket Mode): HTTP server, Bolt app, schedules. */
-export async function startBot(config: Config, options: { clock?: Clock } = {}): Promise<BotHandle> {
+export async function startBot(config: Config, options: { clock?: Clock; batchTiming?: Partial<BatchWorkerTiming> } = {}): Promise<BotHandle> {
   const mode = slackMode(config);
   if (mode === "console") {
     throw new ConfigError(missingSlackCredentials(config)[0] ?? "SLACK_BOT_TOKEN", `Slack credentials are missing: ${missingSlackCredentials(config).join(", ")}`);
@@ -49,7 +50,7 @@ export async function startBot(config: Config, options: { clock?: Clock } = {}):
   const client = createWebClient(config);
   const directory = webDirectory(client, options.clock ?? { now: () => new Date() });
   const messages = webChannelMessages(client);
-  const runtime = await openRuntime(config, { clock: options.clock, messages, directory, commands: COMMANDS });
+  const runtime = await openRuntime(config, { clock: options.clock, messages, directory, commands: COMMANDS, batchTiming: options.batchTiming });
   let slack: SlackApp | undefined;
   let http: HttpServer | undefined;
   let schedules: Schedules | undefined;
@@ -59,6 +60,7 @@ export async function startBot(config: Config, options: { clock?: Clock } = {}):
     const port = await http.listen(config.port);
     await slack.start();
     schedules = startSchedules(runtime, messages);
+    runtime.batchWorker.start();
     log.info({ mode, port }, "embedops is up");
     let stopping: Promise<void> | undefined;
     const shutdown = async (graceMs: number) => {
@@ -66,10 +68,12 @@ export async function startBot(config: Config, options: { clock?: Clock } = {}):
       log.info({ graceMs }, "stopping: schedules first, then new requests; finishing the work in flight");
       // At once: no new firings, no new events over the socket (Socket Mode), no new connections.
       const jobs = schedules!.stop();
+      const batches = runtime.batchWorker.stop();
       await slack?.stop();
       const requests = http!.close();
       // Then the firings and the requests already under way finish, within the grace.
       if (!(await within(jobs, deadline))) log.warn("a job is still running at the deadline; stopping without it");
+      if (!(await within(batches, deadline))) log.warn("a batch member is still in hand at the deadline; another start resolves it");
       if (!(await within(requests, deadline))) {
         log.warn("HTTP requests still open at the deadline; closing them");
         http!.server.closeAllConnections();
@@ -118,6 +122,7 @@ export async function startConsole(config: Config, options: { as?: string; demo?
   try {
     await offerDemo(runtime, options.output, options.demo ?? false);
     schedules = startSchedules(runtime, messages);
+    runtime.batchWorker.start();
     await runConsole(runtime, { ...options, screen });
   } finally {
     await schedules?.stop();

@@ -68,6 +68,10 @@ export interface Config {
   runnerSigningSecret?: string;
   /** RUNNER_TIMEOUT_MS: time limit of one run request. */
   runnerTimeoutMs: number;
+  /** BULK_CONCURRENCY: run requests one bulk action keeps in flight. */
+  bulkConcurrency: number;
+  /** APPROVAL_ABOVE: opt-in; bulk actions over this many integrations need a second operator's approval. */
+  approvalAbove?: number;
   /** LOG_LEVEL: pino level. */
   logLevel: (typeof LOG_LEVELS)[number];
   /** NODE_ENV=production: refuse to fall back to the local console. */
@@ -162,6 +166,8 @@ export function loadConfig(env: Env = process.env): Config {
     runsApiSecret: read(env, "RUNS_API_SECRET"),
     runnerSigningSecret: read(env, "RUNNER_SIGNING_SECRET"),
     runnerTimeoutMs: parse(env, "RUNNER_TIMEOUT_MS", positiveInt, "10000", "a whole number of milliseconds above 0"),
+    bulkConcurrency: parse(env, "BULK_CONCURRENCY", z.coerce.number().int().min(1).max(100), "4", "a whole number from 1 to 100"),
+    approvalAbove: optional(env, "APPROVAL_ABOVE", z.coerce.number().int().min(0), "a whole number of integrations (unset: off)"),
     logLevel: parse(env, "LOG_LEVEL", z.enum(LOG_LEVELS), "info", LOG_LEVELS.join(", ")),
     production: read(env, "NODE_ENV") === "production",
   };

@@ -130,6 +130,8 @@ export async function runConsole(
     screen.detach();
     lines.close();
   }
+  // Confirmed bulk actions finish before the console exits (a batch waiting for the engine's reports goes on at the next start).
+  await runtime.batchWorker.idle();
   await runtime.background.settle(30_000);
   if (options.interactive) setLogSink();
 }

@@ -1,4 +1,5 @@
 import { BackgroundTasks } from "./background.ts";
+import { BatchWorker, type BatchWorkerTiming } from "./batches/worker.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./data/database.ts";
@@ -18,6 +19,8 @@ export interface Runtime {
   dispatcher: Dispatcher;
   services: Services;
   background: BackgroundTasks;
+  /** Acts on confirmed bulk actions; started by the bot and the console, not by one-off CLI commands. */
+  batchWorker: BatchWorker;
   /** Slack's directory of people, when connected to Slack. */
   directory?: SlackDirectory;
   /** Closes what the runtime opened. */
@@ -33,6 +36,8 @@ interface RuntimeOptions {
   db?: Database;
   /** The slash subcommands the dispatcher serves: the registry, handed in by the composition root. */
   commands: readonly Command[];
+  /** The bulk-action worker's pacing (tests shorten it). */
+  batchTiming?: Partial<BatchWorkerTiming>;
 }
 
 /** Opens the database, applies migrations, makes ADMIN_EMAILS admins, and wires the commands it is given. */
@@ -44,7 +49,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   const clock = options.clock ?? systemClock;
   const background = new BackgroundTasks();
   const runner = createRunner({ db, config, clock, messages: options.messages });
-  const services: Services = { messages: options.messages, background, runner, ...(options.directory ? { directory: options.directory } : {}) };
+  const batchWorker = new BatchWorker({ db, config, clock, runner, messages: options.messages, timing: options.batchTiming });
+  const services: Services = { messages: options.messages, background, runner, batchWorker, ...(options.directory ? { directory: options.directory } : {}) };
   const dispatcher = createDispatcher({ db, config, clock, services, commands: options.commands });
   return {
     config,
@@ -53,8 +59,10 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     dispatcher,
     services,
     background,
+    batchWorker,
     directory: options.directory,
     async close() {
+      await batchWorker.stop();
       await background.settle(10_000);
       if (ownsDb) await db.close();
     },

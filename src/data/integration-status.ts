@@ -17,7 +17,7 @@ interface StatusChange {
  */
 export async function setIntegrationStatus(
   db: Database,
-  options: { integrationId: string; status: IntegrationStatus; actor: Actor; reason?: string | null; at: Date; action?: string },
+  options: { integrationId: string; status: IntegrationStatus; actor: Actor; reason?: string | null; at: Date; action?: string; auditDetail?: string },
   outer?: Transaction,
 ): Promise<StatusChange> {
   const work = async (transaction: Transaction): Promise<StatusChange> => {
@@ -25,7 +25,7 @@ export async function setIntegrationStatus(
     if (!integration) throw notFound(`No integration \`${options.integrationId}\`.`);
     const action = options.action ?? (options.status === "disabled" ? "disable" : "enable");
     if (integration.status === options.status) {
-      await recordAudit(db, { actor: options.actor, action, targetId: integration.id, groupId: integration.groupId, outcome: "noop", detail: `already ${options.status}`, at: options.at }, transaction);
+      await recordAudit(db, { actor: options.actor, action, targetId: integration.id, groupId: integration.groupId, outcome: "noop", detail: `${options.auditDetail ? `${options.auditDetail}: ` : ""}already ${options.status}`, at: options.at }, transaction);
       return { changed: false, integration };
     }
     await integration.update(
@@ -37,7 +37,8 @@ export async function setIntegrationStatus(
       },
       { transaction },
     );
-    await recordAudit(db, { actor: options.actor, action, targetId: integration.id, groupId: integration.groupId, outcome: "ok", detail: options.reason?.trim() || null, at: options.at }, transaction);
+    const detail = options.auditDetail ?? (options.reason?.trim() || null);
+    await recordAudit(db, { actor: options.actor, action, targetId: integration.id, groupId: integration.groupId, outcome: "ok", detail, at: options.at }, transaction);
     return { changed: true, integration };
   };
   return outer ? work(outer) : db.sequelize.transaction(work);

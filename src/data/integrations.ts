@@ -329,3 +329,19 @@ export async function integrationNames(db: Database, ids: string[]): Promise<Map
   const found = await db.models.Integration.findAll({ where: { id: { [Op.in]: [...new Set(ids)] } }, attributes: ["id", "name"] });
   return new Map(found.map((integration) => [integration.id, integration.name]));
 }
+
+/** One integration a bulk action could take, with what decides whether it does. */
+export interface BulkCandidate {
+  id: string;
+  name: string;
+  groupId: string;
+  status: "enabled" | "disabled";
+  disabledReason: string | null;
+}
+
+/** The integrations of a `list` result (within the view scope and the filters), oldest id first; plain rows. */
+export async function bulkCandidates(db: Database, viewScope: GroupScope, filters: IntegrationFilters, rules: HealthRules): Promise<BulkCandidate[]> {
+  const where = await integrationWhere(db, viewScope, filters, rules);
+  const rows = await db.models.Integration.findAll({ where, attributes: ["id", "name", "groupId", "status", "disabledReason"], order: [["id", "ASC"]], raw: true });
+  return rows.map((row) => ({ id: row.id, name: row.name, groupId: row.groupId, status: row.status, disabledReason: row.disabledReason ?? null }));
+}

@@ -11,6 +11,11 @@ export interface Reply {
   replaceOriginal?: boolean;
   /** A file to upload with the answer (export). */
   file?: { filename: string; title: string; content: Buffer | string };
+  /**
+   * Slack only: open a dialog (a modal, with the click's trigger id) in which the person types `expected`; its
+   * submission runs `command` followed by what they typed. Elsewhere the doc says what to type instead.
+   */
+  dialog?: { title: string; prompt: string; command: string; expected: number };
 }
 
 /** A message posted to a channel, which can be updated later. */

@@ -16,7 +16,7 @@ import { sendRunRequest } from "./run-request.ts";
 export const DOUBLE_CLICK_WINDOW_MS = 5_000;
 
 /** A manual run still `running` after this long no longer blocks the next one (its engine never reported back). */
-const MANUAL_RUN_STALE_AFTER_MS = 24 * 60 * 60_000;
+export const MANUAL_RUN_STALE_AFTER_MS = 24 * 60 * 60_000;
 
 /** What a claim is for. */
 export interface ClaimOptions {

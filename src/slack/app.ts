@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { App, HTTPModuleFunctions, HTTPReceiver, LogLevel, type Logger as BoltLogger } from "@slack/bolt";
+import { typedCountProblem } from "../domain/bulk.ts";
 import { actorLabel } from "../domain/permissions.ts";
 import type { Runtime } from "../runtime.ts";
 import type { RequestOrigin } from "../slash/command.ts";
@@ -86,6 +87,42 @@ async function deliver(responseUrl: string | undefined, reply: Reply): Promise<v
   await postToResponseUrl(responseUrl, reply);
 }
 
+/** The callback id of the typed-confirmation dialog. */
+export const TYPED_CONFIRMATION_CALLBACK = `${ACTION_PREFIX}typed-confirmation`;
+
+/** What the dialog carries to its submission (Slack keeps it; the person cannot change it). */
+interface DialogState {
+  command: string;
+  expected: number;
+  channelId?: string;
+  responseUrl?: string;
+}
+
+/** Opens the dialog a reply asks for, with the trigger id of the request it answers; false when Slack refused. */
+async function openDialog(client: InstanceType<typeof App>["client"], triggerId: string, dialog: NonNullable<Reply["dialog"]>, state: DialogState): Promise<boolean> {
+  try {
+    await client.views.open({
+      trigger_id: triggerId,
+      view: {
+        type: "modal",
+        callback_id: TYPED_CONFIRMATION_CALLBACK,
+        private_metadata: JSON.stringify(state),
+        title: { type: "plain_text", text: dialog.title.slice(0, 24) },
+        submit: { type: "plain_text", text: "Confirm" },
+        close: { type: "plain_text", text: "Cancel" },
+        blocks: [
+          { type: "section", text: { type: "mrkdwn", text: dialog.prompt } },
+          { type: "input", block_id: "count", label: { type: "plain_text", text: "Number of integrations" }, element: { type: "plain_text_input", action_id: "count" } },
+        ],
+      },
+    });
+    return true;
+  } catch (error) {
+    log.warn({ err: error }, "could not open a dialog; the answer says what to type instead");
+    return false;
+  }
+}
+
 /**
  * Builds the Bolt app: the slash command and every embedops button go through the dispatcher,
  * as the Slack user who sent them, resolved afresh for each request.
@@ -134,6 +171,7 @@ export async function createSlackApp(runtime: Runtime, directory: SlackDirectory
         responseUrl: command.response_url,
         triggerId: command.trigger_id,
       });
+      if (reply.dialog && (await openDialog(app.client, command.trigger_id, reply.dialog, { command: reply.dialog.command, expected: reply.dialog.expected, channelId: command.channel_id, responseUrl: command.response_url }))) return;
       await deliver(command.response_url, reply);
     });
   });
@@ -156,7 +194,38 @@ export async function createSlackApp(runtime: Runtime, directory: SlackDirectory
         await publishAppHome(runtime, directory, client, body.user.id);
         return;
       }
+      const dialogState = { channelId: body.channel?.id, responseUrl: body.response_url };
+      if (reply.dialog && (await openDialog(client, body.trigger_id, reply.dialog, { command: reply.dialog.command, expected: reply.dialog.expected, ...dialogState }))) return;
       await deliver(body.response_url, reply);
+    });
+  });
+
+  // The typed count is checked before the dialog closes; the command checks it again, as the person who typed it.
+  app.view(TYPED_CONFIRMATION_CALLBACK, async ({ ack, body, view }) => {
+    const typed = view.state.values.count?.count?.value ?? "";
+    let state: DialogState;
+    try {
+      state = JSON.parse(view.private_metadata) as DialogState;
+    } catch {
+      await ack();
+      return;
+    }
+    const problem = typedCountProblem(state.expected, typed);
+    if (problem) {
+      await ack({ response_action: "errors", errors: { count: problem } });
+      return;
+    }
+    await ack();
+    const triggerId = body.type === "view_submission" ? body.trigger_id : undefined;
+    await handled(triggerId, body.user.id, async () => {
+      const reply = await run(`${state.command} ${typed.trim().replace(/[^0-9]/g, "")}`, body.user.id, {
+        transport: "slack",
+        channelId: state.channelId,
+        responseUrl: state.responseUrl,
+        fromButton: true,
+        triggerId,
+      });
+      await deliver(state.responseUrl, reply);
     });
   });
 

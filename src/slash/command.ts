@@ -18,6 +18,8 @@ export interface Services {
   directory?: SlackDirectory;
   /** Sends manual runs to the flow engine and records their outcome. */
   runner: Runner;
+  /** The bulk-action worker, woken when a batch is ready to start. */
+  batchWorker?: { kick(): void };
 }
 
 /** Where a request came from. */
@@ -67,5 +69,7 @@ export interface Command {
   arguments: ArgumentSpec;
   /** The integration id whose group gates the request, if the command acts on one. */
   target?(args: ParsedArguments): string;
+  /** The same command with filters (the first word a filter): a bulk action, dispatched instead. */
+  bulk?: Command;
   execute(ctx: CommandContext, args: ParsedArguments): Promise<Reply>;
 }

@@ -11,7 +11,7 @@ import { commandsTotal, denialsTotal } from "../metrics.ts";
 import { escapeMarkup, textDoc } from "../reply/document.ts";
 import type { Command, CommandContext, RequestOrigin, Services } from "./command.ts";
 import type { Reply } from "../reply/messages.ts";
-import { parseArguments, tokenize } from "./grammar.ts";
+import { parseArguments, tokenize, type Token } from "./grammar.ts";
 
 /** What the dispatcher needs to run commands. */
 interface DispatcherDeps {
@@ -28,6 +28,13 @@ export interface Dispatcher {
   commands: readonly Command[];
 }
 
+/** True when a command's first argument is a filter or one of its bulk form's flag words. */
+function isFilterForm(first: Token | undefined, bulk: Command): boolean {
+  if (!first) return false;
+  if (first.key !== undefined) return true;
+  return (bulk.arguments.flags ?? []).includes(first.value.toLowerCase());
+}
+
 /** The command that answers when there is no text. */
 const DEFAULT_COMMAND = "help";
 
@@ -42,7 +49,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       const tokens = tokenize(text.trim());
       const first = tokens[0];
       const name = first === undefined ? DEFAULT_COMMAND : first.key === undefined ? first.value.toLowerCase() : "";
-      const command = byName.get(name);
+      let command = byName.get(name);
+      // `run flow:f1`, `disable stale …`: the first word a filter makes it the bulk action of the same name.
+      if (command?.bulk && isFilterForm(tokens[1], command.bulk)) command = command.bulk;
       if (!command) {
         const shown = first ? (first.key === undefined ? first.value : `${first.key}:${first.value}`) : "";
         throw new EmbedopsError(

@@ -1,7 +1,7 @@
 import { badInput } from "../errors.ts";
 
 /** One word of a command: a bare word, or a `key:value` filter. */
-type Token = { key: string; value: string } | { key?: undefined; value: string };
+export type Token = { key: string; value: string } | { key?: undefined; value: string };
 
 /** The longest command text we read; longer text is refused rather than parsed. */
 export const MAX_COMMAND_LENGTH = 2000;

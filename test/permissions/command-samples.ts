@@ -30,7 +30,13 @@ export const COMMAND_SAMPLES: Record<string, CommandSample> = {
   revoke: { need: "admin", args: "extra@example.com view group:p1" },
   link: { need: "admin", args: "<@UEXTRA|extra> extra@example.com" },
   audit: { need: "admin", args: "" },
+  batches: { need: "view", args: "" },
+  // Needs view somewhere; each click is then checked against the batch itself (its requester, its groups).
+  confirm: { need: "view", args: "b_000000000000" },
+  approve: { need: "view", args: "b_000000000000" },
+  abort: { need: "view", args: "b_000000000000" },
+  undo: { need: "view", args: "b_000000000000" },
 };
 
 /** Commands that change something: ALLOWED_CHANNELS applies to them (the contract's list, plus snooze). */
-export const CHANGING_COMMANDS = ["run", "disable", "enable", "rerun", "grant", "revoke", "link", "snooze"];
+export const CHANGING_COMMANDS = ["run", "disable", "enable", "rerun", "grant", "revoke", "link", "snooze", "confirm", "approve", "abort", "undo"];

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { slackSignature, TEST_SIGNING_SECRET } from "../support/slack-request.ts";
 
 /** The bot as a real child process (`node bin/embedops.mjs start`), with its log lines. */
-interface BotProcess {
+export interface BotProcess {
   child: ChildProcess;
   port: number;
   baseUrl: string;

@@ -1,4 +1,5 @@
 import { startBot, type BotHandle } from "../../src/bot.ts";
+import type { BatchWorkerTiming } from "../../src/batches/worker.ts";
 import type { Clock } from "../../src/clock.ts";
 import { loadConfig } from "../../src/config.ts";
 import { FakeSlackApi } from "./slack-api.ts";
@@ -13,7 +14,7 @@ export interface TestBot {
 }
 
 /** Starts the real bot (Bolt HTTP receiver, HTTP server, schedules) against the given database URL. */
-export async function startTestBot(databaseUrl: string, env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestBot> {
+export async function startTestBot(databaseUrl: string, env: Record<string, string> = {}, options: { clock?: Clock; batchTiming?: Partial<BatchWorkerTiming> } = {}): Promise<TestBot> {
   const slack = await new FakeSlackApi().start();
   const config = loadConfig({
     SLACK_BOT_TOKEN: "xoxb-test-token",

@@ -108,6 +108,8 @@ export class FakeSlackApi {
         return { body: { ok: true, channel: body.channel, ts: body.ts } };
       case "views.publish":
         return { body: { ok: true } };
+      case "views.open":
+        return { body: { ok: true, view: { id: `V${this.ts++}` } } };
       case "files.getUploadURLExternal": {
         const fileId = `F${String(++this.fileCounter).padStart(6, "0")}`;
         this.uploads.set(fileId, { fileId, filename: String(body.filename), length: Number(body.length) });

@@ -1,0 +1,544 @@
+import { randomBytes } from "node:crypto";
+import { DataTypes, Model, Op, type InferAttributes, type InferCreationAttributes, type Sequelize, type Transaction, type WhereOptions } from "sequelize";
+import type { Actor, GroupScope } from "../domain/permissions.ts";
+import type { Database } from "./database.ts";
+import { setIntegrationStatus } from "./integration-status.ts";
+
+// The only door to the batches and batch_members tables: plain values in, plain rows out, every value bound.
+
+/** What a bulk action does to each member. */
+export type BatchAction = "run" | "disable" | "enable";
+
+/**
+ * Where a batch is: `preview` (shown, not confirmed), `awaiting_approval`, `queued`, `running` (members being acted on),
+ * `settling` (every run request answered, waiting for the engine's outcomes), and the ends `finished`, `aborted`, `expired`.
+ */
+export type BatchStatus = "preview" | "awaiting_approval" | "queued" | "running" | "settling" | "finished" | "aborted" | "expired";
+
+/** The statuses a worker acts on. */
+const ACTIVE_STATUSES: readonly BatchStatus[] = ["queued", "running", "settling"];
+
+/** A member's progress: pending → in_flight → done, each step behind a guard on the step before. */
+export type MemberState = "pending" | "in_flight" | "done";
+
+/**
+ * A member's outcome: for runs `succeeded`, `failed`, `running` (the engine has not reported yet) or `skipped`;
+ * for disable/enable `changed` or `unchanged` (it already was so); `aborted` when the batch stopped first.
+ */
+export type MemberOutcome = "succeeded" | "failed" | "running" | "skipped" | "changed" | "unchanged" | "aborted";
+
+/** A batch's columns. */
+export interface BatchRecord {
+  id: string;
+  action: BatchAction;
+  status: BatchStatus;
+  requestedBy: string;
+  requesterSlackUserId: string | null;
+  approvedBy: string | null;
+  approverSlackUserId: string | null;
+  filterText: string;
+  reason: string | null;
+  total: number;
+  /** Integrations of the result the requester may not act on: counted, never touched. */
+  apart: number;
+  /** Who aborted it, if someone did. */
+  abortedBy: string | null;
+  undoOf: string | null;
+  undoneBy: string | null;
+  channel: string | null;
+  messageTs: string | null;
+  /** A preview or an approval request stops being valid at this time. */
+  expiresAt: Date | null;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+/** A member's columns. */
+export interface BatchMemberRecord {
+  batchId: string;
+  integrationId: string;
+  position: number;
+  groupId: string;
+  name: string;
+  state: MemberState;
+  outcome: MemberOutcome | null;
+  detail: string | null;
+  runId: string | null;
+  /** For a disable: the reason it had before (none); for an enable: the disable reason it had, so an undo puts it back. */
+  previousReason: string | null;
+  updatedAt: Date;
+}
+
+class BatchRow extends Model<InferAttributes<BatchRow>, InferCreationAttributes<BatchRow>> {
+  declare id: string;
+  declare action: BatchAction;
+  declare status: BatchStatus;
+  declare requestedBy: string;
+  declare requesterSlackUserId: string | null;
+  declare approvedBy: string | null;
+  declare approverSlackUserId: string | null;
+  declare filterText: string;
+  declare reason: string | null;
+  declare total: number;
+  declare apart: number;
+  declare abortedBy: string | null;
+  declare undoOf: string | null;
+  declare undoneBy: string | null;
+  declare channel: string | null;
+  declare messageTs: string | null;
+  declare expiresAt: Date | null;
+  declare leaseOwner: string | null;
+  declare leaseUntil: Date | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
+  declare finishedAt: Date | null;
+}
+
+class MemberRow extends Model<InferAttributes<MemberRow>, InferCreationAttributes<MemberRow>> {
+  declare batchId: string;
+  declare integrationId: string;
+  declare position: number;
+  declare groupId: string;
+  declare name: string;
+  declare state: MemberState;
+  declare outcome: MemberOutcome | null;
+  declare detail: string | null;
+  declare runId: string | null;
+  declare previousReason: string | null;
+  declare updatedAt: Date;
+}
+
+type BatchModels = { Batch: typeof BatchRow; Member: typeof MemberRow };
+const defined = new WeakMap<Sequelize, BatchModels>();
+
+/** The two models, defined once per Sequelize instance (a subclass each, so two databases never share classes). */
+function models(db: Database): BatchModels {
+  const known = defined.get(db.sequelize);
+  if (known) return known;
+  const sequelize = db.sequelize;
+  const Batch = (class extends BatchRow {}).init(
+    {
+      id: { type: DataTypes.STRING, primaryKey: true },
+      action: { type: DataTypes.STRING(16), allowNull: false },
+      status: { type: DataTypes.STRING(24), allowNull: false },
+      requestedBy: { type: DataTypes.STRING, allowNull: false },
+      requesterSlackUserId: { type: DataTypes.STRING, allowNull: true },
+      approvedBy: { type: DataTypes.STRING, allowNull: true },
+      approverSlackUserId: { type: DataTypes.STRING, allowNull: true },
+      filterText: { type: DataTypes.TEXT, allowNull: false },
+      reason: { type: DataTypes.TEXT, allowNull: true },
+      total: { type: DataTypes.INTEGER, allowNull: false },
+      apart: { type: DataTypes.INTEGER, allowNull: false },
+      abortedBy: { type: DataTypes.STRING, allowNull: true },
+      undoOf: { type: DataTypes.STRING, allowNull: true },
+      undoneBy: { type: DataTypes.STRING, allowNull: true },
+      channel: { type: DataTypes.STRING, allowNull: true },
+      messageTs: { type: DataTypes.STRING, allowNull: true },
+      expiresAt: { type: DataTypes.DATE, allowNull: true },
+      leaseOwner: { type: DataTypes.STRING, allowNull: true },
+      leaseUntil: { type: DataTypes.DATE, allowNull: true },
+      createdAt: { type: DataTypes.DATE, allowNull: false },
+      updatedAt: { type: DataTypes.DATE, allowNull: false },
+      finishedAt: { type: DataTypes.DATE, allowNull: true },
+    },
+    { sequelize, modelName: "Batch", tableName: "batches", timestamps: false },
+  );
+  const Member = (class extends MemberRow {}).init(
+    {
+      batchId: { type: DataTypes.STRING, primaryKey: true },
+      integrationId: { type: DataTypes.STRING, primaryKey: true },
+      position: { type: DataTypes.INTEGER, allowNull: false },
+      groupId: { type: DataTypes.STRING, allowNull: false },
+      name: { type: DataTypes.STRING, allowNull: false },
+      state: { type: DataTypes.STRING(16), allowNull: false },
+      outcome: { type: DataTypes.STRING(16), allowNull: true },
+      detail: { type: DataTypes.TEXT, allowNull: true },
+      runId: { type: DataTypes.STRING, allowNull: true },
+      previousReason: { type: DataTypes.TEXT, allowNull: true },
+      updatedAt: { type: DataTypes.DATE, allowNull: false },
+    },
+    { sequelize, modelName: "BatchMember", tableName: "batch_members", timestamps: false },
+  );
+  const built = { Batch, Member };
+  defined.set(sequelize, built);
+  return built;
+}
+
+const batchRecord = (row: BatchRow): BatchRecord => row.get({ plain: true }) as BatchRecord;
+const memberRecord = (row: MemberRow): BatchMemberRecord => row.get({ plain: true }) as BatchMemberRecord;
+
+/** Rows written per statement, so no statement exceeds a driver's parameter limit. */
+const CHUNK = 500;
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** A new batch id: `b_` and twelve random hex digits. */
+export function newBatchId(): string {
+  return `b_${randomBytes(6).toString("hex")}`;
+}
+
+/** What a new batch holds. */
+export interface NewBatch {
+  id: string;
+  action: BatchAction;
+  status: BatchStatus;
+  requestedBy: string;
+  requesterSlackUserId: string | null;
+  filterText: string;
+  reason: string | null;
+  apart: number;
+  undoOf?: string | null;
+  expiresAt: Date | null;
+  members: Array<{ integrationId: string; groupId: string; name: string; previousReason?: string | null }>;
+  at: Date;
+}
+
+/** Stores a batch and its members (all pending), in one transaction. */
+export async function createBatch(db: Database, batch: NewBatch, outer?: Transaction): Promise<BatchRecord> {
+  const { Batch, Member } = models(db);
+  const work = async (transaction: Transaction) => {
+    const row = await Batch.create(
+      {
+        id: batch.id,
+        action: batch.action,
+        status: batch.status,
+        requestedBy: batch.requestedBy,
+        requesterSlackUserId: batch.requesterSlackUserId,
+        approvedBy: null,
+        approverSlackUserId: null,
+        filterText: batch.filterText,
+        reason: batch.reason,
+        total: batch.members.length,
+        apart: batch.apart,
+        abortedBy: null,
+        undoOf: batch.undoOf ?? null,
+        undoneBy: null,
+        channel: null,
+        messageTs: null,
+        expiresAt: batch.expiresAt,
+        leaseOwner: null,
+        leaseUntil: null,
+        createdAt: batch.at,
+        updatedAt: batch.at,
+        finishedAt: null,
+      },
+      { transaction },
+    );
+    let position = 0;
+    for (const part of chunks(batch.members)) {
+      await Member.bulkCreate(
+        part.map((member) => ({
+          batchId: batch.id,
+          integrationId: member.integrationId,
+          position: position++,
+          groupId: member.groupId,
+          name: member.name,
+          state: "pending" as const,
+          outcome: null,
+          detail: null,
+          runId: null,
+          previousReason: member.previousReason ?? null,
+          updatedAt: batch.at,
+        })),
+        { transaction },
+      );
+    }
+    return batchRecord(row);
+  };
+  return outer ? work(outer) : db.sequelize.transaction(work);
+}
+
+/** One batch, or null. */
+export async function findBatch(db: Database, id: string): Promise<BatchRecord | null> {
+  const row = await models(db).Batch.findByPk(id);
+  return row ? batchRecord(row) : null;
+}
+
+/**
+ * Moves a batch from one of `from` to `to`, with the given columns, only if it still is in one of `from`:
+ * of two clicks at once exactly one moves it. True when this call moved it.
+ */
+export async function moveBatch(
+  db: Database,
+  id: string,
+  from: readonly BatchStatus[],
+  to: BatchStatus,
+  at: Date,
+  fields: Partial<Pick<BatchRecord, "abortedBy" | "approvedBy" | "approverSlackUserId" | "channel" | "messageTs" | "expiresAt" | "finishedAt" | "leaseOwner" | "leaseUntil">> = {},
+  transaction?: Transaction,
+): Promise<boolean> {
+  const [count] = await models(db).Batch.update({ ...fields, status: to, updatedAt: at }, { where: { id, status: { [Op.in]: [...from] } }, transaction });
+  return count === 1;
+}
+
+/** Records where the batch's summary message lives. */
+export async function setBatchMessage(db: Database, id: string, ref: { channel: string; ts: string }, at: Date): Promise<void> {
+  await models(db).Batch.update({ channel: ref.channel, messageTs: ref.ts, updatedAt: at }, { where: { id } });
+}
+
+/** Marks `id` undone by `undoId`, only if no undo was recorded before. True when this call recorded it. */
+export async function markUndone(db: Database, id: string, undoId: string, at: Date, transaction?: Transaction): Promise<boolean> {
+  const [count] = await models(db).Batch.update({ undoneBy: undoId, updatedAt: at }, { where: { id, undoneBy: null }, transaction });
+  return count === 1;
+}
+
+/**
+ * Claims one batch that needs work and whose lease is free or expired, for `owner` until `until`.
+ * The claim is a conditional UPDATE on the lease seen, so of two replicas exactly one gets a batch.
+ */
+export async function claimBatch(db: Database, owner: string, now: Date, until: Date): Promise<BatchRecord | null> {
+  const { Batch } = models(db);
+  const free = { [Op.or]: [{ leaseUntil: null }, { leaseUntil: { [Op.lt]: now } }] };
+  const candidates = await Batch.findAll({ where: { status: { [Op.in]: [...ACTIVE_STATUSES] }, ...free }, order: [["createdAt", "ASC"]], limit: 5 });
+  for (const candidate of candidates) {
+    const seen: WhereOptions = candidate.leaseUntil === null ? { leaseUntil: null } : { leaseUntil: candidate.leaseUntil, leaseOwner: candidate.leaseOwner };
+    const [count] = await Batch.update({ leaseOwner: owner, leaseUntil: until }, { where: { id: candidate.id, status: { [Op.in]: [...ACTIVE_STATUSES] }, ...seen } });
+    if (count === 1) return batchRecord((await Batch.findByPk(candidate.id))!);
+  }
+  return null;
+}
+
+/** Extends the lease while `owner` still holds it; false when it lost it (expired and taken, or the batch ended). */
+export async function renewLease(db: Database, id: string, owner: string, until: Date): Promise<BatchRecord | null> {
+  const { Batch } = models(db);
+  const [count] = await Batch.update({ leaseUntil: until }, { where: { id, leaseOwner: owner } });
+  if (count !== 1) return null;
+  const row = await Batch.findByPk(id);
+  return row ? batchRecord(row) : null;
+}
+
+/** Gives the lease up, so another replica may take the batch at once. */
+export async function releaseLease(db: Database, id: string, owner: string): Promise<void> {
+  await models(db).Batch.update({ leaseOwner: null, leaseUntil: null }, { where: { id, leaseOwner: owner } });
+}
+
+/** The next pending members of a batch, in order. */
+export async function pendingMembers(db: Database, batchId: string, limit: number): Promise<BatchMemberRecord[]> {
+  const rows = await models(db).Member.findAll({ where: { batchId, state: "pending" }, order: [["position", "ASC"]], limit });
+  return rows.map(memberRecord);
+}
+
+/** Members left in flight (by a process that stopped): recovery resolves each. */
+export async function inFlightMembers(db: Database, batchId: string): Promise<BatchMemberRecord[]> {
+  const rows = await models(db).Member.findAll({ where: { batchId, state: "in_flight" }, order: [["position", "ASC"]] });
+  return rows.map(memberRecord);
+}
+
+/** pending → in_flight; true when this call took the member (no one else will act on it). */
+export async function takeMember(db: Database, batchId: string, integrationId: string, at: Date): Promise<boolean> {
+  const [count] = await models(db).Member.update({ state: "in_flight", updatedAt: at }, { where: { batchId, integrationId, state: "pending" } });
+  return count === 1;
+}
+
+/** in_flight → pending: recovery of a member nothing was done for. */
+export async function returnMember(db: Database, batchId: string, integrationId: string, at: Date): Promise<boolean> {
+  const [count] = await models(db).Member.update({ state: "pending", updatedAt: at }, { where: { batchId, integrationId, state: "in_flight" } });
+  return count === 1;
+}
+
+/** A member's outcome as recorded. */
+export interface MemberResult {
+  outcome: MemberOutcome;
+  detail?: string | null;
+  runId?: string | null;
+  previousReason?: string | null;
+}
+
+/** in_flight → done with its outcome, inside the caller's transaction when given; false when it was not in flight. */
+export async function finishMember(db: Database, batchId: string, integrationId: string, result: MemberResult, at: Date, transaction?: Transaction): Promise<boolean> {
+  const fields: Partial<InferAttributes<MemberRow>> = { state: "done", outcome: result.outcome, detail: result.detail ?? null, updatedAt: at };
+  if (result.runId !== undefined) fields.runId = result.runId;
+  if (result.previousReason !== undefined) fields.previousReason = result.previousReason;
+  const [count] = await models(db).Member.update(fields, { where: { batchId, integrationId, state: "in_flight" }, transaction });
+  return count === 1;
+}
+
+/** pending → done as `outcome` for every member still pending (an abort, a permission lost); returns how many. */
+export async function closePending(db: Database, batchId: string, outcome: MemberOutcome, detail: string, at: Date, integrationIds?: string[]): Promise<number> {
+  const { Member } = models(db);
+  if (!integrationIds) {
+    const [count] = await Member.update({ state: "done", outcome, detail, updatedAt: at }, { where: { batchId, state: "pending" } });
+    return count;
+  }
+  let total = 0;
+  for (const part of chunks(integrationIds)) {
+    const [count] = await Member.update({ state: "done", outcome, detail, updatedAt: at }, { where: { batchId, state: "pending", integrationId: { [Op.in]: part } } });
+    total += count;
+  }
+  return total;
+}
+
+/** How many members are in each state and outcome. */
+export interface MemberTally {
+  pending: number;
+  inFlight: number;
+  done: number;
+  outcomes: Partial<Record<MemberOutcome, number>>;
+}
+
+/** Counts a batch's members by state and outcome (two grouped counts). */
+export async function tallyMembers(db: Database, batchId: string): Promise<MemberTally> {
+  const { Member } = models(db);
+  const rows = (await Member.findAll({
+    where: { batchId },
+    attributes: ["state", "outcome", [db.sequelize.fn("COUNT", db.sequelize.col("integration_id")), "n"]],
+    group: ["state", "outcome"],
+    raw: true,
+  })) as unknown as Array<{ state: MemberState; outcome: MemberOutcome | null; n: number | string }>;
+  const tally: MemberTally = { pending: 0, inFlight: 0, done: 0, outcomes: {} };
+  for (const row of rows) {
+    const n = Number(row.n);
+    if (row.state === "pending") tally.pending += n;
+    else if (row.state === "in_flight") tally.inFlight += n;
+    else tally.done += n;
+    if (row.outcome) tally.outcomes[row.outcome] = (tally.outcomes[row.outcome] ?? 0) + n;
+  }
+  return tally;
+}
+
+/** A batch's members with one of the outcomes, in order, at most `limit` (failures to show, the set an undo restores). */
+export async function membersWithOutcome(db: Database, batchId: string, outcomes: readonly MemberOutcome[], limit?: number): Promise<BatchMemberRecord[]> {
+  const rows = await models(db).Member.findAll({ where: { batchId, outcome: { [Op.in]: [...outcomes] } }, order: [["position", "ASC"]], limit });
+  return rows.map(memberRecord);
+}
+
+
+/** The distinct groups of a batch's members. */
+export async function memberGroups(db: Database, batchId: string): Promise<string[]> {
+  const rows = (await models(db).Member.findAll({ where: { batchId }, attributes: ["groupId"], group: ["groupId"], raw: true })) as unknown as Array<{ groupId: string }>;
+  return rows.map((row) => row.groupId).sort();
+}
+
+/**
+ * Takes the engine's later reports into account: each member still `running` whose flow run has finished
+ * gets that run's outcome (success → succeeded, error → failed). Returns how many changed.
+ */
+export async function settleRunOutcomes(db: Database, batchId: string, at: Date): Promise<number> {
+  const { Member } = models(db);
+  const waiting = (await Member.findAll({ where: { batchId, outcome: "running" }, attributes: ["integrationId", "runId"], raw: true })) as unknown as Array<{ integrationId: string; runId: string | null }>;
+  let changed = 0;
+  for (const part of chunks(waiting.filter((member) => member.runId))) {
+    const runs = await db.models.FlowRun.findAll({ where: { id: { [Op.in]: part.map((member) => member.runId!) }, status: { [Op.in]: ["success", "error"] } }, attributes: ["id", "status", "error"], raw: true });
+    for (const run of runs) {
+      const member = part.find((m) => m.runId === run.id)!;
+      const [count] = await Member.update(
+        { outcome: run.status === "success" ? "succeeded" : "failed", detail: run.status === "error" ? (run.error ?? "failed") : null, updatedAt: at },
+        { where: { batchId, integrationId: member.integrationId, outcome: "running" } },
+      );
+      changed += count;
+    }
+  }
+  return changed;
+}
+
+
+/** The latest batches (not previews) with a member in the scope, or all of them for an unlimited scope; newest first. */
+export async function latestBatches(db: Database, scope: GroupScope, limit: number): Promise<BatchRecord[]> {
+  const { Batch, Member } = models(db);
+  const where: WhereOptions = { status: { [Op.ne]: "preview" } };
+  if (!scope.all) {
+    if (scope.groupIds.length === 0) return [];
+    const ids = (await Member.findAll({ where: { groupId: { [Op.in]: scope.groupIds } }, attributes: ["batchId"], group: ["batchId"], raw: true })) as unknown as Array<{ batchId: string }>;
+    if (ids.length === 0) return [];
+    Object.assign(where, { id: { [Op.in]: ids.map((row) => row.batchId) } });
+  }
+  const rows = await Batch.findAll({ where, order: [["createdAt", "DESC"], ["id", "DESC"]], limit });
+  return rows.map(batchRecord);
+}
+
+/** Batches waiting for an approval or a confirmation past their expiry: moved to `expired`; returns their ids. */
+export async function expireBatches(db: Database, now: Date): Promise<string[]> {
+  const { Batch } = models(db);
+  const rows = await Batch.findAll({ where: { status: { [Op.in]: ["preview", "awaiting_approval"] }, expiresAt: { [Op.lt]: now } }, attributes: ["id"], raw: true });
+  const expired: string[] = [];
+  for (const row of rows) if (await moveBatch(db, row.id, ["preview", "awaiting_approval"], "expired", now, { finishedAt: now })) expired.push(row.id);
+  return expired;
+}
+
+/**
+ * Disables or enables one member's integration and records the member done, in one transaction: a member found
+ * in flight after a restart therefore changed nothing and may be taken again. `changed` or `unchanged`.
+ */
+export async function changeMemberStatus(
+  db: Database,
+  change: { batchId: string; integrationId: string; status: "enabled" | "disabled"; actor: Actor; reason: string | null; auditDetail: string; at: Date },
+): Promise<MemberOutcome | null> {
+  return db.sequelize.transaction(async (transaction) => {
+    const before = await db.models.Integration.findByPk(change.integrationId, { transaction, attributes: ["id", "disabledReason"], raw: true });
+    if (!before) {
+      const done = await finishMember(db, change.batchId, change.integrationId, { outcome: "skipped", detail: "deleted meanwhile" }, change.at, transaction);
+      return done ? "skipped" : null;
+    }
+    const result = await setIntegrationStatus(db, { integrationId: change.integrationId, status: change.status, actor: change.actor, reason: change.reason, at: change.at, auditDetail: change.auditDetail }, transaction);
+    const outcome: MemberOutcome = result.changed ? "changed" : "unchanged";
+    const done = await finishMember(
+      db,
+      change.batchId,
+      change.integrationId,
+      { outcome, detail: result.changed ? null : `already ${change.status}`, previousReason: change.status === "enabled" ? (before.disabledReason ?? null) : undefined },
+      change.at,
+      transaction,
+    );
+    if (!done) throw new MemberTakenError();
+    return outcome;
+  }).catch((error: unknown) => {
+    // Another process resolved the member meanwhile: its change (if any) stands, this one is rolled back.
+    if (error instanceof MemberTakenError) return null;
+    throw error;
+  });
+}
+
+class MemberTakenError extends Error {}
+
+/** Records an abort on a batch still under way (once: a second abort finds it recorded); true when this call did. */
+export async function markAborted(db: Database, id: string, by: string, at: Date): Promise<boolean> {
+  const [count] = await models(db).Batch.update(
+    { abortedBy: by, updatedAt: at },
+    { where: { id, abortedBy: null, status: { [Op.in]: ["awaiting_approval", "queued", "running"] } } },
+  );
+  return count === 1;
+}
+
+/** Parks a batch's lease until `until` (a settling batch waits for the engine's reports without being taken). */
+export async function parkLease(db: Database, id: string, owner: string, until: Date): Promise<void> {
+  await models(db).Batch.update({ leaseOwner: null, leaseUntil: until }, { where: { id, leaseOwner: owner } });
+}
+
+/** A flow run's status and error, or null when there is no such run. */
+export async function runState(db: Database, runId: string): Promise<{ status: string; error: string | null } | null> {
+  const run = await db.models.FlowRun.findByPk(runId, { attributes: ["status", "error"], raw: true });
+  return run ? { status: run.status, error: run.error ?? null } : null;
+}
+
+/** Group and partner names by id (ids without a group map to themselves). */
+export async function groupNames(db: Database, ids: readonly string[]): Promise<Map<string, string>> {
+  const rows = ids.length ? await db.models.Group.findAll({ where: { id: { [Op.in]: [...ids] } }, attributes: ["id", "name"], raw: true }) : [];
+  const names = new Map(rows.map((row) => [row.id, row.name]));
+  for (const id of ids) if (!names.has(id)) names.set(id, id);
+  return names;
+}
+
+/**
+ * Stores the undo of a finished batch and marks the original undone, in one transaction; null when the original
+ * was undone already (an undo twice, or two clicks at once), and then nothing is stored.
+ */
+export async function createUndoBatch(db: Database, originalId: string, batch: NewBatch): Promise<BatchRecord | null> {
+  return db.sequelize
+    .transaction(async (transaction) => {
+      if (!(await markUndone(db, originalId, batch.id, batch.at, transaction))) throw new AlreadyUndone();
+      return createBatch(db, batch, transaction);
+    })
+    .catch((error: unknown) => {
+      if (error instanceof AlreadyUndone) return null;
+      throw error;
+    });
+}
+
+class AlreadyUndone extends Error {}
