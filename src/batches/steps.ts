@@ -95,7 +95,7 @@ function auditAction(action: BatchAction): string {
 }
 
 /** A bulk action as asked for: its `list` filters, as typed and as parsed, and a disable's reason. */
-export interface BulkRequest {
+interface BulkRequest {
   filters: IntegrationFilters;
   filterText: string;
   reason: string | null;

@@ -26,7 +26,7 @@ export interface BatchSummaryView {
 }
 
 /** What a disable's receipt is priced with. */
-export interface ReceiptPricing {
+interface ReceiptPricing {
   pricePerRun: number;
   currency: string;
   now: Date;

@@ -47,7 +47,7 @@ export interface BatchWorkerTiming {
 const DEFAULT_BATCH_TIMING: BatchWorkerTiming = { leaseMs: 30_000, pollMs: 1_000, summaryIntervalMs: 5_000 };
 
 /** What the worker needs. */
-export interface BatchWorkerDeps {
+interface BatchWorkerDeps {
   db: Database;
   config: Config;
   clock: Clock;

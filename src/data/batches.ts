@@ -185,7 +185,7 @@ export function newBatchId(): string {
 }
 
 /** What a new batch holds. */
-export interface NewBatch {
+interface NewBatch {
   id: string;
   action: BatchAction;
   status: BatchStatus;
@@ -284,7 +284,7 @@ export async function setBatchMessage(db: Database, id: string, ref: { channel: 
 }
 
 /** Marks `id` undone by `undoId`, only if no undo was recorded before. True when this call recorded it. */
-export async function markUndone(db: Database, id: string, undoId: string, at: Date, transaction?: Transaction): Promise<boolean> {
+async function markUndone(db: Database, id: string, undoId: string, at: Date, transaction?: Transaction): Promise<boolean> {
   const [count] = await models(db).Batch.update({ undoneBy: undoId, updatedAt: at }, { where: { id, undoneBy: null }, transaction });
   return count === 1;
 }
@@ -344,7 +344,7 @@ export async function returnMember(db: Database, batchId: string, integrationId:
 }
 
 /** A member's outcome as recorded. */
-export interface MemberResult {
+interface MemberResult {
   outcome: MemberOutcome;
   detail?: string | null;
   runId?: string | null;

@@ -268,22 +268,6 @@ export async function findIntegration(db: Database, id: string): Promise<Integra
   return integration ? integration.get({ plain: true }) : null;
 }
 
-/** The integrations `rerun failing` acts on: enabled, latest run failed, within the scope and the filters. */
-async function latestFailedWhere(db: Database, scope: GroupScope, filters: IntegrationFilters, rules: HealthRules): Promise<WhereOptions> {
-  return { [Op.and]: [await integrationWhere(db, scope, filters, rules), { status: "enabled", latestRunStatus: "error" }] };
-}
-
-/** How many enabled integrations whose latest run failed match, within the scope. */
-export async function countLatestFailed(db: Database, scope: GroupScope, filters: IntegrationFilters, rules: HealthRules): Promise<number> {
-  return db.models.Integration.count({ where: await latestFailedWhere(db, scope, filters, rules) });
-}
-
-/** The first `limit` enabled integrations whose latest run failed, newest activity first, within the scope. */
-export async function latestFailed(db: Database, scope: GroupScope, filters: IntegrationFilters, rules: HealthRules, limit: number): Promise<IntegrationRecord[]> {
-  const found = await db.models.Integration.findAll({ where: await latestFailedWhere(db, scope, filters, rules), order: [["activityAt", "DESC"], ["id", "DESC"]], limit });
-  return found.map(plain);
-}
-
 /** Integrations described per query, to keep IN lists short. */
 const DESCRIBE_CHUNK = 1000;
 
@@ -331,7 +315,7 @@ export async function integrationNames(db: Database, ids: string[]): Promise<Map
 }
 
 /** One integration a bulk action could take, with what decides whether it does. */
-export interface BulkCandidate {
+interface BulkCandidate {
   id: string;
   name: string;
   groupId: string;

@@ -2,7 +2,7 @@ import { Op } from "sequelize";
 import type { Database } from "./database.ts";
 
 /** One failed run, as a receipt shows it. */
-export interface RecentError {
+interface RecentError {
   runId: string;
   startedAt: Date;
   error: string | null;

@@ -25,14 +25,14 @@ export function undoAction(action: "run" | "disable" | "enable"): "disable" | "e
 }
 
 /** One integration of a filter's result, as the split sees it. */
-export interface BulkCandidateView {
+interface BulkCandidateView {
   id: string;
   groupId: string;
   status: "enabled" | "disabled";
 }
 
 /** A filter's result split: what the action takes, what the caller may not act on, and what is already so. */
-export interface BulkSplit<T extends BulkCandidateView> {
+interface BulkSplit<T extends BulkCandidateView> {
   members: T[];
   /** In the result, of the right status, but in a group the caller may not act on: counted, never touched. */
   notPermitted: number;
@@ -84,7 +84,7 @@ export function needsApproval(total: number, approvalAbove: number | undefined):
 }
 
 /** Why an approval is refused, or null when the approver may approve. */
-export type ApprovalProblem = "requester" | "not_permitted" | "expired" | "not_waiting";
+type ApprovalProblem = "requester" | "not_permitted" | "expired" | "not_waiting";
 
 /** The approval rule: a second operator, able to do the action on every member's group, before the request expires. */
 export function approvalProblem(options: {

@@ -88,7 +88,7 @@ async function deliver(responseUrl: string | undefined, reply: Reply): Promise<v
 }
 
 /** The callback id of the typed-confirmation dialog. */
-export const TYPED_CONFIRMATION_CALLBACK = `${ACTION_PREFIX}typed-confirmation`;
+const TYPED_CONFIRMATION_CALLBACK = `${ACTION_PREFIX}typed-confirmation`;
 
 /** What the dialog carries to its submission (Slack keeps it; the person cannot change it). */
 interface DialogState {

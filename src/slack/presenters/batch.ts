@@ -16,7 +16,7 @@ function plainFallback(text: string): string {
 }
 
 /** The preview of a bulk action, before anything happens. */
-export interface BulkPreviewView {
+interface BulkPreviewView {
   batchId: string | null;
   action: "run" | "disable" | "enable";
   filterText: string;
@@ -144,7 +144,7 @@ export function presentBatchSummary(view: BatchSummaryView): Doc {
 }
 
 /** One batch as `batches` lists it. */
-export interface BatchListRow {
+interface BatchListRow {
   id: string;
   action: string;
   status: string;
