@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SPAWN_TIMEOUT = 120_000;
@@ -48,14 +50,19 @@ function reasonLines(stderr: string): string[] {
   return stderr.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("{"));
 }
 
-let testDb: TestDatabase;
+// The console's own default: an SQLite file, on every run of the suite. Demo data goes only into an empty SQLite
+// database, so this file tests that path even when the suite runs on PostgreSQL (where the console loads nothing;
+// see test/production/service.e2e.test.ts).
+let dir: string;
+let testDb: { url: string };
 
-beforeAll(async () => {
-  testDb = await createTestDatabase();
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "embedops-console-"));
+  testDb = { url: `sqlite:${join(dir, "console.sqlite")}` };
 });
 
-afterAll(async () => {
-  await testDb?.drop();
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
 });
 
 // One database for the file, in order: the first start finds it empty and loads the demo.
