@@ -99,7 +99,7 @@ function exportFilename(now: Date): string {
 /** `export [filters…]`: the `list` result as a CSV file, shared in the channel (Slack) or written to a file (console). */
 export const exportCommand: Command = {
   name: "export",
-  usage: "export [status:enabled|disabled] [latest:success|error|running|retrying|none] [group:ID|NAME] [config:ID] [account:ID] [user:ID] [flow:ID] [stale] [failing] [words…]",
+  usage: "export [status:enabled|disabled] [latest:success|error|running|retrying|none] [group:ID|NAME] [config:ID] [account:ID] [user:ID] [flow:ID] [incident:ID] [stale] [failing] [words…]",
   summary: "Export the integrations you may view (the list, every column) as a CSV file.",
   need: "view",
   arguments: { filters: { ...INTEGRATION_FILTER_SPEC }, flags: INTEGRATION_FLAGS, rest: true },

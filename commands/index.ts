@@ -4,6 +4,7 @@ import { disable } from "./disable.ts";
 import { enable } from "./enable.ts";
 import { exportCommand } from "./export.ts";
 import { help } from "./help.ts";
+import { incidents } from "./incidents.ts";
 import { whoami } from "./whoami.ts";
 import { revoke } from "./revoke.ts";
 import { link } from "./link.ts";
@@ -20,4 +21,4 @@ import { snooze } from "./snooze.ts";
 import { stale } from "./stale.ts";
 
 /** Every slash subcommand, in the order help lists them. The one place commands are wired (with their bulk forms). */
-export const COMMANDS: readonly Command[] = [help, list, show, runs, { ...run, bulk: bulkRun }, { ...disable, bulk: bulkDisable }, { ...enable, bulk: bulkEnable }, rerun, confirm, approve, abort, batches, undo, auths, stale, snooze, exportCommand, whoami, grant, revoke, link, audit];
+export const COMMANDS: readonly Command[] = [help, list, show, runs, { ...run, bulk: bulkRun }, { ...disable, bulk: bulkDisable }, { ...enable, bulk: bulkEnable }, rerun, confirm, approve, abort, batches, undo, auths, stale, snooze, incidents, exportCommand, whoami, grant, revoke, link, audit];

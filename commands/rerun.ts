@@ -10,7 +10,7 @@ import { INTEGRATION_FILTER_SPEC, INTEGRATION_FLAGS, integrationFilters } from "
  */
 export const rerun: Command = {
   name: "rerun",
-  usage: "rerun failing [group:ID|NAME] [config:ID] [account:ID] [user:ID] [flow:ID] [words…]",
+  usage: "rerun failing [group:ID|NAME] [config:ID] [account:ID] [user:ID] [flow:ID] [incident:ID] [words…]",
   summary: "The same as `run failing [filters]`: re-run every failing integration you may run, after a preview.",
   need: "run",
   changes: true,

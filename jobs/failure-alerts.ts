@@ -1,5 +1,6 @@
 import { alertsOf, attachAlertMessage, openAlert, openAlerts, setAlertState } from "../src/data/alerts.ts";
 import { describeIntegrationsByIds, integrationsByIds, newlyFailing } from "../src/data/integrations.ts";
+import { reviewIncidents } from "../src/incidents/review.ts";
 import type { FailureAlertRecord, IntegrationRecord } from "../src/data/records.ts";
 import { log } from "../src/log.ts";
 import type { Doc } from "../src/reply/document.ts";
@@ -53,13 +54,15 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
     const { db, config, clock } = ctx.runtime;
     const now = clock.now();
     const channel = config.alertsChannel;
+    const pace = pacer(spacingMs);
+    // Incidents first, even with no channel (auto-disable spares their members): their members get no single alert.
+    const incidents = await reviewIncidents({ db, config, now, channel, messages: ctx.messages, dryRun: ctx.dryRun, pace });
     if (!channel && !ctx.dryRun) {
       // Said once per process: the job fires every minute.
       if (!warnedNoChannel) log.warn({ job: FAILURE_ALERTS_JOB }, "ALERTS_CHANNEL is not set: failure alerts are not posted");
       warnedNoChannel = true;
-      return { text: "failure alerts: ALERTS_CHANNEL is not set; nothing posted", counts: { posted: 0, recovered: 0, disabled: 0 } };
+      return { text: "failure alerts: ALERTS_CHANNEL is not set; nothing posted", counts: { posted: 0, recovered: 0, disabled: 0, incidentsOpened: incidents.opened } };
     }
-    const pace = pacer(spacingMs);
     const wouldPost: Doc[] = [];
     const wouldUpdate: Doc[] = [];
     const counts = { posted: 0, recovered: 0, disabled: 0, failedToPost: 0, waiting: 0 };
@@ -97,6 +100,7 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
     const failing = await newlyFailing(db, { failingAfterErrors: config.failingAfterErrors, since: new Date(now.getTime() - ALERT_LOOKBACK_MS) });
     const alerted = new Map((await alertsOf(db, failing.map((integration) => integration.id))).map((alert) => [`${alert.integrationId}|${alert.streakStartedAt.getTime()}`, alert]));
     const due = failing.filter((integration) => {
+      if (incidents.members.has(integration.id)) return false;
       const alert = alerted.get(`${integration.id}|${integration.failingSince!.getTime()}`);
       return !alert || (alert.state === "open" && !alert.ts);
     });
@@ -141,23 +145,25 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
       const where = channel ?? "ALERTS_CHANNEL (unset)";
       const lines = [
         `[dry run] failure alerts: would post ${wouldPost.length} alert(s) to ${where} and mark ${counts.recovered} recovered, ${counts.disabled} disabled` +
+          (incidents.opened ? `; would open ${incidents.opened} incident(s)` : "") +
           (counts.waiting ? `; ${counts.waiting} more wait for the next firings` : ""),
-        ...wouldPost.map((doc) => `--- would post to ${where} ---\n${toText(doc, config.slashCommand)}`),
+        ...[...incidents.wouldPost, ...wouldPost].map((doc) => `--- would post to ${where} ---\n${toText(doc, config.slashCommand)}`),
         ...wouldUpdate.map((doc) => `--- would update ---\n${toText(doc, config.slashCommand)}`),
       ];
-      return { text: lines.join("\n\n"), counts: { wouldPost: wouldPost.length, recovered: counts.recovered, disabled: counts.disabled, waiting: counts.waiting } };
+      return { text: lines.join("\n\n"), counts: { wouldOpenIncidents: incidents.opened, wouldPost: wouldPost.length, recovered: counts.recovered, disabled: counts.disabled, waiting: counts.waiting } };
     }
     return {
       text: `failure alerts: ${counts.posted} posted to ${channel}, ${counts.recovered} recovered, ${counts.disabled} disabled` +
+        (incidents.opened || incidents.updated || incidents.resolved ? `; incidents: ${incidents.opened} opened, ${incidents.updated} updated, ${incidents.resolved} resolved` : "") +
         (counts.failedToPost ? `, ${counts.failedToPost} could not be posted (retried next time)` : "") +
         (counts.waiting ? `, ${counts.waiting} more wait for the next firings` : ""),
-      counts,
+      counts: { ...counts, incidentsOpened: incidents.opened, incidentsPosted: incidents.posted, incidentsUpdated: incidents.updated, incidentsResolved: incidents.resolved },
     };
   }
 
   return {
     name: FAILURE_ALERTS_JOB,
-    description: "Post one message to ALERTS_CHANNEL per integration that newly started failing; update it when it recovers or is disabled.",
+    description: "Post one message to ALERTS_CHANNEL per incident and per integration that newly started failing outside one; update them as they grow, recover or are disabled.",
     schedule: (runtime) => runtime.config.alertsCron,
     perform,
   };

@@ -3,11 +3,12 @@ import type { Database } from "../src/data/database.ts";
 import { rememberFindings, resolveFindingAsDisabled, unresolvedFindings } from "../src/data/findings.ts";
 import { scanHousekeeping } from "../src/data/health.ts";
 import { setIntegrationStatus } from "../src/data/integration-status.ts";
+import { openIncidentMembership } from "../src/data/incidents.ts";
 import { describeIntegrationsByIds } from "../src/data/integrations.ts";
 import { autoDisableDue, daysBetween, housekeepingRules, type HousekeepingRules } from "../src/domain/housekeeping.ts";
 import { evaluateFindings, MAX_DETAILED_FINDINGS, reportView, type EvaluatedFinding } from "../src/housekeeping/report.ts";
 import { log } from "../src/log.ts";
-import { presentAutoDisabled, presentHousekeepingReport, type AutoDisabled } from "../src/slack/presenters/housekeeping-report.ts";
+import { presentAutoDisabled, presentAutoDisableSpared, presentHousekeepingReport, type AutoDisabled, type AutoDisableSpared } from "../src/slack/presenters/housekeeping-report.ts";
 import type { Job, JobContext, JobSummary } from "./job.ts";
 
 /** The job's name, as `embedops job` and the audit log know it. */
@@ -38,14 +39,26 @@ async function remember(db: Database, findings: EvaluatedFinding[], now: Date): 
   return { resolved: gone.length };
 }
 
-/** Disables the findings whose AUTO_DISABLE_AFTER_DAYS grace ran out (or, in a dry run, says which it would). */
-async function autoDisable(ctx: JobContext, findings: EvaluatedFinding[], rules: HousekeepingRules, now: Date): Promise<AutoDisabled[]> {
+/**
+ * Disables the findings whose AUTO_DISABLE_AFTER_DAYS grace ran out (or, in a dry run, says which it would),
+ * except failing ones whose failure belongs to an open incident: those are returned as spared.
+ */
+async function autoDisable(ctx: JobContext, findings: EvaluatedFinding[], rules: HousekeepingRules, now: Date): Promise<{ disabled: AutoDisabled[]; spared: AutoDisableSpared[] }> {
   const due = findings.filter((finding) => autoDisableDue(finding.health.stored, now, rules.autoDisableAfterDays));
-  if (due.length === 0) return [];
+  if (due.length === 0) return { disabled: [], spared: [] };
   const rows = await describeIntegrationsByIds(ctx.runtime.db, due.map((finding) => finding.health.integrationId));
+  const incidentOf = await openIncidentMembership(ctx.runtime.db, due.filter((finding) => finding.kind === "failing").map((finding) => finding.health.integrationId));
   const disabled: AutoDisabled[] = [];
+  const spared: AutoDisableSpared[] = [];
   for (const finding of due) {
     const id = finding.health.integrationId;
+    const incidentId = finding.kind === "failing" ? incidentOf.get(id) : undefined;
+    if (incidentId) {
+      const row = rows.get(id);
+      spared.push({ integrationId: id, name: row?.name ?? id, groupName: row?.groupName ?? finding.health.groupId, incidentId });
+      log.info({ integrationId: id, incidentId }, "auto-disable skipped: the failure belongs to an open incident");
+      continue;
+    }
     if (!ctx.dryRun) {
       const change = await setIntegrationStatus(ctx.runtime.db, {
         integrationId: id,
@@ -68,7 +81,7 @@ async function autoDisable(ctx: JobContext, findings: EvaluatedFinding[], rules:
       firstReportedDays: daysBetween(finding.health.stored!.firstReportedAt, now, ctx.runtime.config.timeZone),
     });
   }
-  return disabled;
+  return { disabled, spared };
 }
 
 /** One firing of the report: scan, remember, auto-disable, post. */
@@ -78,7 +91,7 @@ async function perform(ctx: JobContext): Promise<JobSummary> {
   const rules = housekeepingRules(config);
   const findings = evaluateFindings(await scanHousekeeping(db, { scope: { all: true }, now, rules }), now, config.timeZone);
   const { resolved } = ctx.dryRun ? { resolved: 0 } : await remember(db, findings, now);
-  const disabled = await autoDisable(ctx, findings, rules, now);
+  const { disabled, spared } = await autoDisable(ctx, findings, rules, now);
   const disabledIds = new Set(disabled.map((d) => d.integrationId));
   const view = await reportView(
     db,
@@ -97,6 +110,10 @@ async function perform(ctx: JobContext): Promise<JobSummary> {
         posted += 1;
       }
     }
+    if (spared.length) {
+      await ctx.messages.post(channel, presentAutoDisableSpared(spared));
+      posted += 1;
+    }
     // A report with nothing in it stays quiet: the channel hears only when there is something to do.
     if (view.findings.length) {
       const messages = presentHousekeepingReport(view);
@@ -111,11 +128,12 @@ async function perform(ctx: JobContext): Promise<JobSummary> {
   const t = view.totals;
   const text =
     `${ctx.dryRun ? "[dry run] " : ""}housekeeping report: ${t.failing} failing, ${t.stale} stale (${t.newFindings} new), ` +
-    `${view.snoozed} snoozed, ${resolved} resolved, ${disabled.length} ${ctx.dryRun ? "would be " : ""}auto-disabled; ` +
+    `${view.snoozed} snoozed, ${resolved} resolved, ${disabled.length} ${ctx.dryRun ? "would be " : ""}auto-disabled` +
+    (spared.length ? ` (${spared.length} spared: in an open incident)` : "") + "; " +
     `${t.runs30d} runs in 30 days ≈ ${t.cost.toFixed(2)} ${rules.currency}; ${posted} message(s) ${channel ? `to ${channel}` : "(HOUSEKEEPING_CHANNEL unset)"}`;
   return {
     text,
-    counts: { failing: t.failing, stale: t.stale, new: t.newFindings, snoozed: view.snoozed, resolved, autoDisabled: disabled.length, runs30d: t.runs30d, messages: posted },
+    counts: { failing: t.failing, stale: t.stale, new: t.newFindings, snoozed: view.snoozed, resolved, autoDisabled: disabled.length, sparedByIncidents: spared.length, runs30d: t.runs30d, messages: posted },
   };
 }
 

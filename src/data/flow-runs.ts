@@ -1,6 +1,7 @@
 import { Op, QueryTypes, type Transaction } from "sequelize";
 import { EmbedopsError, ErrorCode } from "../errors.ts";
 import type { Database } from "./database.ts";
+import { keepErrorSignatures } from "./error-signatures.ts";
 import { plain, type RunStatus, type RunTrigger } from "./models/index.ts";
 import { keysetPage, type Page, type PageRequest } from "./keyset.ts";
 import type { FlowRunRecord } from "./records.ts";
@@ -334,6 +335,7 @@ export async function recordRuns(db: Database, inputs: RunInput[], transaction: 
 
   if (recount.size) await recountFailureStreaks(db, [...recount].map((id) => integrationById.get(id)!), transaction);
   await writeLatestRuns(db, [...integrationById.values()], before, stamp, transaction);
+  await keepErrorSignatures(db, integrationById.values(), before, transaction);
   const changedManualIds = runs.filter((run) => run.trigger === "manual" && previous.get(run.id) !== run.status).map((run) => run.id);
   const changedManualRuns: FlowRunRecord[] = changedManualIds.length
     ? (await db.models.FlowRun.findAll({ where: { id: { [Op.in]: changedManualIds } }, transaction })).map(plain)

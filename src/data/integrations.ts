@@ -1,6 +1,7 @@
 import { col, fn, literal, Op, where, type ModelStatic, type WhereOptions } from "sequelize";
 import { housekeepingCutoffs } from "../domain/housekeeping.ts";
 import { failingRateSubquery } from "./health.ts";
+import { INCIDENT_ID_PATTERN, incidentExists, incidentMembersSubquery } from "./incidents.ts";
 import type { Config } from "../config.ts";
 import type { GroupScope } from "../domain/permissions.ts";
 import { badInput } from "../errors.ts";
@@ -21,6 +22,8 @@ export interface IntegrationFilters {
   accountId?: string;
   userId?: string;
   flowId?: string;
+  /** An incident id: its members (every integration that failed in it). */
+  incidentId?: string;
   stale?: boolean;
   failing?: boolean;
   /** Words each of which must appear in the name or one of the ids. */
@@ -101,6 +104,11 @@ async function integrationWhere(db: Database, scope: GroupScope, filters: Integr
   if (filters.accountId) and.push({ embedAccountId: filters.accountId });
   if (filters.userId) and.push({ embedUserId: filters.userId });
   if (filters.flowId) and.push({ flowId: filters.flowId });
+  if (filters.incidentId !== undefined) {
+    if (!INCIDENT_ID_PATTERN.test(filters.incidentId)) throw badInput(`\`${filters.incidentId}\` is not an incident id: they read \`inc_\` and ten hex digits (see \`incidents\`).`);
+    if (!(await incidentExists(db, filters.incidentId))) throw badInput(`No incident \`${filters.incidentId}\`.`);
+    and.push({ id: { [Op.in]: literal(incidentMembersSubquery(db, filters.incidentId)) } });
+  }
   if (filters.stale) {
     const cutoff = housekeepingCutoffs(rules.now, rules).staleBefore;
     and.push({

@@ -5,6 +5,7 @@ import * as initialSchema from "./migrations/2026112101-initial-schema.ts";
 import * as housekeepingErrorRuns from "./migrations/2026112102-housekeeping-error-runs.ts";
 import * as flowRunRequester from "./migrations/2026113001-flow-run-requester.ts";
 import * as batches from "./migrations/2026120103-batches.ts";
+import * as incidents from "./migrations/2026120104-incidents.ts";
 
 /** One migration: a name that sorts by date, and its up and down steps over the query interface. */
 interface Migration {
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "2026112102-housekeeping-error-runs", ...housekeepingErrorRuns },
   { name: "2026113001-flow-run-requester", ...flowRunRequester },
   { name: "2026120103-batches", ...batches },
+  { name: "2026120104-incidents", ...incidents },
 ];
 
 /** The PostgreSQL advisory lock key the migration run holds ("embedops" in ASCII), so replicas migrate one at a time. */

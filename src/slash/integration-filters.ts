@@ -11,6 +11,7 @@ export const INTEGRATION_FILTER_SPEC = {
   account: null,
   user: null,
   flow: null,
+  incident: null,
 } as const;
 
 /** The flags `list` accepts. */
@@ -27,6 +28,7 @@ export function integrationFilters(args: ParsedArguments): IntegrationFilters {
     accountId: f.account,
     userId: f.user,
     flowId: f.flow,
+    incidentId: f.incident,
     stale: args.flags.has("stale"),
     failing: args.flags.has("failing"),
     words: args.rest,

@@ -258,3 +258,30 @@ export function presentAutoDisabled(disabled: AutoDisabled[], afterDays: number,
   }
   return docs;
 }
+
+/** A finding auto-disable left alone because its failure belongs to an open incident. */
+export interface AutoDisableSpared {
+  integrationId: string;
+  name: string;
+  groupName: string;
+  incidentId: string;
+}
+
+/** Integrations named one by one in the spared notice; the rest are counted. */
+const SPARED_NAMED = 20;
+
+/** The notice of the findings AUTO_DISABLE_AFTER_DAYS would have disabled, left enabled because they belong to an open incident. */
+export function presentAutoDisableSpared(spared: AutoDisableSpared[]): Doc {
+  const text = `Not auto-disabled: ${plural(spared.length, "failing integration")} whose failure belongs to an open incident`;
+  const lines = spared
+    .slice(0, SPARED_NAMED)
+    .map((s) => `• *${escapeMarkup(truncate(s.name, 60))}* \`${s.integrationId}\` (${escapeMarkup(truncate(s.groupName, 40))}): incident \`${s.incidentId}\``);
+  if (spared.length > SPARED_NAMED) lines.push(`… and ${spared.length - SPARED_NAMED} more.`);
+  return {
+    text,
+    blocks: [
+      { type: "section", text: `:shield: *${text}*: an outage on the platform's side is not their fault, so they stay enabled while it lasts.` },
+      { type: "section", text: lines.join("\n") },
+    ],
+  };
+}
