@@ -192,6 +192,23 @@ export async function incidentsToShow(db: Database): Promise<IncidentRecord[]> {
   return rows.map(incidentRecord);
 }
 
+/** How long a claim to post an incident's first message holds: a process that died meanwhile frees it after this. */
+const POST_CLAIM_MS = 2 * 60_000;
+
+/**
+ * Claims the posting of an incident's first message for `holder`: true for one caller only, while no message
+ * is recorded and no other claim younger than two minutes holds it (two firings that overlap post it once).
+ */
+export async function claimIncidentPost(db: Database, incidentId: string, holder: string, now: Date): Promise<boolean> {
+  const rows = await db.sequelize.query<Row>(
+    `UPDATE incidents SET shown = :claim, updated_at = :now
+     WHERE id = :id AND ts IS NULL AND (shown IS NULL OR shown NOT LIKE 'claim:%' OR updated_at < :expired)
+     RETURNING id`,
+    { replacements: { id: incidentId, claim: `claim:${holder}`, now, expired: new Date(now.getTime() - POST_CLAIM_MS) }, type: QueryTypes.SELECT },
+  );
+  return rows.length === 1;
+}
+
 /** Records the message that shows an incident, and what it shows. */
 export async function recordIncidentMessage(db: Database, incidentId: string, message: { channel: string | null; ts: string | null; shown: string }): Promise<void> {
   await db.sequelize.query("UPDATE incidents SET channel = :channel, ts = :ts, shown = :shown WHERE id = :id", {

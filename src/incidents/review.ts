@@ -1,6 +1,7 @@
 import type { Config } from "../config.ts";
 import type { Database } from "../data/database.ts";
-import { applyIncidentPlan, incidentCandidates, incidentSummaries, incidentsToShow, openIncidentFacts, recordIncidentMessage, type IncidentSummary } from "../data/incidents.ts";
+import { randomBytes } from "node:crypto";
+import { applyIncidentPlan, claimIncidentPost, incidentCandidates, incidentSummaries, incidentsToShow, openIncidentFacts, recordIncidentMessage, type IncidentSummary } from "../data/incidents.ts";
 import { healthRules } from "../data/integrations.ts";
 import { planIncidents, type IncidentPlan } from "../domain/incidents.ts";
 import { log } from "../log.ts";
@@ -91,6 +92,7 @@ export async function reviewIncidents(review: IncidentReview): Promise<IncidentR
     log.info({ opened: result.opened, joined: plan.join.length, left: plan.leave.length, resolved: plan.resolve.length }, "incidents changed");
   }
 
+  const holder = randomBytes(6).toString("hex");
   const shown = await incidentsToShow(db);
   const summaries = new Map((await incidentSummaries(db, { all: true }, shown.map((incident) => incident.id))).map((summary) => [summary.id, summary]));
   for (const incident of shown) {
@@ -113,6 +115,7 @@ export async function reviewIncidents(review: IncidentReview): Promise<IncidentR
         await recordIncidentMessage(db, incident.id, { channel: incident.channel, ts: incident.ts, shown: fingerprint });
         result.updated += 1;
       } else {
+        if (!(await claimIncidentPost(db, incident.id, holder, now))) continue;
         const ref = await review.messages.post(review.channel, doc);
         await recordIncidentMessage(db, incident.id, { channel: ref.channel, ts: ref.ts, shown: fingerprint });
         result.posted += 1;
