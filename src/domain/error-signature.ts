@@ -7,10 +7,10 @@
 export const MAX_SIGNATURE_LENGTH = 300;
 
 /** The most error text looked at: a 10 KB stack trace is cut before the replacements, so the work stays bounded. */
-export const MAX_ERROR_SCAN = 4_000;
+const MAX_ERROR_SCAN = 4_000;
 
 /** The placeholders, in the order the replacements run. */
-export const PLACEHOLDERS = {
+const PLACEHOLDERS = {
   url: "<url>",
   email: "<email>",
   quoted: "<str>",
@@ -57,7 +57,7 @@ export function errorSignature(error: string | null | undefined): string | null 
 }
 
 /** The signature of a failed run that says nothing: copies failing silently still group together. */
-export const NO_ERROR_SIGNATURE = "(no error text)";
+const NO_ERROR_SIGNATURE = "(no error text)";
 
 /** The signature an integration keeps for its latest run: null unless that run failed. */
 export function runErrorSignature(status: string | null, error: string | null | undefined): string | null {

@@ -40,7 +40,7 @@ export interface IncidentPlan {
 }
 
 /** The key of one Embed Flow and signature. */
-export function incidentKey(flowId: string, signature: string): string {
+function incidentKey(flowId: string, signature: string): string {
   return `${flowId}\u0000${signature}`;
 }
 

@@ -33,7 +33,7 @@ function plural(count: number, one: string, many = `${one}s`): string {
  * The `Re-run affected` button: re-runs the incident's failing members the person who clicks may run, four at
  * a time, with one summary. The one place that names how an incident's members are re-run.
  */
-export function rerunAffectedButton(incidentId: string): Button {
+function rerunAffectedButton(incidentId: string): Button {
   return {
     label: "Re-run affected",
     command: `rerun failing incident:${incidentId} confirm`,
