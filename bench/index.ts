@@ -106,6 +106,25 @@ const SECTIONS: Section[] = [
       { key: "maxInFlight", name: "run requests in flight at most", unit: "", target: { text: "≤ 4", met: (value) => value <= 4 } },
     ],
   }),
+  scriptSection({
+    key: "incidents",
+    title: "10. Incidents: one message per outage, `incidents` as the fleet grows",
+    label: "10 incidents",
+    script: "incidents.ts",
+    args: (ctx) => {
+      const sizes = ctx.options.quick ? "1000,4000" : "10000,100000";
+      return ["--sizes", sizes, "--runs", String(ctx.options.growthRuns), "--repeat", ctx.options.quick ? "10" : "30"];
+    },
+    figures: [
+      { key: "mostMessagesInOneFiring", name: "300 copies failing with one error: most Slack messages in one firing", unit: "", target: { text: "= 1", met: (value) => value === 1 } },
+      { key: "messagesFirstFiring", name: "messages of the firing that found the outage", unit: "" },
+      { key: "firstFiringMs", name: "that firing's time", unit: "ms" },
+      { key: "incidentsAdminMs_10k", name: "10k: incidents (admin): median", unit: "ms" },
+      { key: "incidentsAdminMs_100k", name: "100k: incidents (admin): median", unit: "ms" },
+      { key: "incidentsGrowth", name: "incidents: largest ÷ smallest fleet (median)", unit: "×", target: { text: "≤ 2×", met: (value) => value <= 2 } },
+    ],
+    mustBeTrue: ["saidIncident"],
+  }),
 ];
 
 const USAGE = `npm run bench -- [--quick] [--integrations N] [--runs-per-integration M] [--requests N] [--warmup N] [--kind-budget SECONDS] [--growth 10000,100000,1000000]

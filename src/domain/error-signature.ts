@@ -29,8 +29,8 @@ const QUOTED_PATTERN = /"(?:[^"\\\n]|\\.){0,500}"|'(?:[^'\\\n]|\\.){0,500}'|`[^`
 const UUID_PATTERN = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
 /** 0x-prefixed hex, or a hex run of 8+ characters with a digit and a letter (request ids, hashes, object ids). */
 const HEX_PATTERN = /\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi;
-/** Words of 6+ characters that mix letters and 2+ digits: `req_8f2k1`, `int-00042`, `A1B2C3` (not `OAuth2`). */
-const MIXED_ID_PATTERN = /\b(?=(?:[a-z_-]*\d){2})(?=[\d_-]*[a-z])[a-z0-9_-]{6,}\b/gi;
+/** Words of 6+ characters that mix letters and digits: `req_8f2k1`, `int-00042`, `A1B2C3`, `0abcdef`. */
+const MIXED_ID_PATTERN = /\b(?=[a-z_-]*\d)(?=[\d_-]*[a-z])[a-z0-9_-]{6,}\b/gi;
 const NUMBER_PATTERN = /[-+]?\d+(?:[.,:]\d+)*/g;
 const SPACES = /\s+/g;
 

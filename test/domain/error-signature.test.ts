@@ -20,8 +20,11 @@ describe("errorSignature", () => {
     expect(errorSignature("segfault at 0xDEADBEEF")).toBe("segfault at <hex>");
     expect(errorSignature("request req_8f2k1 was refused")).toBe("request <id> was refused");
     expect(errorSignature("request req_8f2k1 was refused")).toBe(errorSignature("request req_a93kz2 was refused"));
-    // A word with one digit is a name, not an id.
-    expect(errorSignature("OAuth2 token expired")).toBe("OAuth<n> token expired");
+    // One digit is enough: random ids sometimes hold only one.
+    expect(errorSignature("request req_0abcdez was refused")).toBe("request <id> was refused");
+    expect(errorSignature("OAuth2 token expired")).toBe("<id> token expired");
+    // Short words keep their letters.
+    expect(errorSignature("HTTP2 stream reset by s3")).toBe("HTTP<n> stream reset by s<n>");
     // Plain words of hex letters are words.
     expect(errorSignature("deadbeef decade facade")).toBe("deadbeef decade facade");
   });
