@@ -173,6 +173,8 @@ const out: Record<string, number | string | boolean> = {};
   out.messagesResolvingFiring = resolved.messages;
   out.mostMessagesInOneFiring = Math.max(first.messages, quiet.messages, grown.messages, resolved.messages);
   out.firstFiringMs = first.ms;
+  out.quietFiringMs = quiet.ms;
+  out.growingFiringMs = grown.ms;
   out.outageDialect = server ? "postgres" : "sqlite";
   out.saidIncident = messages.texts.every((text) => text.startsWith("Incident "));
   await runtime.close();

@@ -21,6 +21,7 @@ export const COMMAND_SAMPLES: Record<string, CommandSample> = {
   auths: { need: "view", args: "" },
   stale: { need: "view", args: "" },
   export: { need: "view", args: "" },
+  incidents: { need: "view", args: "" },
   run: { need: "run", args: "{id}" },
   rerun: { need: "run", args: "failing" },
   disable: { need: "manage", args: "{id} checked by the permission matrix" },
