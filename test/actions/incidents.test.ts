@@ -131,6 +131,16 @@ describe("incidents", () => {
     await fail("o1", start, outageError("o1"));
     const [row] = (await db.sequelize.query("SELECT latest_error_signature FROM integrations WHERE id = 'o1'", { type: "SELECT" })) as Array<{ latest_error_signature: string }>;
     expect(row!.latest_error_signature).toBe("Salesforce answered <n> for request <id> (account <email>): <str> at <url>");
+    // A 10 KB error keeps a bounded signature; a success clears it.
+    await fail("alone", new Date(start.getTime() - 3_600_000), `Stack: ${"at step_1234 (/srv/x.js:1:2) ".repeat(400)}`, 1);
+    const signatureOf = async (id: string) =>
+      ((await db.sequelize.query("SELECT latest_error_signature FROM integrations WHERE id = :id", { replacements: { id }, type: "SELECT" })) as Array<{ latest_error_signature: string | null }>)[0]!.latest_error_signature;
+    expect((await signatureOf("alone"))!.length).toBeLessThanOrEqual(300);
+    expect(await signatureOf("alone")).toMatch(/^Stack: at <id> \(\/srv\/x\.js:<n>\)/);
+    clock.set("2026-11-20T11:30:00Z");
+    await succeed("alone");
+    expect(await signatureOf("alone")).toBeNull();
+    clock.set("2026-11-20T12:05:00Z");
   });
 
   it("opens no incident at one fewer than INCIDENT_MIN_AFFECTED: those get single alerts", async () => {
