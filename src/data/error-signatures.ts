@@ -3,7 +3,7 @@ import { runErrorSignature } from "../domain/error-signature.ts";
 import type { Database } from "./database.ts";
 
 /** An integration's latest run as recordRuns holds it, before and after a batch. */
-export interface LatestRunError {
+interface LatestRunError {
   id: string;
   latestRunStatus: string | null;
   latestRunError: string | null;

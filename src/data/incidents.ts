@@ -3,17 +3,17 @@ import { QueryTypes, type Transaction } from "sequelize";
 import type { FailingMember, IncidentPlan, OpenIncidentFacts } from "../domain/incidents.ts";
 import type { GroupScope } from "../domain/permissions.ts";
 import type { Database } from "./database.ts";
-import { failingRateSubquery, toDate, type HousekeepingScan } from "./health.ts";
+import { failingRateSubquery, toDate } from "./health.ts";
 
 /** The health thresholds "failing" needs, at a moment. */
-type FailingRules = HousekeepingScan["rules"] & { now: Date };
+type FailingRules = Parameters<typeof failingRateSubquery>[2] & { now: Date };
 
 // The only door to the incidents and incident_members tables.
 
 type Row = Record<string, unknown>;
 
 /** An incident as stored. */
-export interface IncidentRecord {
+interface IncidentRecord {
   id: string;
   flowId: string;
   signature: string;

@@ -22,7 +22,7 @@ export interface OpenIncidentFacts {
 }
 
 /** The thresholds of INCIDENT_MIN_AFFECTED and INCIDENT_WINDOW_MINUTES. */
-export interface IncidentRules {
+interface IncidentRules {
   minAffected: number;
   windowMinutes: number;
 }

@@ -10,7 +10,7 @@ import type { ChannelMessages } from "../reply/messages.ts";
 import { incidentFingerprint, presentIncident, type IncidentView } from "../slack/presenters/incident.ts";
 
 /** What one failure-alerts firing hands the incident check. */
-export interface IncidentReview {
+interface IncidentReview {
   db: Database;
   config: Config;
   now: Date;
@@ -24,7 +24,7 @@ export interface IncidentReview {
 }
 
 /** What the check did, and the integrations whose failure an incident speaks for (they get no single alert). */
-export interface IncidentReviewResult {
+interface IncidentReviewResult {
   /** Integrations failing in an open incident (planned, in a dry run). */
   members: Set<string>;
   opened: number;
