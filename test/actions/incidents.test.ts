@@ -219,6 +219,13 @@ describe("incidents", () => {
     expect(allText).toContain(id);
     expect(allText).toContain("HubSpot to CRM");
     expect(allText).not.toContain("*");
+    // An 80-column console keeps the id, the count and the error, cut to fit.
+    const narrow = toText(all.doc, { slashCommand: "/integrations", width: 80 });
+    expect(narrow.split("\n").every((line) => line.length <= 80)).toBe(true);
+    expect(narrow).toContain(id);
+    const line = narrow.split("\n").find((text) => text.startsWith(id))!;
+    expect(line).toContain("Salesforce answered");
+    expect(line).toMatch(/\s5$/);
     expect(rowOf(all.doc, id)).toEqual([id, "HubSpot to CRM", expect.stringContaining("Salesforce answered &lt;n&gt; for request &lt;id&gt;"), "5", "4", expect.stringContaining("2026-11-20 12:00")]);
     // The viewer sees g1 only: o1 and o4, of one account.
     const mine = await runtime.dispatcher.handle("incidents", viewer, origin);

@@ -115,6 +115,8 @@ export function presentIncidentList(views: IncidentView[], now: Date, timeZone: 
     {
       type: "table",
       columns: ["Incident", "Embed Flow", "Error", "Integrations", "Accounts", "Since"],
+      // A narrow console keeps the id, the count and the error first.
+      priority: [0, 3, 2, 1, 5, 4],
       rows: views.map((view) => [
         view.id,
         escapeMarkup(truncate(view.flowName, 40)),
