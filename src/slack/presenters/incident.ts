@@ -36,11 +36,11 @@ function plural(count: number, one: string, many = `${one}s`): string {
 function rerunAffectedButton(incidentId: string): Button {
   return {
     label: "Re-run affected",
-    command: `rerun failing incident:${incidentId} confirm`,
+    command: `rerun failing incident:${incidentId}`,
     style: "primary",
     confirm: {
       title: "Re-run the affected integrations?",
-      text: `Run again every failing integration of ${incidentId} that you may run? Each run is billed.`,
+      text: `Preview a re-run of every failing integration of ${incidentId} that you may run? Nothing runs before you confirm.`,
       confirm: "Re-run",
       deny: "Cancel",
     },
