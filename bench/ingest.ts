@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { apiRoutes } from "../src/api/index.ts";
 import { createHttpServer } from "../src/api/http.ts";
-import { signToken } from "../src/api/jwt.ts";
+import { signJwt } from "../src/domain/jwt.ts";
 import { loadConfig } from "../src/config.ts";
 import { consoleMessages } from "../src/console.ts";
 import { openRuntime } from "../src/runtime.ts";
@@ -80,7 +80,7 @@ for (let start = 0; start < integrationCount; start += 500) {
 
 const server = createHttpServer(apiRoutes(runtime));
 const port = await server.listen(0);
-const token = await signToken(SECRET, {}, { now: new Date(), expiresInSeconds: 3600 });
+const token = await signJwt(SECRET, {}, { now: new Date(), expiresInSeconds: 3600 });
 
 /** Batch b: 500 new `running` runs, and 500 runs of batch b-1 finishing (success or error). */
 function integrationOf(n: number): string {

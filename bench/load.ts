@@ -1,4 +1,4 @@
-import { signToken } from "../src/api/jwt.ts";
+import { signJwt } from "../src/domain/jwt.ts";
 import { startMeasured } from "./child.ts";
 import { botCommandKinds, botEnv, RUNS_SECRET, sampleIntegrationIds, sendSlash, type Timing } from "./drive.ts";
 import type { Figure } from "./report.ts";
@@ -53,7 +53,7 @@ export const loadSection: Section = {
       copy.remove();
       throw error;
     });
-    const token = await signToken(RUNS_SECRET, {}, { now: new Date(), expiresInSeconds: 3600 });
+    const token = await signJwt(RUNS_SECRET, {}, { now: new Date(), expiresInSeconds: 3600 });
     let ingesting = true;
     let events = 0;
     const batchMs: number[] = [];

@@ -4,6 +4,7 @@ import { setIntegrationStatus } from "../data/integration-status.ts";
 import { findIntegration } from "../data/integrations.ts";
 import type { ConnectorAuthRecord, EmbedConfigurationRecord, IntegrationRecord } from "../data/records.ts";
 import { defaultConnectorAuthName } from "../domain/connector-auth-name.ts";
+import { parseEmbedState } from "../domain/embed-state.ts";
 import { ownsIntegration, type Actor } from "../domain/permissions.ts";
 import { badInput, EmbedopsError, ErrorCode } from "../errors.ts";
 import { log } from "../log.ts";
@@ -35,15 +36,6 @@ function endUserActor(configurationId: string, endUser: EndUser): Actor {
   return { kind: "end_user", configurationId, userId: endUser.userId, accountId: endUser.accountId };
 }
 
-function parseState(text: string | null): unknown {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
-}
-
 /** The integration as the embed API answers it. */
 function integrationBody(integration: IntegrationRecord, auths: ConnectorAuthRecord[] = []): Record<string, unknown> {
   return {
@@ -57,7 +49,7 @@ function integrationBody(integration: IntegrationRecord, auths: ConnectorAuthRec
     embed_account_id: integration.embedAccountId,
     embed_user_name: integration.embedUserName,
     embed_account_name: integration.embedAccountName,
-    embed_state: parseState(integration.embedState),
+    embed_state: parseEmbedState(integration.embedState),
     latest_run_status: integration.latestRunStatus,
     created_at: integration.createdAt.toISOString(),
     connector_auths: auths.map((auth) => ({

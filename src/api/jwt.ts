@@ -1,12 +1,10 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { decodeJwt, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { decodeJwt, errors as joseErrors, type JWTPayload } from "jose";
 import { findConfiguration, signingSecret } from "../data/configurations.ts";
 import type { Database } from "../data/database.ts";
 import type { EmbedConfigurationRecord } from "../data/records.ts";
+import { JWT_ALGORITHM, verifyJwt } from "../domain/jwt.ts";
 import { EmbedopsError, ErrorCode } from "../errors.ts";
-
-/** The one algorithm accepted and used: `none` and every other algorithm are refused. */
-const JWT_ALGORITHM = "HS256";
 
 /** How far clocks may disagree, in seconds, when checking exp, nbf and iat. */
 const CLOCK_TOLERANCE_SECONDS = 30;
@@ -53,10 +51,6 @@ function bearerToken(headers: IncomingHttpHeaders): string {
   return match[1]!;
 }
 
-function key(secret: string): Uint8Array {
-  return new TextEncoder().encode(secret);
-}
-
 /** Turns jose's failure into a coded 401 that names the problem and never the token. */
 function refusal(error: unknown): EmbedopsError {
   if (error instanceof EmbedopsError) return error;
@@ -74,18 +68,13 @@ function refusal(error: unknown): EmbedopsError {
 }
 
 /**
- * Verifies an HS256 JWT with one secret: algorithm pinned, exp (and the other required claims) present,
+ * Verifies a JWT with one secret: algorithm pinned, exp (and the other required claims) present,
  * exp/nbf checked with the clock tolerance, and an iat in the future refused too.
  */
 async function verifyWith(token: string, secret: string, now: Date, requiredClaims: string[]): Promise<JWTPayload> {
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, key(secret), {
-      algorithms: [JWT_ALGORITHM],
-      requiredClaims,
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      currentDate: now,
-    }));
+    payload = await verifyJwt(token, secret, { now, requiredClaims, clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS });
   } catch (error) {
     throw refusal(error);
   }
@@ -143,17 +132,7 @@ export async function verifyEndUserToken(db: Database, configurationId: string, 
   return { configuration, endUser, viaAccountSecret: signing.accountSecret };
 }
 
-/** Verifies the flow engine's JWT for POST /api/runs: HS256 with RUNS_API_SECRET, exp required. */
+/** Verifies the flow engine's JWT for POST /api/runs: signed with RUNS_API_SECRET, exp required. */
 export async function verifyRunsToken(secret: string, headers: IncomingHttpHeaders, now: Date): Promise<JWTPayload> {
   return verifyWith(bearerToken(headers), secret, now, ["exp"]);
-}
-
-/** Signs an HS256 JWT issued at `now` that expires `expiresInSeconds` later (the CLI's tokens for trying the API). */
-export async function signToken(secret: string, claims: Record<string, unknown>, options: { now: Date; expiresInSeconds: number }): Promise<string> {
-  const iat = Math.floor(options.now.getTime() / 1000);
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: JWT_ALGORITHM, typ: "JWT" })
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + options.expiresInSeconds)
-    .sign(key(secret));
 }

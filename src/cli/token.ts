@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
-import { signToken } from "../api/jwt.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { findConfiguration, signingSecret } from "../data/configurations.ts";
 import { openDatabase } from "../data/database.ts";
+import { signJwt } from "../domain/jwt.ts";
 import { badInput } from "../errors.ts";
 import type { CliCommand } from "./cli-command.ts";
 
@@ -50,7 +50,7 @@ export const tokenCommand: CliCommand = {
       const extra = ["configuration", "user", "account", "name", "account-name", "state"].filter((option) => values[option as keyof typeof values] !== undefined);
       if (extra.length) throw badInput(`--runs takes only --expires (got --${extra.join(", --")}).`);
       if (!config.runsApiSecret) throw new ConfigError("RUNS_API_SECRET", "is not set; POST /api/runs tokens are signed with it");
-      io.stdout.write(`${await signToken(config.runsApiSecret, {}, { now, expiresInSeconds })}\n`);
+      io.stdout.write(`${await signJwt(config.runsApiSecret, {}, { now, expiresInSeconds })}\n`);
       return 0;
     }
     const missing = (["configuration", "user", "account"] as const).filter((option) => !values[option]?.trim());
@@ -74,7 +74,7 @@ export const tokenCommand: CliCommand = {
       if (values.name) claims.embed_user_name = values.name;
       if (values["account-name"]) claims.embed_account_name = values["account-name"];
       if (state !== undefined) claims.embed_state = state;
-      const token = await signToken(signing.secret, claims, { now, expiresInSeconds });
+      const token = await signJwt(signing.secret, claims, { now, expiresInSeconds });
       io.stdout.write(`${token}\n`);
       io.stderr.write(
         `Signed with ${signing.accountSecret ? `the account secret of ${account}` : `the secret of ${configurationId}`}; valid until ${new Date(now.getTime() + expiresInSeconds * 1000).toISOString()}.\n`,

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Op, UniqueConstraintError } from "sequelize";
 import { activationKey } from "../domain/activation.ts";
+import { embedStateText } from "../domain/embed-state.ts";
 import { actorLabel, type Actor } from "../domain/permissions.ts";
 import { EmbedopsError, ErrorCode } from "../errors.ts";
 import { recordAudit } from "./audit.ts";
@@ -95,7 +96,8 @@ async function activateOnce(db: Database, request: ActivationRequest): Promise<A
       }
       // The token speaks for this user and account now: keep what it says about them up to date.
       const refresh: Partial<Pick<IntegrationRecord, "embedState" | "embedAccountName" | "embedUserName">> = {};
-      if (endUser.state !== undefined) refresh.embedState = JSON.stringify(endUser.state);
+      const state = embedStateText(endUser.state);
+      if (state !== undefined) refresh.embedState = state;
       if (endUser.accountName !== null) refresh.embedAccountName = endUser.accountName;
       if (endUser.userName !== null && endUser.userId === integration.embedUserId) refresh.embedUserName = endUser.userName;
       integration.set(refresh);
@@ -114,7 +116,7 @@ async function activateOnce(db: Database, request: ActivationRequest): Promise<A
           embedAccountId: endUser.accountId,
           embedUserName: endUser.userName,
           embedAccountName: endUser.accountName,
-          embedState: endUser.state === undefined ? null : JSON.stringify(endUser.state),
+          embedState: embedStateText(endUser.state) ?? null,
           status: "enabled",
           triggerUrl: null,
           statusChangedAt: now,

@@ -1,6 +1,7 @@
-import { SignJWT } from "jose";
 import { z } from "zod";
 import type { IntegrationRecord } from "../data/records.ts";
+import { parseEmbedState } from "../domain/embed-state.ts";
+import { signJwt } from "../domain/jwt.ts";
 
 /** How long the run request's JWT is valid. */
 const RUN_TOKEN_TTL_SECONDS = 5 * 60;
@@ -46,16 +47,6 @@ const engineAnswer = z.object({
   message: z.string().nullish(),
 });
 
-/** The embed_state column is JSON text; the engine gets the value itself. */
-function embedState(text: string | null): unknown {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
-
 /** The body the contract fixes for a run request. */
 function runRequestBody(request: Pick<RunRequest, "runId" | "integration" | "requestedBy">): RunRequestBody {
   return {
@@ -63,26 +54,24 @@ function runRequestBody(request: Pick<RunRequest, "runId" | "integration" | "req
     integration_id: request.integration.id,
     embed_user_id: request.integration.embedUserId,
     embed_account_id: request.integration.embedAccountId,
-    embed_state: embedState(request.integration.embedState),
+    embed_state: parseEmbedState(request.integration.embedState),
     requested_by: request.requestedBy,
     trigger: "manual",
   };
 }
 
-/** Signs the run request's JWT: HS256 with RUNNER_SIGNING_SECRET, jti = the run id, five minutes valid. */
+/** Signs the run request's JWT with RUNNER_SIGNING_SECRET, jti = the run id, five minutes valid. */
 async function signRunToken(request: Pick<RunRequest, "runId" | "integration" | "requestedBy" | "secret" | "now">): Promise<string> {
-  const issuedAt = Math.floor(request.now.getTime() / 1000);
-  return new SignJWT({
-    integration_id: request.integration.id,
-    embed_user_id: request.integration.embedUserId,
-    embed_account_id: request.integration.embedAccountId,
-    requested_by: request.requestedBy,
-  })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setJti(request.runId)
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + RUN_TOKEN_TTL_SECONDS)
-    .sign(new TextEncoder().encode(request.secret));
+  return signJwt(
+    request.secret,
+    {
+      integration_id: request.integration.id,
+      embed_user_id: request.integration.embedUserId,
+      embed_account_id: request.integration.embedAccountId,
+      requested_by: request.requestedBy,
+    },
+    { now: request.now, expiresInSeconds: RUN_TOKEN_TTL_SECONDS, jti: request.runId },
+  );
 }
 
 /** The host of a URL, for reasons and logs: a trigger URL's path or query may carry a token. */
