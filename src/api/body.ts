@@ -1,12 +1,6 @@
 import type { z } from "zod";
+import { jsonPath } from "../domain/json-path.ts";
 import { badInput } from "../errors.ts";
-
-/** Writes a zod path as JSON would address it: `connector_auths[1].name`, `[3].status`. */
-function jsonPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const part of path) out += typeof part === "number" ? `[${part}]` : out === "" ? String(part) : `.${String(part)}`;
-  return out;
-}
 
 /** What zod found wrong, each problem prefixed by where it is; at most `limit` problems. */
 export function describeIssues(error: z.ZodError, prefix: readonly PropertyKey[] = [], limit = 5): string {

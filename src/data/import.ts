@@ -3,6 +3,7 @@ import { Op, type Transaction, type WhereOptions } from "sequelize";
 import { activationKey } from "../domain/activation.ts";
 import { z } from "zod";
 import { defaultConnectorAuthName } from "../domain/connector-auth-name.ts";
+import { jsonPath } from "../domain/json-path.ts";
 import { actorLabel, type Actor } from "../domain/permissions.ts";
 import { EmbedopsError, ErrorCode } from "../errors.ts";
 import { log } from "../log.ts";
@@ -187,30 +188,22 @@ interface ImportOptions {
 // Parsing
 // ---------------------------------------------------------------------------------------------
 
-/** A JSON path from zod's path segments: `runs[3].integration_id`, `configurations[0].account_secrets.acc_9`. */
-function jsonPath(segments: ReadonlyArray<PropertyKey>): string {
-  let path = "";
-  for (const segment of segments) {
-    if (typeof segment === "number") path += `[${segment}]`;
-    else {
-      const key = String(segment);
-      path += /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? `${path ? "." : ""}${key}` : `[${JSON.stringify(key)}]`;
-    }
-  }
-  return path || "(file)";
+/** Where a problem is in the file: its JSON path, or "(file)" for the whole file. */
+function problemPath(segments: ReadonlyArray<PropertyKey>): string {
+  return jsonPath(segments) || "(file)";
 }
 
 function problemsFromZod(error: z.ZodError): ImportProblem[] {
   const problems: ImportProblem[] = [];
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) problems.push({ path: jsonPath([...issue.path, key]), message: "is not a field of the import format" });
+      for (const key of issue.keys) problems.push({ path: problemPath([...issue.path, key]), message: "is not a field of the import format" });
       continue;
     }
     let message = issue.message;
     if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) message = "is required";
     else if (issue.code === "invalid_type") message = `must be ${issue.expected === "array" ? "a list" : issue.expected === "object" ? "an object" : `a ${issue.expected}`}`;
-    problems.push({ path: jsonPath(issue.path), message });
+    problems.push({ path: problemPath(issue.path), message });
   }
   return problems;
 }
