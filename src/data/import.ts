@@ -342,85 +342,144 @@ export function summary(counts: ImportCounts): string {
   return parts.length ? parts.join("; ") : "nothing to import";
 }
 
-async function writeImport(db: Database, file: ImportDocument, options: ImportOptions, transaction: Transaction): Promise<ImportCounts> {
-  const m = db.models;
-  const { now } = options;
-  const actor: Actor = options.actor ?? { kind: "job", job: "import" };
-  const problems: ImportProblem[] = [];
-  const counts = emptyCounts();
+/** The file's sections, an absent one as empty. */
+interface Sections {
+  groups: NonNullable<ImportDocument["groups"]>;
+  configurations: NonNullable<ImportDocument["configurations"]>;
+  flows: NonNullable<ImportDocument["flows"]>;
+  integrations: NonNullable<ImportDocument["integrations"]>;
+  runs: NonNullable<ImportDocument["runs"]>;
+  auths: NonNullable<ImportDocument["connector_auths"]>;
+  operators: NonNullable<ImportDocument["operators"]>;
+  grants: NonNullable<ImportDocument["grants"]>;
+  links: NonNullable<ImportDocument["slack_links"]>;
+}
 
-  const groups = file.groups ?? [];
-  const configurations = file.configurations ?? [];
-  const flows = file.flows ?? [];
-  const integrations = file.integrations ?? [];
-  const runs = file.runs ?? [];
-  const auths = file.connector_auths ?? [];
-  const operators = file.operators ?? [];
-  const grants = file.grants ?? [];
-  const links = file.slack_links ?? [];
+/** What the database already holds of the rows the file names or refers to, by id (operators by email). */
+interface StoredRows {
+  groups: Map<string, Group>;
+  configurations: Map<string, EmbedConfiguration>;
+  flows: Map<string, EmbedFlow>;
+  integrations: Map<string, Integration>;
+  auths: Map<string, ConnectorAuth>;
+  operators: Map<string, Operator>;
+  links: Map<string, SlackLink>;
+  runs: Map<string, { integrationId: string }>;
+}
 
-  // Repeats inside the file: which row would win is a guess, so refuse.
-  firstIndexes(groups, (row) => row.id, "groups", "id", problems, "group");
-  firstIndexes(configurations, (row) => row.id, "configurations", "id", problems, "configuration");
-  firstIndexes(flows, (row) => row.id, "flows", "id", problems, "flow");
-  firstIndexes(integrations, (row) => row.id, "integrations", "id", problems, "integration");
-  firstIndexes(runs, (row) => row.id, "runs", "id", problems, "run");
-  firstIndexes(auths, (row) => row.id, "connector_auths", "id", problems, "connector auth");
-  firstIndexes(operators, (row) => row.email, "operators", "email", problems, "operator");
-  firstIndexes(links, (row) => row.slack_user_id, "slack_links", "slack_user_id", problems, "Slack user");
-  runs.forEach((run, index) => {
+/** A configuration as it will be after the import. */
+interface PlannedConfiguration {
+  groupId: string;
+  sharingLevel: SharingLevel;
+  proprietaryConnector: string | null;
+}
+
+/** One import under way: the file, what is stored, where writes go, and the counts so far. */
+interface ImportRun {
+  db: Database;
+  transaction: Transaction;
+  now: Date;
+  actor: Actor;
+  timeZone: string;
+  file: Sections;
+  stored: StoredRows;
+  counts: ImportCounts;
+  hasGroup: (groupId: string) => boolean;
+  hasOperator: (email: string) => boolean;
+  configurationOf: (configurationId: string) => PlannedConfiguration | undefined;
+}
+
+function sectionsOf(file: ImportDocument): Sections {
+  return {
+    groups: file.groups ?? [],
+    configurations: file.configurations ?? [],
+    flows: file.flows ?? [],
+    integrations: file.integrations ?? [],
+    runs: file.runs ?? [],
+    auths: file.connector_auths ?? [],
+    operators: file.operators ?? [],
+    grants: file.grants ?? [],
+    links: file.slack_links ?? [],
+  };
+}
+
+/** Repeats inside the file: which row would win is a guess, so refuse; and runs that end before they start. */
+function checkRepeats(file: Sections, problems: ImportProblem[]): void {
+  firstIndexes(file.groups, (row) => row.id, "groups", "id", problems, "group");
+  firstIndexes(file.configurations, (row) => row.id, "configurations", "id", problems, "configuration");
+  firstIndexes(file.flows, (row) => row.id, "flows", "id", problems, "flow");
+  firstIndexes(file.integrations, (row) => row.id, "integrations", "id", problems, "integration");
+  firstIndexes(file.runs, (row) => row.id, "runs", "id", problems, "run");
+  firstIndexes(file.auths, (row) => row.id, "connector_auths", "id", problems, "connector auth");
+  firstIndexes(file.operators, (row) => row.email, "operators", "email", problems, "operator");
+  firstIndexes(file.links, (row) => row.slack_user_id, "slack_links", "slack_user_id", problems, "Slack user");
+  file.runs.forEach((run, index) => {
     if (run.finished_at && run.finished_at < run.started_at) problems.push({ path: `runs[${index}].finished_at`, message: "is before started_at" });
   });
+}
 
-  // What the database already holds, for references and for telling new rows from changed ones.
-  const storedGroups = new Map<string, Group>(
-    (await findIn((where, t) => m.Group.findAll({ where, transaction: t }), "id", [...groups.map((g) => g.id), ...configurations.map((c) => c.group_id), ...grants.flatMap((g) => (g.group_id ? [g.group_id] : []))], transaction)).map((g) => [g.id, g]),
-  );
-  const storedConfigurations = new Map<string, EmbedConfiguration>(
-    (await findIn((where, t) => m.EmbedConfiguration.findAll({ where, transaction: t }), "id", [...configurations.map((c) => c.id), ...integrations.map((i) => i.configuration_id), ...auths.map((a) => a.configuration_id)], transaction)).map((c) => [c.id, c]),
-  );
-  const storedFlows = new Map<string, EmbedFlow>(
-    (await findIn((where, t) => m.EmbedFlow.findAll({ where, transaction: t }), "id", [...flows.map((f) => f.id), ...integrations.map((i) => i.flow_id)], transaction)).map((f) => [f.id, f]),
-  );
-  const storedIntegrations = new Map<string, Integration>(
-    (await findIn((where, t) => m.Integration.findAll({ where, transaction: t }), "id", [...integrations.map((i) => i.id), ...runs.map((r) => r.integration_id)], transaction)).map((i) => [i.id, i]),
-  );
-  const storedAuths = new Map<string, ConnectorAuth>((await findIn((where, t) => m.ConnectorAuth.findAll({ where, transaction: t }), "id", auths.map((a) => a.id), transaction)).map((a) => [a.id, a]));
-  const storedOperators = new Map<string, Operator>(
-    (await findIn((where, t) => m.Operator.findAll({ where, transaction: t }), "email", [...operators.map((o) => o.email), ...grants.flatMap((g) => (g.operator ? [g.operator] : [])), ...links.map((l) => l.email)], transaction)).map((o) => [o.email, o]),
-  );
-  const storedLinks = new Map<string, SlackLink>((await findIn((where, t) => m.SlackLink.findAll({ where, transaction: t }), "slack_user_id", links.map((l) => l.slack_user_id), transaction)).map((l) => [l.slackUserId, l]));
-  const storedRuns = new Map(
-    (await findIn((where, t) => m.FlowRun.findAll({ where, transaction: t, attributes: ["id", "integrationId"] }), "id", runs.map((r) => r.id), transaction)).map((r) => [r.id, r]),
-  );
-
-  // References, each against the file and the database.
-  const fileGroups = new Set(groups.map((g) => g.id));
-  const fileConfigurations = new Map(configurations.map((c) => [c.id, c]));
-  const fileFlows = new Set(flows.map((f) => f.id));
-  const fileIntegrations = new Set(integrations.map((i) => i.id));
-  const fileOperators = new Set(operators.map((o) => o.email));
-  const hasGroup = (groupId: string) => fileGroups.has(groupId) || storedGroups.has(groupId);
-  /** The configuration as it will be after the import. */
-  const configurationOf = (configurationId: string): { groupId: string; sharingLevel: SharingLevel; proprietaryConnector: string | null } | undefined => {
-    const row = fileConfigurations.get(configurationId);
-    if (row) return { groupId: row.group_id, sharingLevel: row.sharing_level, proprietaryConnector: row.proprietary_connector ?? null };
-    return storedConfigurations.get(configurationId);
+/** What the database already holds, for references and for telling new rows from changed ones. */
+async function loadStored(db: Database, file: Sections, transaction: Transaction): Promise<StoredRows> {
+  const m = db.models;
+  const { groups, configurations, flows, integrations, runs, auths, operators, grants, links } = file;
+  const byId = <R extends { id: string }>(rows: R[]) => new Map(rows.map((row) => [row.id, row]));
+  return {
+    groups: byId(await findIn((where, t) => m.Group.findAll({ where, transaction: t }), "id", [...groups.map((g) => g.id), ...configurations.map((c) => c.group_id), ...grants.flatMap((g) => (g.group_id ? [g.group_id] : []))], transaction)),
+    configurations: byId(await findIn((where, t) => m.EmbedConfiguration.findAll({ where, transaction: t }), "id", [...configurations.map((c) => c.id), ...integrations.map((i) => i.configuration_id), ...auths.map((a) => a.configuration_id)], transaction)),
+    flows: byId(await findIn((where, t) => m.EmbedFlow.findAll({ where, transaction: t }), "id", [...flows.map((f) => f.id), ...integrations.map((i) => i.flow_id)], transaction)),
+    integrations: byId(await findIn((where, t) => m.Integration.findAll({ where, transaction: t }), "id", [...integrations.map((i) => i.id), ...runs.map((r) => r.integration_id)], transaction)),
+    auths: byId(await findIn((where, t) => m.ConnectorAuth.findAll({ where, transaction: t }), "id", auths.map((a) => a.id), transaction)),
+    operators: new Map(
+      (await findIn((where, t) => m.Operator.findAll({ where, transaction: t }), "email", [...operators.map((o) => o.email), ...grants.flatMap((g) => (g.operator ? [g.operator] : [])), ...links.map((l) => l.email)], transaction)).map((o) => [o.email, o]),
+    ),
+    links: new Map((await findIn((where, t) => m.SlackLink.findAll({ where, transaction: t }), "slack_user_id", links.map((l) => l.slack_user_id), transaction)).map((l) => [l.slackUserId, l])),
+    runs: byId(await findIn((where, t) => m.FlowRun.findAll({ where, transaction: t, attributes: ["id", "integrationId"] }), "id", runs.map((r) => r.id), transaction)),
   };
+}
 
-  configurations.forEach((row, index) => {
-    if (!hasGroup(row.group_id)) problems.push({ path: `configurations[${index}].group_id`, message: `no group ${row.group_id}` });
-    const stored = storedConfigurations.get(row.id);
+/** The import's shared state: references resolve against the file first, then the database. */
+function startRun(db: Database, file: Sections, stored: StoredRows, options: ImportOptions, transaction: Transaction): ImportRun {
+  const fileGroups = new Set(file.groups.map((g) => g.id));
+  const fileConfigurations = new Map(file.configurations.map((c) => [c.id, c]));
+  const fileOperators = new Set(file.operators.map((o) => o.email));
+  return {
+    db,
+    transaction,
+    now: options.now,
+    actor: options.actor ?? { kind: "job", job: "import" },
+    timeZone: options.timeZone,
+    file,
+    stored,
+    counts: emptyCounts(),
+    hasGroup: (groupId) => fileGroups.has(groupId) || stored.groups.has(groupId),
+    hasOperator: (email) => fileOperators.has(email) || stored.operators.has(email),
+    configurationOf: (configurationId) => {
+      const row = fileConfigurations.get(configurationId);
+      if (row) return { groupId: row.group_id, sharingLevel: row.sharing_level, proprietaryConnector: row.proprietary_connector ?? null };
+      return stored.configurations.get(configurationId);
+    },
+  };
+}
+
+function checkConfigurations(run: ImportRun, problems: ImportProblem[]): void {
+  run.file.configurations.forEach((row, index) => {
+    if (!run.hasGroup(row.group_id)) problems.push({ path: `configurations[${index}].group_id`, message: `no group ${row.group_id}` });
+    const stored = run.stored.configurations.get(row.id);
     if (stored && stored.sharingLevel !== row.sharing_level) {
       problems.push({ path: `configurations[${index}].sharing_level`, message: `${row.id} was created with sharing level ${stored.sharingLevel}, which cannot change` });
     }
     if (!stored && row.secret === undefined) problems.push({ path: `configurations[${index}].secret`, message: "is required for a new configuration" });
   });
+}
 
+/** Flows and configurations exist; one activation per key, in the file and against the database. */
+async function checkIntegrations(run: ImportRun, problems: ImportProblem[]): Promise<void> {
+  const { integrations, flows } = run.file;
+  const fileFlows = new Set(flows.map((f) => f.id));
   const keys = new Map<string, number>();
   integrations.forEach((row, index) => {
-    if (!fileFlows.has(row.flow_id) && !storedFlows.has(row.flow_id)) problems.push({ path: `integrations[${index}].flow_id`, message: `no flow ${row.flow_id}` });
-    const configuration = configurationOf(row.configuration_id);
+    if (!fileFlows.has(row.flow_id) && !run.stored.flows.has(row.flow_id)) problems.push({ path: `integrations[${index}].flow_id`, message: `no flow ${row.flow_id}` });
+    const configuration = run.configurationOf(row.configuration_id);
     if (!configuration) {
       problems.push({ path: `integrations[${index}].configuration_id`, message: `no configuration ${row.configuration_id}` });
       return;
@@ -434,10 +493,10 @@ async function writeImport(db: Database, file: ImportDocument, options: ImportOp
   });
   // An activation that already exists in the database under another id.
   const keyOwners = await findIn(
-    (where, t) => m.Integration.findAll({ where, transaction: t, attributes: ["id", "activationKey"] }),
+    (where, t) => run.db.models.Integration.findAll({ where, transaction: t, attributes: ["id", "activationKey"] }),
     "activation_key",
     keys.keys(),
-    transaction,
+    run.transaction,
   );
   const movedAway = new Set(integrations.map((row) => row.id));
   for (const owner of keyOwners) {
@@ -447,62 +506,101 @@ async function writeImport(db: Database, file: ImportDocument, options: ImportOp
       problems.push({ path: `integrations[${index}]`, message: `flow ${row.flow_id} in ${row.configuration_id} is already activated for the same ${owner.activationKey.includes("|u:") ? "user" : "account"} as integration ${owner.id}` });
     }
   }
+}
 
-  runs.forEach((row, index) => {
-    if (!fileIntegrations.has(row.integration_id) && !storedIntegrations.has(row.integration_id)) {
+function checkRuns(run: ImportRun, problems: ImportProblem[]): void {
+  const fileIntegrations = new Set(run.file.integrations.map((i) => i.id));
+  run.file.runs.forEach((row, index) => {
+    if (!fileIntegrations.has(row.integration_id) && !run.stored.integrations.has(row.integration_id)) {
       problems.push({ path: `runs[${index}].integration_id`, message: `no integration ${row.integration_id}` });
       return;
     }
-    const stored = storedRuns.get(row.id);
+    const stored = run.stored.runs.get(row.id);
     if (stored && stored.integrationId !== row.integration_id) problems.push({ path: `runs[${index}].integration_id`, message: `run ${row.id} belongs to integration ${stored.integrationId}` });
   });
+}
 
-  auths.forEach((row, index) => {
-    if (!configurationOf(row.configuration_id)) problems.push({ path: `connector_auths[${index}].configuration_id`, message: `no configuration ${row.configuration_id}` });
+function checkConnectorAuths(run: ImportRun, problems: ImportProblem[]): void {
+  run.file.auths.forEach((row, index) => {
+    if (!run.configurationOf(row.configuration_id)) problems.push({ path: `connector_auths[${index}].configuration_id`, message: `no configuration ${row.configuration_id}` });
   });
+}
 
-  const hasOperator = (emailAddress: string) => fileOperators.has(emailAddress) || storedOperators.has(emailAddress);
+function checkGrants(run: ImportRun, problems: ImportProblem[]): void {
   const grantKeys = new Map<string, number>();
-  grants.forEach((row, index) => {
-    if (row.operator !== undefined && !hasOperator(row.operator)) problems.push({ path: `grants[${index}].operator`, message: `no operator ${row.operator}` });
-    if (row.group_id !== null && !hasGroup(row.group_id)) problems.push({ path: `grants[${index}].group_id`, message: `no group ${row.group_id}` });
+  run.file.grants.forEach((row, index) => {
+    if (row.operator !== undefined && !run.hasOperator(row.operator)) problems.push({ path: `grants[${index}].operator`, message: `no operator ${row.operator}` });
+    if (row.group_id !== null && !run.hasGroup(row.group_id)) problems.push({ path: `grants[${index}].group_id`, message: `no group ${row.group_id}` });
     const key = `${row.operator ?? row.slack_usergroup}|${row.group_id ?? "*"}`;
     const first = grantKeys.get(key);
     if (first !== undefined) problems.push({ path: `grants[${index}]`, message: `a second grant for the same subject and group (also grants[${first}])` });
     else grantKeys.set(key, index);
   });
-  links.forEach((row, index) => {
-    if (!hasOperator(row.email)) problems.push({ path: `slack_links[${index}].email`, message: `no operator ${row.email}` });
-  });
+}
 
+function checkSlackLinks(run: ImportRun, problems: ImportProblem[]): void {
+  run.file.links.forEach((row, index) => {
+    if (!run.hasOperator(row.email)) problems.push({ path: `slack_links[${index}].email`, message: `no operator ${row.email}` });
+  });
+}
+
+/** Checks the whole file against itself and the database, then writes it section by section, parents first. */
+async function writeImport(db: Database, document: ImportDocument, options: ImportOptions, transaction: Transaction): Promise<ImportCounts> {
+  const file = sectionsOf(document);
+  const problems: ImportProblem[] = [];
+  checkRepeats(file, problems);
+  const run = startRun(db, file, await loadStored(db, file, transaction), options, transaction);
+  checkConfigurations(run, problems);
+  await checkIntegrations(run, problems);
+  checkRuns(run, problems);
+  checkConnectorAuths(run, problems);
+  checkGrants(run, problems);
+  checkSlackLinks(run, problems);
   if (problems.length) throw new ImportError(problems);
 
-  // ---- writes, parents first ----
-  const stamp = { createdAt: now, updatedAt: now };
+  await writeGroups(run);
+  await writeConfigurations(run);
+  await writeAccountSecrets(run);
+  await writeFlows(run);
+  await writeIntegrations(run);
+  await writeRuns(run);
+  await writeConnectorAuths(run);
+  await writeOperators(run);
+  await writeGrants(run);
+  await writeSlackLinks(run);
 
-  // Groups.
-  const groupRows = groups.filter((row) => {
-    const stored = storedGroups.get(row.id);
+  const { counts, actor, now } = run;
+  const changedSomething = IMPORT_SECTIONS.some((section) => counts[section].created + counts[section].updated > 0);
+  if (changedSomething) await recordAudit(db, { actor, action: "import", outcome: "ok", detail: summary(counts), at: now }, transaction);
+  return counts;
+}
+
+async function writeGroups({ db, file, stored, counts, now, transaction }: ImportRun): Promise<void> {
+  const groupRows = file.groups.filter((row) => {
+    const existing = stored.groups.get(row.id);
     const wanted = { name: row.name, kind: row.kind };
-    if (!stored) counts.groups.created++;
-    else if (unchanged(stored, wanted, ["name", "kind"])) return (counts.groups.unchanged++, false);
+    if (!existing) counts.groups.created++;
+    else if (unchanged(existing, wanted, ["name", "kind"])) return (counts.groups.unchanged++, false);
     else counts.groups.updated++;
     return true;
   });
   for (const part of chunks(groupRows)) {
-    await m.Group.bulkCreate(part.map((row) => ({ id: row.id, name: row.name, kind: row.kind, createdAt: storedGroups.get(row.id)?.createdAt ?? now, updatedAt: now })), { transaction, updateOnDuplicate: ["name", "kind", "updatedAt"] });
+    await db.models.Group.bulkCreate(part.map((row) => ({ id: row.id, name: row.name, kind: row.kind, createdAt: stored.groups.get(row.id)?.createdAt ?? now, updatedAt: now })), { transaction, updateOnDuplicate: ["name", "kind", "updatedAt"] });
   }
+}
 
-  // Configurations; a configuration that moves group takes its integrations and auths along.
+/** Configurations; a configuration that moves group takes its integrations and auths along. */
+async function writeConfigurations({ db, file, stored, counts, now, transaction }: ImportRun): Promise<void> {
+  const m = db.models;
   const movedConfigurations: Array<{ id: string; groupId: string }> = [];
-  const configurationRows = configurations.flatMap((row) => {
-    const stored = storedConfigurations.get(row.id);
-    const wanted = { name: row.name, groupId: row.group_id, sharingLevel: row.sharing_level, secret: row.secret ?? stored?.secret ?? "", proprietaryConnector: row.proprietary_connector ?? null };
-    if (!stored) counts.configurations.created++;
-    else if (unchanged(stored, wanted, ["name", "groupId", "secret", "proprietaryConnector"])) return (counts.configurations.unchanged++, []);
+  const configurationRows = file.configurations.flatMap((row) => {
+    const existing = stored.configurations.get(row.id);
+    const wanted = { name: row.name, groupId: row.group_id, sharingLevel: row.sharing_level, secret: row.secret ?? existing?.secret ?? "", proprietaryConnector: row.proprietary_connector ?? null };
+    if (!existing) counts.configurations.created++;
+    else if (unchanged(existing, wanted, ["name", "groupId", "secret", "proprietaryConnector"])) return (counts.configurations.unchanged++, []);
     else counts.configurations.updated++;
-    if (stored && stored.groupId !== row.group_id) movedConfigurations.push({ id: row.id, groupId: row.group_id });
-    return [{ id: row.id, ...wanted, createdAt: stored?.createdAt ?? now, updatedAt: now }];
+    if (existing && existing.groupId !== row.group_id) movedConfigurations.push({ id: row.id, groupId: row.group_id });
+    return [{ id: row.id, ...wanted, createdAt: existing?.createdAt ?? now, updatedAt: now }];
   });
   for (const part of chunks(configurationRows)) {
     await m.EmbedConfiguration.bulkCreate(part, { transaction, updateOnDuplicate: ["name", "groupId", "secret", "proprietaryConnector", "updatedAt"] });
@@ -511,87 +609,100 @@ async function writeImport(db: Database, file: ImportDocument, options: ImportOp
     await m.Integration.update({ groupId: moved.groupId, updatedAt: now }, { where: { configurationId: moved.id }, transaction });
     await m.ConnectorAuth.update({ groupId: moved.groupId, updatedAt: now }, { where: { configurationId: moved.id }, transaction });
   }
+}
 
-  // Account secrets, never logged or shown.
-  const withAccountSecrets = configurations.filter((row) => row.account_secrets && Object.keys(row.account_secrets).length);
-  if (withAccountSecrets.length) {
-    const stored = await findIn((where, t) => m.AccountSecret.findAll({ where, transaction: t }), "configuration_id", withAccountSecrets.map((row) => row.id), transaction);
-    const storedSecret = new Map(stored.map((row) => [`${row.configurationId}\u0000${row.embedAccountId}`, row]));
-    const secretRows = withAccountSecrets.flatMap((row) =>
-      Object.entries(row.account_secrets!).flatMap(([embedAccountId, value]) => {
-        const existing = storedSecret.get(`${row.id}\u0000${embedAccountId}`);
-        if (!existing) counts.account_secrets.created++;
-        else if (existing.secret === value) return (counts.account_secrets.unchanged++, []);
-        else counts.account_secrets.updated++;
-        return [{ configurationId: row.id, embedAccountId, secret: value, createdAt: existing?.createdAt ?? now, updatedAt: now }];
-      }),
-    );
-    for (const part of chunks(secretRows)) await m.AccountSecret.bulkCreate(part, { transaction, updateOnDuplicate: ["secret", "updatedAt"] });
-  }
+/** Account secrets, never logged or shown. */
+async function writeAccountSecrets({ db, file, counts, now, transaction }: ImportRun): Promise<void> {
+  const m = db.models;
+  const withAccountSecrets = file.configurations.filter((row) => row.account_secrets && Object.keys(row.account_secrets).length);
+  if (!withAccountSecrets.length) return;
+  const stored = await findIn((where, t) => m.AccountSecret.findAll({ where, transaction: t }), "configuration_id", withAccountSecrets.map((row) => row.id), transaction);
+  const storedSecret = new Map(stored.map((row) => [`${row.configurationId}\u0000${row.embedAccountId}`, row]));
+  const secretRows = withAccountSecrets.flatMap((row) =>
+    Object.entries(row.account_secrets!).flatMap(([embedAccountId, value]) => {
+      const existing = storedSecret.get(`${row.id}\u0000${embedAccountId}`);
+      if (!existing) counts.account_secrets.created++;
+      else if (existing.secret === value) return (counts.account_secrets.unchanged++, []);
+      else counts.account_secrets.updated++;
+      return [{ configurationId: row.id, embedAccountId, secret: value, createdAt: existing?.createdAt ?? now, updatedAt: now }];
+    }),
+  );
+  for (const part of chunks(secretRows)) await m.AccountSecret.bulkCreate(part, { transaction, updateOnDuplicate: ["secret", "updatedAt"] });
+}
 
-  // Embed flows.
-  const flowRows = flows.flatMap((row) => {
-    const stored = storedFlows.get(row.id);
+async function writeFlows({ db, file, stored, counts, now, transaction }: ImportRun): Promise<void> {
+  const flowRows = file.flows.flatMap((row) => {
+    const existing = stored.flows.get(row.id);
     const wanted = { name: row.name, url: row.url ?? null, trigger: row.trigger, triggerUrl: row.trigger_url ?? null };
-    if (!stored) counts.flows.created++;
-    else if (unchanged(stored, wanted, ["name", "url", "trigger", "triggerUrl"])) return (counts.flows.unchanged++, []);
+    if (!existing) counts.flows.created++;
+    else if (unchanged(existing, wanted, ["name", "url", "trigger", "triggerUrl"])) return (counts.flows.unchanged++, []);
     else counts.flows.updated++;
-    return [{ id: row.id, ...wanted, createdAt: stored?.createdAt ?? now, updatedAt: now }];
+    return [{ id: row.id, ...wanted, createdAt: existing?.createdAt ?? now, updatedAt: now }];
   });
-  for (const part of chunks(flowRows)) await m.EmbedFlow.bulkCreate(part, { transaction, updateOnDuplicate: ["name", "url", "trigger", "triggerUrl", "updatedAt"] });
+  for (const part of chunks(flowRows)) await db.models.EmbedFlow.bulkCreate(part, { transaction, updateOnDuplicate: ["name", "url", "trigger", "triggerUrl", "updatedAt"] });
+}
 
-  // Integrations: group and sharing level come from the configuration; latest-run fields stay as runs made them.
-  const INTEGRATION_FIELDS = [
-    "name", "flowId", "configurationId", "groupId", "sharingLevel", "activationKey", "embedUserId", "embedAccountId",
-    "embedUserName", "embedAccountName", "status", "triggerUrl", "createdAt", "activityAt",
-  ] as const;
+/** The integration fields an import sets; latest-run fields stay as runs made them. */
+const INTEGRATION_FIELDS = [
+  "name", "flowId", "configurationId", "groupId", "sharingLevel", "activationKey", "embedUserId", "embedAccountId",
+  "embedUserName", "embedAccountName", "status", "triggerUrl", "createdAt", "activityAt",
+] as const;
+
+/** What an integration row of the file asks for; group and sharing level come from the configuration. */
+function wantedIntegration(run: ImportRun, row: Sections["integrations"][number], existing: Integration | undefined) {
+  const configuration = run.configurationOf(row.configuration_id)!;
+  const createdAt = row.created_at ?? existing?.createdAt ?? run.now;
+  return {
+    name: row.name,
+    flowId: row.flow_id,
+    configurationId: row.configuration_id,
+    groupId: configuration.groupId,
+    sharingLevel: configuration.sharingLevel,
+    activationKey: activationKey(row.configuration_id, row.flow_id, configuration.sharingLevel, row.embed_user_id, row.embed_account_id),
+    embedUserId: row.embed_user_id,
+    embedAccountId: row.embed_account_id,
+    embedUserName: row.embed_user_name ?? null,
+    embedAccountName: row.embed_account_name ?? null,
+    status: row.status,
+    triggerUrl: row.trigger_url ?? null,
+    createdAt,
+    // Newest activity: the latest run's start, else the activation; kept as runs made it unless the activation moves.
+    activityAt: existing && same(existing.createdAt, createdAt) ? existing.activityAt : latest(existing?.latestRunAt ?? null, createdAt),
+  };
+}
+
+/** Integrations: a status the import changes is stamped and audited as `by import`. */
+async function writeIntegrations(run: ImportRun): Promise<void> {
+  const { db, file, stored, counts, now, actor, transaction } = run;
   const statusChanges: Array<{ id: string; groupId: string; status: string }> = [];
-  const integrationRows = integrations.flatMap((row) => {
-    const stored = storedIntegrations.get(row.id);
-    const configuration = configurationOf(row.configuration_id)!;
-    const createdAt = row.created_at ?? stored?.createdAt ?? now;
-    const wanted = {
-      name: row.name,
-      flowId: row.flow_id,
-      configurationId: row.configuration_id,
-      groupId: configuration.groupId,
-      sharingLevel: configuration.sharingLevel,
-      activationKey: activationKey(row.configuration_id, row.flow_id, configuration.sharingLevel, row.embed_user_id, row.embed_account_id),
-      embedUserId: row.embed_user_id,
-      embedAccountId: row.embed_account_id,
-      embedUserName: row.embed_user_name ?? null,
-      embedAccountName: row.embed_account_name ?? null,
-      status: row.status,
-      triggerUrl: row.trigger_url ?? null,
-      createdAt,
-      // Newest activity: the latest run's start, else the activation; kept as runs made it unless the activation moves.
-      activityAt: stored && same(stored.createdAt, createdAt) ? stored.activityAt : latest(stored?.latestRunAt ?? null, createdAt),
-    };
-    if (!stored) counts.integrations.created++;
-    else if (unchanged(stored, wanted, INTEGRATION_FIELDS)) return (counts.integrations.unchanged++, []);
+  const integrationRows = file.integrations.flatMap((row) => {
+    const existing = stored.integrations.get(row.id);
+    const wanted = wantedIntegration(run, row, existing);
+    if (!existing) counts.integrations.created++;
+    else if (unchanged(existing, wanted, INTEGRATION_FIELDS)) return (counts.integrations.unchanged++, []);
     else counts.integrations.updated++;
-    const statusChanged = stored ? stored.status !== row.status : row.status === "disabled";
-    if (stored && statusChanged) statusChanges.push({ id: row.id, groupId: wanted.groupId, status: row.status });
+    const statusChanged = existing ? existing.status !== row.status : row.status === "disabled";
+    if (existing && statusChanged) statusChanges.push({ id: row.id, groupId: wanted.groupId, status: row.status });
     return [{
       id: row.id,
       ...wanted,
-      embedState: stored?.embedState ?? null,
-      statusChangedAt: statusChanged ? now : (stored?.statusChangedAt ?? null),
-      statusChangedBy: statusChanged ? actorLabel(actor) : (stored?.statusChangedBy ?? null),
-      disabledReason: row.status === "disabled" ? (statusChanged ? "disabled by import" : (stored?.disabledReason ?? null)) : null,
-      latestRunId: stored?.latestRunId ?? null,
-      latestRunStatus: stored?.latestRunStatus ?? null,
-      latestRunAt: stored?.latestRunAt ?? null,
-      latestRunError: stored?.latestRunError ?? null,
-      lastSuccessAt: stored?.lastSuccessAt ?? null,
-      failuresInRow: stored?.failuresInRow ?? 0,
-      failingSince: stored?.failingSince ?? null,
-      manualRunId: stored?.manualRunId ?? null,
+      embedState: existing?.embedState ?? null,
+      statusChangedAt: statusChanged ? now : (existing?.statusChangedAt ?? null),
+      statusChangedBy: statusChanged ? actorLabel(actor) : (existing?.statusChangedBy ?? null),
+      disabledReason: row.status === "disabled" ? (statusChanged ? "disabled by import" : (existing?.disabledReason ?? null)) : null,
+      latestRunId: existing?.latestRunId ?? null,
+      latestRunStatus: existing?.latestRunStatus ?? null,
+      latestRunAt: existing?.latestRunAt ?? null,
+      latestRunError: existing?.latestRunError ?? null,
+      lastSuccessAt: existing?.lastSuccessAt ?? null,
+      failuresInRow: existing?.failuresInRow ?? 0,
+      failingSince: existing?.failingSince ?? null,
+      manualRunId: existing?.manualRunId ?? null,
       updatedAt: now,
     }];
   });
   for (const part of chunks(integrationRows)) {
-    await m.Integration.bulkCreate(part, {
+    await db.models.Integration.bulkCreate(part, {
       transaction,
       updateOnDuplicate: [...INTEGRATION_FIELDS, "statusChangedAt", "statusChangedBy", "disabledReason", "updatedAt"],
     });
@@ -599,24 +710,30 @@ async function writeImport(db: Database, file: ImportDocument, options: ImportOp
   for (const change of statusChanges) {
     await recordAudit(db, { actor, action: change.status === "disabled" ? "disable" : "enable", targetId: change.id, groupId: change.groupId, outcome: "ok", detail: "by import", at: now }, transaction);
   }
+}
 
-  // Flow runs, oldest first, so each batch only moves the latest run forward.
-  const runInputs: RunInput[] = runs
+/** Flow runs, oldest first, so each batch only moves the latest run forward. */
+async function writeRuns({ db, file, stored, counts, now, transaction }: ImportRun): Promise<void> {
+  const runInputs: RunInput[] = file.runs
     .map((row) => ({ id: row.id, integrationId: row.integration_id, status: row.status, trigger: row.trigger, startedAt: row.started_at, finishedAt: row.finished_at ?? null, error: row.error ?? null }))
     .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
   let written = 0;
   for (const part of chunks(runInputs, 1000)) written += (await recordRuns(db, part, transaction, now)).written;
-  const newRuns = runs.filter((row) => !storedRuns.has(row.id)).length;
-  counts.runs = { created: newRuns, updated: Math.max(0, written - newRuns), unchanged: runs.length - written };
+  const newRuns = file.runs.filter((row) => !stored.runs.has(row.id)).length;
+  counts.runs = { created: newRuns, updated: Math.max(0, written - newRuns), unchanged: file.runs.length - written };
+}
 
-  // Connector auths: unnamed ones get the platform's default name; proprietary defaults to the configuration's connector.
-  const AUTH_FIELDS = ["name", "connectorName", "configurationId", "groupId", "sharingLevel", "embedUserId", "embedAccountId", "embedUserName", "proprietary", "createdAt"] as const;
-  const authRows = auths.flatMap((row) => {
-    const stored = storedAuths.get(row.id);
+/** The connector auth fields an import sets. */
+const AUTH_FIELDS = ["name", "connectorName", "configurationId", "groupId", "sharingLevel", "embedUserId", "embedAccountId", "embedUserName", "proprietary", "createdAt"] as const;
+
+/** Connector auths: unnamed ones get the platform's default name; proprietary defaults to the configuration's connector. */
+async function writeConnectorAuths({ db, file, stored, counts, now, timeZone, transaction, configurationOf }: ImportRun): Promise<void> {
+  const authRows = file.auths.flatMap((row) => {
+    const existing = stored.auths.get(row.id);
     const configuration = configurationOf(row.configuration_id)!;
-    const createdAt = row.created_at ?? stored?.createdAt ?? now;
+    const createdAt = row.created_at ?? existing?.createdAt ?? now;
     const wanted = {
-      name: row.name?.trim() || defaultConnectorAuthName(row.connector_name, createdAt, options.timeZone, row.embed_user_name, row.embed_user_id),
+      name: row.name?.trim() || defaultConnectorAuthName(row.connector_name, createdAt, timeZone, row.embed_user_name, row.embed_user_id),
       connectorName: row.connector_name,
       configurationId: row.configuration_id,
       groupId: configuration.groupId,
@@ -627,75 +744,79 @@ async function writeImport(db: Database, file: ImportDocument, options: ImportOp
       proprietary: row.proprietary ?? (configuration.proprietaryConnector !== null && configuration.proprietaryConnector.toLowerCase() === row.connector_name.toLowerCase()),
       createdAt,
     };
-    if (!stored) counts.connector_auths.created++;
-    else if (unchanged(stored, wanted, AUTH_FIELDS)) return (counts.connector_auths.unchanged++, []);
+    if (!existing) counts.connector_auths.created++;
+    else if (unchanged(existing, wanted, AUTH_FIELDS)) return (counts.connector_auths.unchanged++, []);
     else counts.connector_auths.updated++;
     return [{ id: row.id, ...wanted, updatedAt: now }];
   });
-  for (const part of chunks(authRows)) await m.ConnectorAuth.bulkCreate(part, { transaction, updateOnDuplicate: [...AUTH_FIELDS, "updatedAt"] });
+  for (const part of chunks(authRows)) await db.models.ConnectorAuth.bulkCreate(part, { transaction, updateOnDuplicate: [...AUTH_FIELDS, "updatedAt"] });
+}
 
-  // Operators, by lower-cased email; a row without role or name keeps what is stored.
-  for (const row of operators) {
-    const stored = storedOperators.get(row.email);
-    if (!stored) {
-      const created = await m.Operator.create({ email: row.email, name: row.name ?? null, role: row.role ?? "member", ...stamp }, { transaction });
-      storedOperators.set(row.email, created);
+/** Operators, by lower-cased email; a row without role or name keeps what is stored. New ones join `stored`. */
+async function writeOperators({ db, file, stored, counts, now, transaction }: ImportRun): Promise<void> {
+  for (const row of file.operators) {
+    const existing = stored.operators.get(row.email);
+    if (!existing) {
+      const created = await db.models.Operator.create({ email: row.email, name: row.name ?? null, role: row.role ?? "member", createdAt: now, updatedAt: now }, { transaction });
+      stored.operators.set(row.email, created);
       counts.operators.created++;
       continue;
     }
-    const wanted = { name: row.name === undefined ? stored.name : row.name, role: row.role ?? stored.role };
-    if (unchanged(stored, wanted, ["name", "role"])) counts.operators.unchanged++;
+    const wanted = { name: row.name === undefined ? existing.name : row.name, role: row.role ?? existing.role };
+    if (unchanged(existing, wanted, ["name", "role"])) counts.operators.unchanged++;
     else {
-      await stored.update({ ...wanted, updatedAt: now }, { transaction });
+      await existing.update({ ...wanted, updatedAt: now }, { transaction });
       counts.operators.updated++;
     }
   }
+}
 
-  // Grants: one per subject and scope; importing again replaces the permission.
-  const subjectKeyOf = (row: (typeof grants)[number]) => (row.operator ? `op:${storedOperators.get(row.operator)!.id}` : `ug:${row.slack_usergroup}`);
+/** Grants: one per subject and scope; importing again replaces the permission. */
+async function writeGrants({ db, file, stored, counts, now, actor, transaction }: ImportRun): Promise<void> {
+  const m = db.models;
+  const subjectKeyOf = (row: Sections["grants"][number]) => (row.operator ? `op:${stored.operators.get(row.operator)!.id}` : `ug:${row.slack_usergroup}`);
   const storedGrants = new Map<string, Grant>(
-    (await findIn((where, t) => m.Grant.findAll({ where, transaction: t }), "subject_key", grants.map(subjectKeyOf), transaction)).map((g) => [`${g.subjectKey}|${g.scopeKey}`, g]),
+    (await findIn((where, t) => m.Grant.findAll({ where, transaction: t }), "subject_key", file.grants.map(subjectKeyOf), transaction)).map((g) => [`${g.subjectKey}|${g.scopeKey}`, g]),
   );
   const newGrants = [];
-  for (const row of grants) {
+  for (const row of file.grants) {
     const subjectKey = subjectKeyOf(row);
     const scopeKey = row.group_id ?? "*";
-    const stored = storedGrants.get(`${subjectKey}|${scopeKey}`);
-    if (!stored) {
+    const existing = storedGrants.get(`${subjectKey}|${scopeKey}`);
+    if (!existing) {
       counts.grants.created++;
       newGrants.push({
-        operatorId: row.operator ? storedOperators.get(row.operator)!.id : null,
+        operatorId: row.operator ? stored.operators.get(row.operator)!.id : null,
         slackUsergroupId: row.slack_usergroup ?? null,
         permission: row.permission,
         groupId: row.group_id,
         subjectKey,
         scopeKey,
         createdBy: actorLabel(actor),
-        ...stamp,
+        createdAt: now,
+        updatedAt: now,
       });
-    } else if (stored.permission === row.permission) counts.grants.unchanged++;
+    } else if (existing.permission === row.permission) counts.grants.unchanged++;
     else {
-      await stored.update({ permission: row.permission, updatedAt: now }, { transaction });
+      await existing.update({ permission: row.permission, updatedAt: now }, { transaction });
       counts.grants.updated++;
     }
   }
   for (const part of chunks(newGrants)) await m.Grant.bulkCreate(part, { transaction });
+}
 
-  // Slack links: the explicit mapping wins over the email Slack reports.
-  for (const row of links) {
-    const operatorId = storedOperators.get(row.email)!.id;
-    const stored = storedLinks.get(row.slack_user_id);
-    if (!stored) {
-      await m.SlackLink.create({ slackUserId: row.slack_user_id, operatorId, createdBy: actorLabel(actor), ...stamp }, { transaction });
+/** Slack links: the explicit mapping wins over the email Slack reports. */
+async function writeSlackLinks({ db, file, stored, counts, now, actor, transaction }: ImportRun): Promise<void> {
+  for (const row of file.links) {
+    const operatorId = stored.operators.get(row.email)!.id;
+    const existing = stored.links.get(row.slack_user_id);
+    if (!existing) {
+      await db.models.SlackLink.create({ slackUserId: row.slack_user_id, operatorId, createdBy: actorLabel(actor), createdAt: now, updatedAt: now }, { transaction });
       counts.slack_links.created++;
-    } else if (stored.operatorId === operatorId) counts.slack_links.unchanged++;
+    } else if (existing.operatorId === operatorId) counts.slack_links.unchanged++;
     else {
-      await stored.update({ operatorId, updatedAt: now }, { transaction });
+      await existing.update({ operatorId, updatedAt: now }, { transaction });
       counts.slack_links.updated++;
     }
   }
-
-  const changedSomething = IMPORT_SECTIONS.some((section) => counts[section].created + counts[section].updated > 0);
-  if (changedSomething) await recordAudit(db, { actor, action: "import", outcome: "ok", detail: summary(counts), at: now }, transaction);
-  return counts;
 }
