@@ -153,6 +153,7 @@ const SLACK_EVENTS_PATH = "/slack/events";
  * it gets an answer and the server goes on.
  */
 export function createHttpServer(routes: Route[], slackListener?: RequestListener): HttpServer {
+  // Stays long: one request's whole life (route, size limit, coded errors, metrics, close) is read best in one place.
   const handleSlack = async (req: IncomingMessage, res: ServerResponse, method: string) => {
     res.once("finish", () => apiRequestsTotal.inc({ route: `${method === "POST" ? "POST" : "other"} ${SLACK_EVENTS_PATH}`, status: String(res.statusCode) }));
     if (method !== "POST") {

@@ -68,6 +68,7 @@ export async function activateIntegration(db: Database, request: ActivationReque
 }
 
 async function activateOnce(db: Database, request: ActivationRequest): Promise<Activation> {
+  // Stays long: one transaction whose steps (flow, existing activation, create or refresh, auths) share its locked rows.
   const { configuration, endUser, actor, now } = request;
   const key = activationKey(configuration.id, request.flowId, configuration.sharingLevel, endUser.userId, endUser.accountId);
   return db.sequelize.transaction(async (transaction): Promise<Activation> => {

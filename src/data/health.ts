@@ -115,36 +115,39 @@ export async function scanHousekeeping(db: Database, scan: HousekeepingScan, tra
   };
   const rows = transaction ? await run(transaction) : db.dialect === "postgres" ? await db.sequelize.transaction(run) : await db.sequelize.query<Record<string, unknown>>(sql, { replacements, type: QueryTypes.SELECT });
   const { staleBefore } = housekeepingCutoffs(scan.now, scan.rules);
-  return rows.map((row): IntegrationHealth => {
-    const latestRunAt = toDate(row.latest_run_at);
-    const activatedAt = toDate(row.created_at)!;
-    const failuresInRow = toNumber(row.failures_in_row);
-    const firstReportedAt = toDate(row.first_reported_at);
-    const stored: StoredFinding | null =
-      row.finding_kind && firstReportedAt
-        ? {
-            kind: row.finding_kind as FindingKind,
-            firstReportedAt,
-            lastReportedAt: toDate(row.last_reported_at) ?? firstReportedAt,
-            snoozedUntil: toDate(row.snoozed_until),
-            snoozedBy: (row.snoozed_by as string | null) ?? null,
-            resolvedAt: toDate(row.resolved_at),
-          }
-        : null;
-    return {
-      integrationId: String(row.id),
-      groupId: String(row.group_id),
-      failuresInRow,
-      latestRunAt,
-      latestRunError: (row.latest_run_error as string | null) ?? null,
-      lastSuccessAt: toDate(row.last_success_at),
-      activatedAt,
-      failingStreak: failuresInRow >= scan.rules.failingAfterErrors,
-      failingRate: row.rate_runs === null || row.rate_runs === undefined ? null : { runs: toNumber(row.rate_runs), errors: toNumber(row.rate_errors) },
-      // The same comparison the SQL made, repeated on the row to say which rule matched.
-      stale: latestRunAt ? latestRunAt.getTime() <= staleBefore.getTime() : activatedAt.getTime() <= staleBefore.getTime(),
-      runs30d: toNumber(row.runs_30d),
-      stored,
-    };
-  });
+  return rows.map((row) => healthFromRow(row, scan.rules, staleBefore));
+}
+
+/** One row of the scan as the housekeeping rules read it. */
+function healthFromRow(row: Record<string, unknown>, rules: HousekeepingScan["rules"], staleBefore: Date): IntegrationHealth {
+  const latestRunAt = toDate(row.latest_run_at);
+  const activatedAt = toDate(row.created_at)!;
+  const failuresInRow = toNumber(row.failures_in_row);
+  const firstReportedAt = toDate(row.first_reported_at);
+  const stored: StoredFinding | null =
+    row.finding_kind && firstReportedAt
+      ? {
+          kind: row.finding_kind as FindingKind,
+          firstReportedAt,
+          lastReportedAt: toDate(row.last_reported_at) ?? firstReportedAt,
+          snoozedUntil: toDate(row.snoozed_until),
+          snoozedBy: (row.snoozed_by as string | null) ?? null,
+          resolvedAt: toDate(row.resolved_at),
+        }
+      : null;
+  return {
+    integrationId: String(row.id),
+    groupId: String(row.group_id),
+    failuresInRow,
+    latestRunAt,
+    latestRunError: (row.latest_run_error as string | null) ?? null,
+    lastSuccessAt: toDate(row.last_success_at),
+    activatedAt,
+    failingStreak: failuresInRow >= rules.failingAfterErrors,
+    failingRate: row.rate_runs === null || row.rate_runs === undefined ? null : { runs: toNumber(row.rate_runs), errors: toNumber(row.rate_errors) },
+    // The same comparison the SQL made, repeated on the row to say which rule matched.
+    stale: latestRunAt ? latestRunAt.getTime() <= staleBefore.getTime() : activatedAt.getTime() <= staleBefore.getTime(),
+    runs30d: toNumber(row.runs_30d),
+    stored,
+  };
 }

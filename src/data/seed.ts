@@ -161,6 +161,7 @@ const DISABLERS: Record<string, string> = {
 
 /** Builds the demo as an import document plus who disabled what; pure and deterministic for one `now`. */
 export function demoDocument(now: Date): { document: ImportInput; disabled: Array<{ id: string; at: Date; by: string; reason: string }> } {
+  // Stays long: it is the demo's data, declared row by row; the logic lives in the small helpers above.
   const random = seededRandom(20261121);
   const iso = (date: Date) => date.toISOString();
   const integrations: NonNullable<ImportInput["integrations"]> = [];

@@ -41,6 +41,7 @@ export async function reportView(
   findings: EvaluatedFinding[],
   options: { rules: HousekeepingRules; showButtons: (groupId: string) => boolean; scopeNote?: string; detailLimit?: number },
 ): Promise<HousekeepingReportView> {
+  // Stays long: sort, group totals and details are one pass over the same findings in report order.
   const shown = findings.filter((finding) => finding.state !== "snoozed");
   const groupRows = await groupsByIds(db, shown.map((f) => f.health.groupId));
   const groupById = new Map(groupRows.map((group) => [group.id, group]));

@@ -59,6 +59,7 @@ export function manualRunId(integrationId: string, requestKey?: string): string 
 
 /** Builds the runner over the database and Slack messages. */
 export function createRunner(deps: RunnerDeps): Runner {
+  // Stays long: claim, attach, send and safeSend close over the same dependencies; each is short.
   const { db, config, clock } = deps;
 
   async function claim(options: ClaimOptions): Promise<RunClaim> {

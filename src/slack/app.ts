@@ -128,6 +128,7 @@ async function openDialog(client: InstanceType<typeof App>["client"], triggerId:
  * as the Slack user who sent them, resolved afresh for each request.
  */
 export async function createSlackApp(runtime: Runtime, directory: SlackDirectory, mode: "http" | "socket"): Promise<SlackApp> {
+  // Stays long: Bolt's listeners are registered on one app and share its receiver and identity; each is a few lines.
   const { config } = runtime;
   const logger = boltLogger();
   const clientOptions = webClientOptions(config);

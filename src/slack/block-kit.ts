@@ -25,6 +25,7 @@ function mrkdwn(text: string, max: number) {
 
 /** Renders a document as Block Kit, within Slack's limits (50 blocks, or `maxBlocks`: 100 for a Home tab; 3000 characters a section). */
 export function toBlockKit(doc: Doc, options: { maxBlocks?: number } = {}): { text: string; blocks: KnownBlock[] } {
+  // Stays long: one short case per block type of the reply document.
   const maxBlocks = options.maxBlocks ?? SLACK_LIMITS.blocks;
   let buttonIndex = 0;
   const button = (b: Button): SlackBlock => {

@@ -7,6 +7,7 @@ const timestamps = {
 
 /** The whole domain: groups, configurations, flows, integrations, runs, auths, operators, grants, audit, jobs. */
 export async function up({ context: qi }: { context: QueryInterface }): Promise<void> {
+  // Stays long: the first migration declares every table in one go, and a released migration is never edited.
   await qi.createTable("groups", {
     id: { type: DataTypes.STRING, primaryKey: true },
     name: { type: DataTypes.STRING, allowNull: false },

@@ -57,6 +57,7 @@ function presentUnmapped(view: UnmappedHomeView): Doc {
 }
 
 function presentOperator(view: OperatorHomeView): Doc {
+  // Stays long: the tab's blocks in the order they are shown, a few lines each, with no logic of their own.
   const slash = view.slashCommand;
   const blocks: Block[] = [
     { type: "header", text: "embedops: your integrations" },
