@@ -11,6 +11,7 @@ import { databaseIsEmpty, seedDemo, seedDemoIfEmpty } from "./data/seed.ts";
 import { ensureAdmins } from "./data/operators.ts";
 import { log, registerSecrets } from "./log.ts";
 import { openRuntime, type Runtime } from "./runtime.ts";
+import { startInterruptedRunRecovery } from "./runner/interrupted-runs.ts";
 import { createSlackApp, type SlackApp } from "./slack/app.ts";
 import { webDirectory } from "./slack/identity.ts";
 import { createWebClient, webChannelMessages } from "./slack/web-client.ts";
@@ -54,7 +55,9 @@ export async function startBot(config: Config, options: { clock?: Clock; batchTi
   let slack: SlackApp | undefined;
   let http: HttpServer | undefined;
   let schedules: Schedules | undefined;
+  let recovery: { stop(): Promise<void> } | undefined;
   try {
+    recovery = await startInterruptedRunRecovery(runtime);
     slack = await createSlackApp(runtime, directory, mode);
     http = createHttpServer(apiRoutes(runtime), slack.requestListener);
     const port = await http.listen(config.port);
@@ -67,7 +70,7 @@ export async function startBot(config: Config, options: { clock?: Clock; batchTi
       const deadline = Date.now() + graceMs;
       log.info({ graceMs }, "stopping: schedules first, then new requests; finishing the work in flight");
       // At once: no new firings, no new events over the socket (Socket Mode), no new connections.
-      const jobs = schedules!.stop();
+      const jobs = Promise.all([schedules!.stop(), recovery?.stop()]);
       const batches = runtime.batchWorker.stop();
       await slack?.stop();
       const requests = http!.close();
@@ -92,6 +95,7 @@ export async function startBot(config: Config, options: { clock?: Clock; batchTi
       },
     };
   } catch (error) {
+    await recovery?.stop();
     await schedules?.stop();
     await http?.close().catch(() => undefined);
     await runtime.close();

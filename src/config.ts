@@ -76,6 +76,12 @@ export interface Config {
   bulkConcurrency: number;
   /** APPROVAL_ABOVE: opt-in; bulk actions over this many integrations need a second operator's approval. */
   approvalAbove?: number;
+  /** RUN_INTERRUPTED_GRACE_MS: past RUNNER_TIMEOUT_MS plus this, a manual run the engine never answered was interrupted. */
+  runInterruptedGraceMs: number;
+  /** JOB_LEASE_TTL_MS: a firing's lease lasts this long unless its holder renews it; then another replica takes it over. */
+  jobLeaseTtlMs: number;
+  /** OUTBOX_SPACING_MS: the outbox sender keeps Slack writes to one channel at least this far apart. */
+  outboxSpacingMs: number;
   /** LOG_LEVEL: pino level. */
   logLevel: (typeof LOG_LEVELS)[number];
   /** NODE_ENV=production: refuse to fall back to the local console. */
@@ -174,6 +180,9 @@ export function loadConfig(env: Env = process.env): Config {
     runnerTimeoutMs: parse(env, "RUNNER_TIMEOUT_MS", positiveInt, "10000", "a whole number of milliseconds above 0"),
     bulkConcurrency: parse(env, "BULK_CONCURRENCY", z.coerce.number().int().min(1).max(100), "4", "a whole number from 1 to 100"),
     approvalAbove: optional(env, "APPROVAL_ABOVE", z.coerce.number().int().min(0), "a whole number of integrations (unset: off)"),
+    runInterruptedGraceMs: parse(env, "RUN_INTERRUPTED_GRACE_MS", positiveInt, "60000", "a whole number of milliseconds above 0"),
+    jobLeaseTtlMs: parse(env, "JOB_LEASE_TTL_MS", z.coerce.number().int().min(300), "30000", "a whole number of milliseconds of at least 300"),
+    outboxSpacingMs: parse(env, "OUTBOX_SPACING_MS", z.coerce.number().int().min(0), "1000", "a whole number of milliseconds of at least 0"),
     logLevel: parse(env, "LOG_LEVEL", z.enum(LOG_LEVELS), "info", LOG_LEVELS.join(", ")),
     production: read(env, "NODE_ENV") === "production",
   };

@@ -68,6 +68,9 @@ interface LatestRunState {
 
 const FINISHED: ReadonlySet<RunStatus> = new Set(["success", "error"]);
 
+/** The error of a manual run whose request was cut off by the bot stopping: the engine's own report still replaces it. */
+export const RUN_INTERRUPTED_ERROR = "interrupted: the bot stopped while sending the request";
+
 /** When an event happened, for ordering two reports of the same run. */
 function eventTime(run: { startedAt: Date; finishedAt?: Date | null }): number {
   return (run.finishedAt ?? run.startedAt).getTime();
@@ -80,8 +83,10 @@ function eventTime(run: { startedAt: Date; finishedAt?: Date | null }): number {
 function mergeRun(stored: StoredRun | undefined, input: RunInput): RunInput | undefined {
   if (!stored) return input;
   const storedFinished = FINISHED.has(stored.status);
+  // The bot's own guess that a run was interrupted gives way to the engine's finished report, whenever it comes.
+  const interrupted = stored.status === "error" && stored.error === RUN_INTERRUPTED_ERROR;
   if (storedFinished && !FINISHED.has(input.status)) return undefined;
-  if (storedFinished && eventTime(input) < eventTime(stored)) return undefined;
+  if (storedFinished && !interrupted && eventTime(input) < eventTime(stored)) return undefined;
   const merged: RunInput = {
     id: stored.id,
     integrationId: stored.integrationId,
@@ -151,7 +156,9 @@ function writeDate(db: Database, date: Date | null): string | null {
 
 /** One row of SQL literals, each cast where the dialect needs a type (PostgreSQL reads VALUES as text). */
 function tuple(db: Database, values: unknown[], casts?: ReadonlyArray<string | undefined>): string {
-  return `(${values.map((value, i) => (casts?.[i] ? `CAST(${db.sequelize.escape(value as string)} AS ${casts[i]})` : db.sequelize.escape(value as string))).join(", ")})`;
+  // A NUL would cut SQLite's statement text short (and PostgreSQL refuses it in text): dropped from every literal.
+  const literal = (value: unknown) => db.sequelize.escape((typeof value === "string" ? value.replaceAll("\u0000", "") : value) as string);
+  return `(${values.map((value, i) => (casts?.[i] ? `CAST(${literal(value)} AS ${casts[i]})` : literal(value))).join(", ")})`;
 }
 
 const INTEGRATION_COLUMNS = "id, latest_run_id, latest_run_status, latest_run_at, latest_run_error, last_success_at, failures_in_row, failing_since, activity_at, manual_run_id";

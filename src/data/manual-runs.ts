@@ -3,7 +3,7 @@ import type { Actor } from "../domain/permissions.ts";
 import { log } from "../log.ts";
 import { recordAudit } from "./audit.ts";
 import type { Database } from "./database.ts";
-import { recordRuns } from "./flow-runs.ts";
+import { recordRuns, RUN_INTERRUPTED_ERROR } from "./flow-runs.ts";
 import { plain } from "./models/index.ts";
 import type { FlowRunRecord, IntegrationRecord, RunStatus } from "./records.ts";
 
@@ -141,6 +141,45 @@ export async function recordManualRunOutcome(db: Database, outcome: ManualRunOut
       },
       transaction,
     );
+    // Any answer at all: the run is the engine's now (or finished), never "interrupted".
+    await db.models.FlowRun.update({ engineAnsweredAt: now }, { where: { id: run.id, engineAnsweredAt: { [Op.is]: null } }, transaction });
     return plain((await db.models.FlowRun.findByPk(run.id, { transaction }))!);
   });
+}
+
+/**
+ * The guarded transition of manual runs whose request was cut off (the bot died while the engine held it):
+ * every manual run still `running`, started before `startedBefore`, that the engine never answered, becomes
+ * `error` with RUN_INTERRUPTED_ERROR, freeing its integration. Each run is checked again under its
+ * integration's lock (the lock POST /api/runs takes too), so a run that moved on meanwhile is never touched;
+ * a later report from the engine still replaces the error. Returns the runs it marked.
+ */
+export async function markInterruptedManualRuns(db: Database, options: { startedBefore: Date; now: Date; limit?: number }): Promise<FlowRunRecord[]> {
+  const { FlowRun: FlowRuns, Integration: Integrations } = db.models;
+  const candidates = await FlowRuns.findAll({
+    attributes: ["id", "integrationId"],
+    where: { trigger: "manual", status: "running", engineAnsweredAt: { [Op.is]: null }, startedAt: { [Op.lt]: options.startedBefore } },
+    order: [["startedAt", "ASC"]],
+    limit: options.limit ?? 200,
+  });
+  const marked: FlowRunRecord[] = [];
+  for (const candidate of candidates) {
+    const run = await db.sequelize.transaction(async (transaction) => {
+      await Integrations.findByPk(candidate.integrationId, { attributes: ["id"], transaction, lock: db.dialect === "postgres" });
+      const current = await FlowRuns.findByPk(candidate.id, { transaction });
+      if (!current || current.status !== "running" || current.engineAnsweredAt || current.startedAt >= options.startedBefore) return undefined;
+      const recorded = await recordRuns(
+        db,
+        [{ id: current.id, integrationId: current.integrationId, status: "error", startedAt: current.startedAt, finishedAt: options.now, error: RUN_INTERRUPTED_ERROR }],
+        transaction,
+        options.now,
+      );
+      return recorded.changedManualRuns[0];
+    });
+    if (run) {
+      log.warn({ runId: run.id, integrationId: run.integrationId }, "a manual run was interrupted by the bot stopping; marked error");
+      marked.push(run);
+    }
+  }
+  return marked;
 }

@@ -4,6 +4,7 @@ import type { Database } from "./database.ts";
 import * as initialSchema from "./migrations/2026112101-initial-schema.ts";
 import * as housekeepingErrorRuns from "./migrations/2026112102-housekeeping-error-runs.ts";
 import * as flowRunRequester from "./migrations/2026113001-flow-run-requester.ts";
+import * as outboxAndLeaseExpiry from "./migrations/2026120101-outbox-and-lease-expiry.ts";
 import * as batches from "./migrations/2026120103-batches.ts";
 import * as incidents from "./migrations/2026120104-incidents.ts";
 
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "2026112101-initial-schema", ...initialSchema },
   { name: "2026112102-housekeeping-error-runs", ...housekeepingErrorRuns },
   { name: "2026113001-flow-run-requester", ...flowRunRequester },
+  { name: "2026120101-outbox-and-lease-expiry", ...outboxAndLeaseExpiry },
   { name: "2026120103-batches", ...batches },
   { name: "2026120104-incidents", ...incidents },
 ];

@@ -22,6 +22,8 @@ export class FlowRun extends Model<InferAttributes<FlowRun>, InferCreationAttrib
   declare slackTs: string | null;
   /** A response_url to update the message through when it could not be posted with chat.postMessage. */
   declare slackResponseUrl: string | null;
+  /** When the flow engine answered the run request (any answer): a run still `running` without one was cut off. */
+  declare engineAnsweredAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 }
@@ -43,6 +45,7 @@ export function initFlowRun(sequelize: Sequelize): typeof FlowRun {
       slackChannel: { type: DataTypes.STRING, allowNull: true },
       slackTs: { type: DataTypes.STRING, allowNull: true },
       slackResponseUrl: { type: DataTypes.TEXT, allowNull: true },
+      engineAnsweredAt: { type: DataTypes.DATE, allowNull: true },
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },

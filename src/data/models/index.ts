@@ -14,6 +14,7 @@ import { initJobLease } from "./job-lease.ts";
 import { initOperator } from "./operator.ts";
 import { initSlackLink } from "./slack-link.ts";
 import { initSlackPost } from "./slack-post.ts";
+import { initOutboxMessage } from "./outbox-message.ts";
 
 /** Defines every model on one Sequelize instance. */
 export function initModels(sequelize: Sequelize) {
@@ -33,6 +34,7 @@ export function initModels(sequelize: Sequelize) {
     FailureAlert: initFailureAlert(sequelize),
     JobLease: initJobLease(sequelize),
     SlackPost: initSlackPost(sequelize),
+    OutboxMessage: initOutboxMessage(sequelize),
   };
   // The names a list page shows beside each integration, joined in the same statement.
   models.Integration.belongsTo(models.EmbedFlow, { as: "flow", foreignKey: "flowId", constraints: false });

@@ -9,6 +9,8 @@ export class JobLease extends Model<InferAttributes<JobLease>, InferCreationAttr
   declare acquiredAt: Date;
   declare finishedAt: Date | null;
   declare outcome: string | null;
+  /** Past this moment with no heartbeat from the holder, another process may take the firing over. */
+  declare expiresAt: Date | null;
 }
 
 /** Defines the job_leases table. */
@@ -22,6 +24,7 @@ export function initJobLease(sequelize: Sequelize): typeof JobLease {
       acquiredAt: { type: DataTypes.DATE, allowNull: false },
       finishedAt: { type: DataTypes.DATE, allowNull: true },
       outcome: { type: DataTypes.TEXT, allowNull: true },
+      expiresAt: { type: DataTypes.DATE, allowNull: true },
     },
     { sequelize, modelName: "JobLease", tableName: "job_leases", timestamps: false },
   );
