@@ -1,4 +1,4 @@
-import { alertsOf, attachAlertMessage, openAlert, openAlerts, setAlertState } from "../src/data/alerts.ts";
+import { alertsOf, alertsQueued, closeAlertWithUpdate, openAlerts, openAlertWithPost, queueAlertPost } from "../src/data/alerts.ts";
 import { describeIntegrationsByIds, integrationsByIds, newlyFailing } from "../src/data/integrations.ts";
 import { reviewIncidents } from "../src/incidents/review.ts";
 import type { FailureAlertRecord, IntegrationRecord } from "../src/data/records.ts";
@@ -11,32 +11,17 @@ import type { Job, JobContext, JobSummary } from "./job.ts";
 /** The job's name, as `embedops job` and the logs know it. */
 const FAILURE_ALERTS_JOB = "failure-alerts";
 
-/** Slack asks for about one message a second per channel: posts and updates are spaced this far apart. */
-const POST_SPACING_MS = 1_000;
-
-/** New alerts posted by one firing at most; the rest follow on the next firings, oldest streak first. */
-const MAX_NEW_ALERTS = 50;
+/**
+ * New alerts queued by one firing at most; the rest follow on the next firings, oldest streak first. Queuing
+ * takes milliseconds each: the outbox sender posts them at Slack's pace, apart from the schedule.
+ */
+const MAX_NEW_ALERTS = 1000;
 
 /**
  * Only streaks whose latest failed run is this recent count as newly failing: an integration that failed
  * long ago and stopped running is the housekeeping report's business, not on-call's.
  */
 const ALERT_LOOKBACK_MS = 24 * 60 * 60_000;
-
-/** Options of the job: the spacing of posts (tests of the rules pass 0). */
-interface FailureAlertsOptions {
-  postSpacingMs?: number;
-}
-
-/** Keeps Slack writes to one channel at least `spacingMs` apart; the Web API client itself waits on 429 Retry-After. */
-function pacer(spacingMs: number) {
-  let last = 0;
-  return async () => {
-    const wait = last + spacingMs - Date.now();
-    if (last && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    last = Date.now();
-  };
-}
 
 /** How an open alert stands now: still open, or closed because the streak ended or the integration was disabled. */
 function alertState(alert: Pick<FailureAlertRecord, "streakStartedAt">, integration: Pick<IntegrationRecord, "status" | "failingSince"> | undefined): FailureAlertState {
@@ -45,9 +30,12 @@ function alertState(alert: Pick<FailureAlertRecord, "streakStartedAt">, integrat
   return "open";
 }
 
-/** Builds the failure-alerts job. */
-export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job {
-  const spacingMs = options.postSpacingMs ?? POST_SPACING_MS;
+/**
+ * Builds the failure-alerts job. It posts nothing itself: each new alert is opened together with its message in
+ * the outbox (one transaction), and each closed alert together with the update of that message, so a firing run
+ * twice (taken over from a replica that died, or overlapping the next) queues every message once.
+ */
+export function createFailureAlertsJob(): Job {
   let warnedNoChannel = false;
 
   async function perform(ctx: JobContext): Promise<JobSummary> {
@@ -65,7 +53,8 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
     }
     const wouldPost: Doc[] = [];
     const wouldUpdate: Doc[] = [];
-    const counts = { posted: 0, recovered: 0, disabled: 0, failedToPost: 0, waiting: 0 };
+    // `posted`: alerts handed to the outbox, which posts them at Slack's pace.
+    const counts = { posted: 0, recovered: 0, disabled: 0, waiting: 0 };
 
     // 1. Open alerts whose streak ended or whose integration was disabled: say so on their message.
     const open = await openAlerts(db);
@@ -82,27 +71,21 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
         ? presentFailureAlert({ row, state, streakStartedAt: alert.streakStartedAt, failuresInRow: integration!.failuresInRow, error: alert.error, endedAt, now, timeZone: config.timeZone })
         : undefined;
       if (ctx.dryRun) {
-        if (doc && alert.ts) wouldUpdate.push(doc);
+        if (doc) wouldUpdate.push(doc);
         continue;
       }
-      if (doc && alert.channel && alert.ts) {
-        try {
-          await pace();
-          await ctx.messages.update({ channel: alert.channel, ts: alert.ts }, doc);
-        } catch (error) {
-          log.warn({ err: error, integrationId: alert.integrationId }, "could not update a failure alert");
-        }
-      }
-      await setAlertState(db, alert.id, state);
+      await closeAlertWithUpdate(db, alert, state === "recovered" ? "recovered" : "disabled", doc ? { doc, at: now } : undefined);
     }
 
     // 2. Integrations that newly started failing, and alerts that could not be posted before.
     const failing = await newlyFailing(db, { failingAfterErrors: config.failingAfterErrors, since: new Date(now.getTime() - ALERT_LOOKBACK_MS) });
     const alerted = new Map((await alertsOf(db, failing.map((integration) => integration.id))).map((alert) => [`${alert.integrationId}|${alert.streakStartedAt.getTime()}`, alert]));
+    // An open alert with no message and none queued was opened before the outbox existed and never posted.
+    const queued = await alertsQueued(db, [...alerted.values()].filter((alert) => alert.state === "open" && !alert.ts).map((alert) => alert.id));
     const due = failing.filter((integration) => {
       if (incidents.members.has(integration.id)) return false;
       const alert = alerted.get(`${integration.id}|${integration.failingSince!.getTime()}`);
-      return !alert || (alert.state === "open" && !alert.ts);
+      return !alert || (alert.state === "open" && !alert.ts && !queued.has(alert.id));
     });
     counts.waiting = Math.max(0, due.length - MAX_NEW_ALERTS);
     const batch = due.slice(0, MAX_NEW_ALERTS);
@@ -122,23 +105,12 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
         wouldPost.push(doc);
         continue;
       }
-      // The row first: its unique (integration, streak) key keeps two firings from alerting the same streak.
-      let alert = alerted.get(`${integration.id}|${integration.failingSince!.getTime()}`);
-      if (!alert) {
-        alert = (await openAlert(db, { integrationId: integration.id, streakStartedAt: integration.failingSince!, error: integration.latestRunError })) ?? undefined;
-        if (!alert) continue;
-      }
-      try {
-        await pace();
-        const ref = await ctx.messages.post(channel!, doc);
-        await attachAlertMessage(db, alert.id, ref);
-        counts.posted += 1;
-        log.info({ integrationId: integration.id, failuresInRow: integration.failuresInRow }, "failure alert posted");
-      } catch (error) {
-        // The row stays open without a message: the next firing posts it.
-        counts.failedToPost += 1;
-        log.warn({ err: error, integrationId: integration.id }, "could not post a failure alert");
-      }
+      // The alert and its message in one transaction: its unique (integration, streak) key keeps two firings from alerting the same streak.
+      const alert = alerted.get(`${integration.id}|${integration.failingSince!.getTime()}`);
+      if (alert) await queueAlertPost(db, alert.id, { channel: channel!, doc, at: now });
+      else if (!(await openAlertWithPost(db, { integrationId: integration.id, streakStartedAt: integration.failingSince!, error: integration.latestRunError }, { channel: channel!, doc, at: now }))) continue;
+      counts.posted += 1;
+      log.info({ integrationId: integration.id, failuresInRow: integration.failuresInRow }, "failure alert queued");
     }
 
     if (ctx.dryRun) {
@@ -153,9 +125,8 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
       return { text: lines.join("\n\n"), counts: { wouldOpenIncidents: incidents.opened, wouldPost: wouldPost.length, recovered: counts.recovered, disabled: counts.disabled, waiting: counts.waiting } };
     }
     return {
-      text: `failure alerts: ${counts.posted} posted to ${channel}, ${counts.recovered} recovered, ${counts.disabled} disabled` +
+      text: `failure alerts: ${counts.posted} queued for ${channel}, ${counts.recovered} recovered, ${counts.disabled} disabled` +
         (incidents.opened || incidents.updated || incidents.resolved ? `; incidents: ${incidents.opened} opened, ${incidents.updated} updated, ${incidents.resolved} resolved` : "") +
-        (counts.failedToPost ? `, ${counts.failedToPost} could not be posted (retried next time)` : "") +
         (counts.waiting ? `, ${counts.waiting} more wait for the next firings` : ""),
       counts: { ...counts, incidentsOpened: incidents.opened, incidentsPosted: incidents.posted, incidentsUpdated: incidents.updated, incidentsResolved: incidents.resolved },
     };

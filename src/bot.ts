@@ -11,6 +11,7 @@ import { databaseIsEmpty, seedDemo, seedDemoIfEmpty } from "./data/seed.ts";
 import { ensureAdmins } from "./data/operators.ts";
 import { log, registerSecrets } from "./log.ts";
 import { openRuntime, type Runtime } from "./runtime.ts";
+import { startOutboxSender, type OutboxSender } from "./outbox/sender.ts";
 import { startInterruptedRunRecovery } from "./runner/interrupted-runs.ts";
 import { createSlackApp, type SlackApp } from "./slack/app.ts";
 import { webDirectory } from "./slack/identity.ts";
@@ -56,12 +57,14 @@ export async function startBot(config: Config, options: { clock?: Clock; batchTi
   let http: HttpServer | undefined;
   let schedules: Schedules | undefined;
   let recovery: { stop(): Promise<void> } | undefined;
+  let sender: OutboxSender | undefined;
   try {
     recovery = await startInterruptedRunRecovery(runtime);
     slack = await createSlackApp(runtime, directory, mode);
     http = createHttpServer(apiRoutes(runtime), slack.requestListener);
     const port = await http.listen(config.port);
     await slack.start();
+    sender = startOutboxSender({ db: runtime.db, messages, spacingMs: config.outboxSpacingMs, leaseTtlMs: config.jobLeaseTtlMs });
     schedules = startSchedules(runtime, messages);
     runtime.batchWorker.start();
     log.info({ mode, port }, "embedops is up");
@@ -70,8 +73,9 @@ export async function startBot(config: Config, options: { clock?: Clock; batchTi
       const deadline = Date.now() + graceMs;
       log.info({ graceMs }, "stopping: schedules first, then new requests; finishing the work in flight");
       // At once: no new firings, no new events over the socket (Socket Mode), no new connections.
-      const jobs = Promise.all([schedules!.stop(), recovery?.stop()]);
       const batches = runtime.batchWorker.stop();
+      // The sender last: what the firings and batches queued while stopping still goes out within the grace.
+      const jobs = Promise.all([schedules!.stop(), recovery?.stop(), batches]).then(() => sender?.stop());
       await slack?.stop();
       const requests = http!.close();
       // Then the firings and the requests already under way finish, within the grace.
@@ -95,6 +99,7 @@ export async function startBot(config: Config, options: { clock?: Clock; batchTi
       },
     };
   } catch (error) {
+    await sender?.stop();
     await recovery?.stop();
     await schedules?.stop();
     await http?.close().catch(() => undefined);
@@ -123,13 +128,16 @@ export async function startConsole(config: Config, options: { as?: string; demo?
   const messages = consoleMessages(screen, config.slashCommand, options.width);
   const runtime = await openRuntime(config, { clock: options.clock, messages, commands: COMMANDS });
   let schedules: Schedules | undefined;
+  let sender: OutboxSender | undefined;
   try {
     await offerDemo(runtime, options.output, options.demo ?? false);
+    sender = startOutboxSender({ db: runtime.db, messages, spacingMs: 0, leaseTtlMs: config.jobLeaseTtlMs });
     schedules = startSchedules(runtime, messages);
     runtime.batchWorker.start();
     await runConsole(runtime, { ...options, screen });
   } finally {
     await schedules?.stop();
+    await sender?.stop();
     await runtime.close();
   }
 }

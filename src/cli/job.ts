@@ -3,6 +3,7 @@ import type { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { JOBS } from "../../jobs/index.ts";
 import { findJob, runJob } from "../../jobs/runner.ts";
+import { drainOutbox } from "../outbox/sender.ts";
 import { loadConfig, type Config } from "../config.ts";
 import { badInput } from "../errors.ts";
 import { setLogLevel } from "../log.ts";
@@ -57,6 +58,8 @@ export const jobCommand: CliCommand = {
         return 1;
       }
       io.stdout.write(`${result.summary?.text ?? `${job.name} done`} (${result.durationMs} ms)\n`);
+      // By hand there is no running sender to wait for: what the job queued is delivered before the command ends.
+      if (!dryRun) await drainOutbox({ db: runtime.db, messages, spacingMs: config.outboxSpacingMs, leaseTtlMs: config.jobLeaseTtlMs });
       return 0;
     } finally {
       await runtime.close();

@@ -1,6 +1,7 @@
 import { COMMANDS } from "../../commands/index.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFailureAlertsJob, failureAlerts } from "../../jobs/failure-alerts.ts";
+import { drainOutbox } from "../../src/outbox/sender.ts";
 import { JOBS } from "../../jobs/index.ts";
 import type { Job } from "../../jobs/job.ts";
 import { FakeClock } from "../../src/clock.ts";
@@ -18,7 +19,7 @@ import { FlowEngine } from "../runner/flow-engine.ts";
 
 const CHANNEL = "C0ALERTS";
 const clock = new FakeClock("2026-11-20T12:00:00Z");
-const job: Job = createFailureAlertsJob({ postSpacingMs: 0 });
+const job: Job = createFailureAlertsJob();
 
 let testDb: TestDatabase;
 let db: Database;
@@ -73,14 +74,17 @@ async function runs(integrationId: string, statuses: Array<"error" | "success">)
   await addRuns(db, inputs, clock.now());
 }
 
+/** One firing, then the outbox sent out (as the running sender would), unpaced. */
 async function fire(options: { dryRun?: boolean; with?: Job } = {}) {
-  return (options.with ?? job).perform({
+  const summary = await (options.with ?? job).perform({
     runtime,
     firedAt: clock.now(),
     dryRun: options.dryRun ?? false,
     messages: runtime.services.messages,
     actor: { kind: "job", job: "failure-alerts" },
   });
+  await drainOutbox({ db, messages: runtime.services.messages, spacingMs: 0, leaseTtlMs: 5_000 });
+  return summary;
 }
 
 const blocksOf = (call: RecordedCall) => JSON.stringify(call.body.blocks);

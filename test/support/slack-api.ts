@@ -6,6 +6,8 @@ export interface RecordedCall {
   method: string;
   body: Record<string, unknown>;
   token?: string;
+  /** When the call arrived (epoch ms). */
+  at?: number;
 }
 
 type Answer = { status?: number; headers?: Record<string, string>; body: unknown; /** Wait this long before answering (a slow Slack). */ delayMs?: number };
@@ -63,7 +65,7 @@ export class FakeSlackApi {
       }
       const method = path.replace(/^\/api\//, "").replace(/^\//, "");
       const token = String(req.headers.authorization ?? "").replace(/^Bearer /, "") || (body.token as string | undefined);
-      this.calls.push({ method, body, token });
+      this.calls.push({ method, body, token, at: Date.now() });
       const answer = this.queued.get(method)?.shift() ?? this.answer(method, body);
       if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
       res.writeHead(answer.status ?? 200, { "content-type": "application/json", ...answer.headers }).end(JSON.stringify(answer.body));
