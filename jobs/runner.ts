@@ -26,7 +26,8 @@ interface JobRunOptions {
   /** The firing's scheduled time (or now, by hand). */
   firedAt: Date;
   dryRun?: boolean;
-  trigger: "schedule" | "manual";
+  /** `takeover`: a firing another process held and stopped renewing. */
+  trigger: "schedule" | "manual" | "takeover";
   /** The firing's lease key, for the logs. */
   fireKey?: string;
 }

@@ -48,22 +48,28 @@ function validateSchedules(runtime: Runtime, jobs: readonly Job[] = JOBS): Array
  */
 export function startSchedules(runtime: Runtime, messages: ChannelMessages, options: ScheduleOptions = {}): Schedules {
   const planned = validateSchedules(runtime, options.jobs ?? JOBS);
-  const coordinator = options.coordinator ?? new DatabaseRunCoordinator(runtime.db, runtime.clock);
+  const coordinator = options.coordinator ?? new DatabaseRunCoordinator(runtime.db, runtime.clock, undefined, runtime.config.jobLeaseTtlMs);
   const inFlight = new Set<Promise<unknown>>();
+  /** Runs one firing this process holds the lease of, renewing the lease until it ends, then records how it ended. */
+  const runFiring = (job: Job, fireKey: string, firedAt: Date, trigger: "schedule" | "takeover") => {
+    const firing = (async () => {
+      const stopHeartbeat = coordinator.keepAlive(job.name, fireKey);
+      try {
+        const result = await runJob(runtime, job, { messages, firedAt, trigger, fireKey });
+        await coordinator
+          .finish(job.name, fireKey, result.outcome === "ok" ? "ok" : `error: ${result.error ?? ""}`)
+          .catch((error: unknown) => log.error({ err: error, job: job.name, fireKey }, "could not record the end of a job lease"));
+      } finally {
+        stopHeartbeat();
+      }
+    })();
+    inFlight.add(firing);
+    return firing.finally(() => inFlight.delete(firing));
+  };
   const tasks: ScheduledTask[] = planned.map(({ job, expression }) => {
     const task = cron.schedule(
       expression,
-      (context) => {
-        const fireKey = fireKeyOf(context.date);
-        const firing = (async () => {
-          const result = await runJob(runtime, job, { messages, firedAt: context.date, trigger: "schedule", fireKey });
-          await coordinator
-            .finish(job.name, fireKey, result.outcome === "ok" ? "ok" : `error: ${result.error ?? ""}`)
-            .catch((error: unknown) => log.error({ err: error, job: job.name, fireKey }, "could not record the end of a job lease"));
-        })();
-        inFlight.add(firing);
-        return firing.finally(() => inFlight.delete(firing));
-      },
+      (context) => runFiring(job, fireKeyOf(context.date), context.date, "schedule"),
       {
         timezone: runtime.config.timeZone,
         name: job.name,
@@ -85,9 +91,26 @@ export function startSchedules(runtime: Runtime, messages: ChannelMessages, opti
     });
     return task;
   });
+  // Firings whose holder died (its lease expired unfinished) are taken over here and run to the end, well within a minute.
+  const byName = new Map(planned.map(({ job }) => [job.name, job]));
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const takeover = setInterval(() => {
+    sweeping = coordinator
+      .takeOverExpired([...byName.keys()])
+      .then((taken) => {
+        for (const { jobName, fireKey, previousHolder } of taken) {
+          log.warn({ job: jobName, fireKey, previousHolder }, "took over a firing whose holder stopped");
+          void runFiring(byName.get(jobName)!, fireKey, new Date(fireKey), "takeover");
+        }
+      })
+      .catch((error: unknown) => log.error({ err: error }, "could not look for firings to take over"));
+  }, Math.max(100, Math.floor(runtime.config.jobLeaseTtlMs / 2)));
+  takeover.unref();
   log.info({ jobs: planned.map(({ job, expression }) => ({ job: job.name, schedule: expression })), timeZone: runtime.config.timeZone, holder: coordinator.holder }, "schedules started");
   return {
     async stop() {
+      clearInterval(takeover);
+      await sweeping;
       for (const task of tasks) await task.destroy();
       await Promise.allSettled([...inFlight]);
     },

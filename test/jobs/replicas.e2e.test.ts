@@ -17,6 +17,8 @@ beforeAll(async () => {
   await loadWorld(db);
   await addIntegrations(db, [{ id: "hk_fail", createdAt: daysAgo(90) }]);
   await addRuns(db, runSeries("hk_fail", ["error", "error", "error"], daysAgo(1)), NOW);
+  await addIntegrations(db, [{ id: "al_fail" }]);
+  await addRuns(db, runSeries("al_fail", ["error", "error", "error"], new Date(NOW.getTime() - 60_000), "503 from Salesforce"), NOW);
   await db.close();
 });
 
@@ -39,6 +41,33 @@ describe(`several replicas on one ${TEST_DIALECT} database`, () => {
       const answers = await Promise.all([...Array(4)].flatMap(() => [one.shouldRun(key), two.shouldRun(key)]));
       expect(answers.filter(Boolean)).toHaveLength(1);
     }
+  });
+
+  it("takes over a firing whose holder died (its lease expired unfinished) and runs it to the end, once", async () => {
+    // No regular firing soon: only the takeover can run it.
+    const env = { ALERTS_CRON: "0 0 1 1 *", ALERTS_CHANNEL: "C0ALERTS", JOB_LEASE_TTL_MS: "600", OUTBOX_SPACING_MS: "0" };
+    const watcher = await testDb.open();
+    dbs.push(watcher);
+    const fireKey = "2026-11-20T11:59:00.000Z";
+    await watcher.models.JobLease.create({ jobName: "failure-alerts", fireKey, holder: "dead-host:1:abcdef", acquiredAt: NOW, finishedAt: null, outcome: null, expiresAt: new Date(Date.now() + 300) });
+    const started = Date.now();
+    const survivor = await startTestBot(testDb.url, env, { clock: new FakeClock(NOW) });
+    bots.push(survivor);
+    const lease = await eventually(async () => {
+      const row = await watcher.models.JobLease.findOne({ where: { jobName: "failure-alerts", fireKey } });
+      return row?.outcome === "ok" ? row : undefined;
+    }, 10_000);
+    expect(lease.holder).not.toBe("dead-host:1:abcdef");
+    const alerts = () => survivor.slack.callsTo("chat.postMessage").filter((call) => call.body.channel === "C0ALERTS" && JSON.stringify(call.body.blocks).includes("`al_fail`"));
+    await eventually(() => (alerts().length ? true : undefined), 10_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // Running the same firing again (a second takeover, an overlap) posts nothing more.
+    await watcher.models.JobLease.update({ finishedAt: null, outcome: null, holder: "dead-host:2:abcdef", expiresAt: new Date(Date.now() - 1) }, { where: { jobName: "failure-alerts", fireKey } });
+    await eventually(async () => ((await watcher.models.JobLease.findOne({ where: { jobName: "failure-alerts", fireKey } }))?.outcome === "ok" ? true : undefined), 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(alerts()).toHaveLength(1);
+    await survivor.stop();
+    bots.splice(bots.indexOf(survivor), 1);
   });
 
   it("runs each scheduled firing of the housekeeping report in one of two bots, never in both", async () => {
