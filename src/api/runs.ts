@@ -11,7 +11,12 @@ import { verifyRunsToken } from "./jwt.ts";
 /** The most run events one request may carry. */
 const MAX_RUN_EVENTS = 1000;
 
-const id = z.string().min(1, "must not be empty").max(255);
+const id = z
+  .string()
+  .min(1, "must not be empty")
+  .max(255)
+  // Ids are looked up and shown everywhere: control characters (NUL included) are refused, tab and newline aside.
+  .refine((value) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(value), "must not contain control characters");
 const instant = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-20T10:00:00Z" });
 
 /** One run event as the flow engine reports it. */
@@ -22,7 +27,8 @@ const runEvent = z
     status: z.enum(["success", "error", "running", "retrying"]),
     started_at: instant,
     finished_at: instant.nullish(),
-    error: z.string().max(10_000).nullish(),
+    // A NUL would cut the ingest statement's text short on SQLite: dropped here, so any error text is kept otherwise.
+    error: z.string().max(10_000).transform((text) => text.replaceAll("\u0000", "")).nullish(),
     trigger: z.enum(["scheduler", "webhook", "manual"]).nullish(),
   })
   .refine((event) => !event.finished_at || Date.parse(event.finished_at) >= Date.parse(event.started_at), {

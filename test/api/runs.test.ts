@@ -1,3 +1,4 @@
+import { Op } from "sequelize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock.ts";
 import type { Database } from "../../src/data/database.ts";
@@ -71,6 +72,19 @@ describe("POST /api/runs", () => {
     expect([run.status, run.trigger, run.error]).toEqual(["error", "webhook", "401 from HubSpot"]);
     const integration = (await db.models.Integration.findByPk("int_1"))!;
     expect([integration.latestRunId, integration.latestRunStatus, integration.latestRunError, integration.failuresInRow]).toEqual(["run_one", "error", "401 from HubSpot", 1]);
+  });
+
+  it("refuses control characters in ids with a clear 400, and keeps an error text with a NUL minus the NUL", async () => {
+    for (const [field, value] of [["run_id", "run_\u0000nul"], ["integration_id", "int_1\u0000"], ["run_id", "run_\u001bx"]] as const) {
+      const answer = await send({ ...event("run_ctl", "int_1", "success", 1, 2), [field]: value });
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toBe("invalid_run_event");
+      expect(answer.body.message).toContain(`${field}: must not contain control characters`);
+    }
+    expect(await db.models.FlowRun.count({ where: { integrationId: "int_1", id: { [Op.like]: "run_%nul" } } })).toBe(0);
+    const nul = await send(event("run_nul_error", "int_1", "error", 3, 4, { error: "bad\u0000 byte\tand tab" }));
+    expect(nul.status).toBe(202);
+    expect((await db.models.FlowRun.findByPk("run_nul_error"))!.error).toBe("bad byte\tand tab");
   });
 
   it("rejects a whole batch when one event is invalid, naming its index, and stores nothing", async () => {
