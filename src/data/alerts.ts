@@ -22,29 +22,6 @@ export async function alertsOf(db: Database, integrationIds: string[]): Promise<
   return out;
 }
 
-/** Sets an alert's state (`open`, `recovered` or `disabled`). */
-export async function setAlertState(db: Database, alertId: number, state: string): Promise<void> {
-  await db.models.FailureAlert.update({ state }, { where: { id: alertId } });
-}
-
-/**
- * Opens the alert of one failure streak, before its message is posted; returns null when another firing
- * opened it first (the unique integration and streak key).
- */
-export async function openAlert(db: Database, alert: { integrationId: string; streakStartedAt: Date; error: string | null }): Promise<FailureAlertRecord | null> {
-  try {
-    return plain(await db.models.FailureAlert.create({ ...alert, state: "open", channel: null, ts: null }));
-  } catch (error) {
-    if (error instanceof UniqueConstraintError) return null;
-    throw error;
-  }
-}
-
-/** Records the Slack message that announced an alert. */
-export async function attachAlertMessage(db: Database, alertId: number, ref: { channel: string; ts: string }): Promise<void> {
-  await db.models.FailureAlert.update({ channel: ref.channel, ts: ref.ts }, { where: { id: alertId } });
-}
-
 /** The outbox key of an alert's message. */
 function alertPostKey(alertId: number): string {
   return `failure-alert:${alertId}:post`;

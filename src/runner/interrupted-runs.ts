@@ -21,7 +21,7 @@ interface RecoveryDeps {
  * RUNNER_TIMEOUT_MS plus RUN_INTERRUPTED_GRACE_MS with no answer from the engine are marked error (the
  * guarded transition in the data layer), their integrations freed and their Slack messages updated.
  */
-export async function recoverInterruptedRuns(deps: RecoveryDeps): Promise<FlowRunRecord[]> {
+async function recoverInterruptedRuns(deps: RecoveryDeps): Promise<FlowRunRecord[]> {
   const now = deps.clock.now();
   const startedBefore = new Date(now.getTime() - deps.config.runnerTimeoutMs - deps.config.runInterruptedGraceMs);
   const marked = await markInterruptedManualRuns(deps.db, { startedBefore, now });

@@ -4,7 +4,7 @@ import { createFailureAlertsJob } from "../../jobs/failure-alerts.ts";
 import { FakeClock } from "../../src/clock.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/data/database.ts";
-import { enqueuePost, enqueueUpdate } from "../../src/data/outbox.ts";
+import { enqueuePost, enqueueUpdate, pendingCount, sentMessage } from "../../src/data/outbox.ts";
 import { drainOutbox, startOutboxSender } from "../../src/outbox/sender.ts";
 import type { Doc } from "../../src/reply/document.ts";
 import { openRuntime, type Runtime } from "../../src/runtime.ts";
@@ -95,6 +95,9 @@ describe(`the outbox on ${TEST_DIALECT}`, () => {
     const update = slack.callsTo("chat.update")[0]!;
     const a1 = await db.models.OutboxMessage.findOne({ where: { key: "a1" } });
     expect(update.body.ts).toBe(a1!.ts);
+    expect(await sentMessage(db, "a1")).toEqual({ channel: "C0A", ts: a1!.ts });
+    expect(await sentMessage(db, "nothing-here")).toBeUndefined();
+    expect(await pendingCount(db)).toBe(0);
     expect(JSON.stringify(update.body)).toContain("a1 done");
     // Both channels went at once: five posts and an update in well under six spacings.
     const all = slack.calls.map((call) => call.at!);

@@ -1,10 +1,10 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from "sequelize";
 
 /** What an outbox row asks for: a new message, or an update of the message another row posted. */
-export type OutboxKind = "post" | "update";
+type OutboxKind = "post" | "update";
 
 /** Where an outbox row stands: waiting, delivered, or given up on (the reason in `error`). */
-export type OutboxState = "pending" | "sent" | "failed";
+type OutboxState = "pending" | "sent" | "failed";
 
 /** One Slack write a job decided on, written in the same transaction as its findings and sent by the outbox sender. */
 export class OutboxMessage extends Model<InferAttributes<OutboxMessage>, InferCreationAttributes<OutboxMessage>> {
