@@ -7,6 +7,7 @@ import type { BatchWorkerTiming } from "./batches/worker.ts";
 import type { Clock } from "./clock.ts";
 import { ConfigError, missingSlackCredentials, slackMode, type Config } from "./config.ts";
 import { ConsoleScreen, consoleMessages, runConsole } from "./console.ts";
+import { warmPool } from "./data/database.ts";
 import { databaseIsEmpty, seedDemo, seedDemoIfEmpty } from "./data/seed.ts";
 import { ensureAdmins } from "./data/operators.ts";
 import { log, registerSecrets } from "./log.ts";
@@ -60,6 +61,12 @@ export async function startBot(config: Config, options: { clock?: Clock; batchTi
   let sender: OutboxSender | undefined;
   try {
     recovery = await startInterruptedRunRecovery(runtime);
+    // Warm before the first request: the pool's connections open, and the Web API connection (the identity path
+    // of every command) set up. Neither may hold start-up for long or stop it.
+    await Promise.race([
+      Promise.all([warmPool(runtime.db), client.auth.test()]).catch((error: unknown) => log.warn({ err: error }, "could not warm the database pool or the Slack connection")),
+      new Promise((resolve) => setTimeout(resolve, 3_000).unref()),
+    ]);
     slack = await createSlackApp(runtime, directory, mode);
     http = createHttpServer(apiRoutes(runtime), slack.requestListener);
     const port = await http.listen(config.port);

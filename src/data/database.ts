@@ -100,3 +100,12 @@ export function openDatabase(url: string): Database {
 export async function ping(db: Database): Promise<void> {
   await db.sequelize.query("SELECT 1");
 }
+
+/**
+ * Opens `connections` pool connections at once (PostgreSQL; SQLite has one) and runs a first statement on each,
+ * so the first burst of requests after start-up finds them open instead of connecting one by one.
+ */
+export async function warmPool(db: Database, connections = 10): Promise<void> {
+  const count = db.dialect === "postgres" ? connections : 1;
+  await Promise.all(Array.from({ length: count }, () => db.sequelize.query("SELECT 1")));
+}
