@@ -62,7 +62,8 @@ describe(`the outbox on ${TEST_DIALECT}`, () => {
     const elapsed = performance.now() - started;
     expect(first.counts?.posted).toBe(300);
     console.log(`queued 300 alerts in ${Math.round(elapsed)} ms`);
-    expect(elapsed).toBeLessThan(10_000);
+    // Seconds, not the five minutes posting them takes (one transaction per alert; ~4-7 s idle, up to ~13 s on a busy two-core machine).
+    expect(elapsed).toBeLessThan(20_000);
     // Overlapping and repeated firings (a takeover, the next slot) queue nothing again.
     const again = await Promise.all([fire(), fire()]);
     expect(again.map((summary) => summary.counts?.posted)).toEqual([0, 0]);
