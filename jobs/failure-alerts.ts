@@ -11,6 +11,9 @@ import type { Job, JobContext, JobSummary } from "./job.ts";
 /** The job's name, as `embedops job` and the logs know it. */
 const FAILURE_ALERTS_JOB = "failure-alerts";
 
+/** Slack asks for about one message a second per channel: incident posts and updates are spaced this far apart. */
+const POST_SPACING_MS = 1_000;
+
 /**
  * New alerts queued by one firing at most; the rest follow on the next firings, oldest streak first. Queuing
  * takes milliseconds each: the outbox sender posts them at Slack's pace, apart from the schedule.
@@ -22,6 +25,21 @@ const MAX_NEW_ALERTS = 1000;
  * long ago and stopped running is the housekeeping report's business, not on-call's.
  */
 const ALERT_LOOKBACK_MS = 24 * 60 * 60_000;
+
+/** Options of the job: the spacing of incident messages (tests of the rules pass 0). */
+interface FailureAlertsOptions {
+  postSpacingMs?: number;
+}
+
+/** Keeps incident messages to one channel at least `spacingMs` apart; the Web API client itself waits on 429 Retry-After. */
+function pacer(spacingMs: number) {
+  let last = 0;
+  return async () => {
+    const wait = last + spacingMs - Date.now();
+    if (last && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    last = Date.now();
+  };
+}
 
 /** How an open alert stands now: still open, or closed because the streak ended or the integration was disabled. */
 function alertState(alert: Pick<FailureAlertRecord, "streakStartedAt">, integration: Pick<IntegrationRecord, "status" | "failingSince"> | undefined): FailureAlertState {
@@ -35,7 +53,8 @@ function alertState(alert: Pick<FailureAlertRecord, "streakStartedAt">, integrat
  * the outbox (one transaction), and each closed alert together with the update of that message, so a firing run
  * twice (taken over from a replica that died, or overlapping the next) queues every message once.
  */
-export function createFailureAlertsJob(): Job {
+export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job {
+  const spacingMs = options.postSpacingMs ?? POST_SPACING_MS;
   let warnedNoChannel = false;
 
   async function perform(ctx: JobContext): Promise<JobSummary> {
