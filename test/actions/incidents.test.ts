@@ -11,6 +11,7 @@ import { findOperatorByEmail, operatorActor } from "../../src/data/operators.ts"
 import type { Actor } from "../../src/domain/permissions.ts";
 import type { Doc } from "../../src/reply/document.ts";
 import { openRuntime, type Runtime } from "../../src/runtime.ts";
+import { drainOutbox } from "../../src/outbox/sender.ts";
 import { createWebClient, webChannelMessages } from "../../src/slack/web-client.ts";
 import { toText } from "../../src/slack/text-renderer.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -84,7 +85,10 @@ async function succeed(integrationId: string): Promise<void> {
 const outageError = (id: string) => `Salesforce answered 503 for request req_${id}9f3a1 (account acc_${id}@example.com): "Service Unavailable" at https://sf.example.com/${id}/sync`;
 
 async function fire(options: { dryRun?: boolean } = {}) {
-  return job.perform({ runtime, firedAt: clock.now(), dryRun: options.dryRun ?? false, messages: runtime.services.messages, actor: { kind: "job", job: "failure-alerts" } });
+  const summary = await job.perform({ runtime, firedAt: clock.now(), dryRun: options.dryRun ?? false, messages: runtime.services.messages, actor: { kind: "job", job: "failure-alerts" } });
+  // Single alerts are queued in the outbox; its sender posts them.
+  await drainOutbox({ db, messages: runtime.services.messages, spacingMs: 0, leaseTtlMs: 5_000 });
+  return summary;
 }
 
 /** A message's blocks as JSON, with Slack's escaping of < and > undone. */

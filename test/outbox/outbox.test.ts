@@ -28,7 +28,8 @@ beforeAll(async () => {
   db = await testDb.open();
   await loadWorld(db);
   slack = await new FakeSlackApi().start();
-  const config = loadConfig({ DATABASE_URL: testDb.url, SLACK_BOT_TOKEN: "xoxb-test", SLACK_API_URL: slack.url, ALERTS_CHANNEL: "C0ALERTS", LOG_LEVEL: "silent" });
+  const config = loadConfig({ DATABASE_URL: testDb.url, SLACK_BOT_TOKEN: "xoxb-test", SLACK_API_URL: slack.url, ALERTS_CHANNEL: "C0ALERTS", LOG_LEVEL: "silent", INCIDENT_MIN_AFFECTED: "1000000" });
+  // 300 copies failing with one error would open an incident; here each must be alerted on its own.
   runtime = await openRuntime(config, { clock, db, messages: webChannelMessages(createWebClient(config)), commands: COMMANDS });
 });
 
