@@ -44,6 +44,8 @@ const env = (alertsCron: string) => ({
   // Scaled down so the test takes seconds: four posts a second, leases of 1.5 s.
   OUTBOX_SPACING_MS: "250",
   JOB_LEASE_TTL_MS: "1500",
+  // 40 copies failing with one error would open one incident; here each must be alerted on its own.
+  INCIDENT_MIN_AFFECTED: "1000000",
   LOG_LEVEL: "info",
 });
 
