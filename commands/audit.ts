@@ -1,12 +1,12 @@
 import { auditPage, type AuditSubject } from "../src/data/audit.ts";
 import { badInput } from "../src/errors.ts";
-import type { Command } from "../src/slash/command.ts";
+import { defineCommand } from "../src/slash/command.ts";
 import { nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageRequest } from "../src/slash/paging.ts";
 import { parseEmail, parseUserMention } from "../src/slack/identity.ts";
 import { presentAuditLog } from "../src/slack/presenters/audit-log.ts";
 
 /** `audit [ID]`: the latest actions (who, what, target, outcome, when), paged; ID narrows to a target, group, operator or @user. */
-export const audit: Command = {
+export const audit = defineCommand({
   name: "audit",
   usage: "audit [ID|EMAIL|@user]",
   summary: "Read the audit log, latest first: every run, disable, enable, grant, revoke, link and denial (admin only).",
@@ -29,7 +29,7 @@ export const audit: Command = {
       }),
     };
   },
-};
+});
 
 /** What an `audit` argument names: a mentioned Slack user, an email, or any other id. */
 function auditSubject(about: string): AuditSubject {

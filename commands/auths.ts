@@ -1,10 +1,10 @@
 import { connectorAuthPage } from "../src/data/connector-auths.ts";
-import type { Command } from "../src/slash/command.ts";
+import { defineCommand } from "../src/slash/command.ts";
 import { argumentText, nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageRequest } from "../src/slash/paging.ts";
 import { presentConnectorAuthList } from "../src/slack/presenters/connector-auth-list.ts";
 
 /** `auths [config:ID] [account:ID] [user:ID] [connector:NAME]`: connector auths the caller may view. */
-export const auths: Command = {
+export const auths = defineCommand({
   name: "auths",
   usage: "auths [config:ID] [account:ID] [user:ID] [connector:NAME]",
   summary: "List end users' connector auths you may view.",
@@ -30,4 +30,4 @@ export const auths: Command = {
       }),
     };
   },
-};
+});

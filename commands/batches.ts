@@ -5,20 +5,20 @@ import { closePending, groupNames, latestBatches, markAborted, memberGroups, mov
 import { approvalProblem, BULK_NEED, groupsOutside, MAX_REASON_LENGTH, needsTypedConfirmation, typedCountProblem } from "../src/domain/bulk.ts";
 import { actorLabel, scopeFor } from "../src/domain/permissions.ts";
 import { badInput } from "../src/errors.ts";
-import type { Command, CommandContext } from "../src/slash/command.ts";
+import { defineCommand, type Command, type CommandContext } from "../src/slash/command.ts";
 import type { Reply } from "../src/reply/messages.ts";
-import type { ParsedArguments } from "../src/slash/grammar.ts";
+import type { ArgumentSpec, ParsedArguments } from "../src/slash/grammar.ts";
 import { argumentText } from "../src/slash/paging.ts";
 import { escapeMarkup, textDoc } from "../src/reply/document.ts";
 import { presentBatchList, summaryCounts } from "../src/slack/presenters/batch.ts";
-import { INTEGRATION_FILTER_SPEC, INTEGRATION_FLAGS, integrationFilters } from "../src/slash/integration-filters.ts";
+import { INTEGRATION_ARGUMENTS, integrationFilters } from "../src/slash/integration-filters.ts";
 
 /** Reads a bulk form's arguments: at least one filter, a disable's reason apart from the filters. */
-function bulkRequest(ctx: CommandContext, action: BatchAction, args: ParsedArguments) {
+function bulkRequest(ctx: CommandContext, action: BatchAction, args: ParsedArguments<typeof BULK_ARGUMENTS>) {
   const { reason: rawReason, ...filterArgs } = args.filters;
   const reason = rawReason?.trim() || null;
   if (reason && reason.length > MAX_REASON_LENGTH) throw badInput(`The reason is ${reason.length} characters long; keep it to ${MAX_REASON_LENGTH}. Nothing was changed.`);
-  const parsed: ParsedArguments = { ...args, filters: filterArgs };
+  const parsed = { ...args, filters: filterArgs };
   if (Object.keys(filterArgs).length === 0 && parsed.flags.size === 0) {
     throw badInput(`A bulk \`${action}\` needs at least one filter, e.g. \`${ctx.slashCommand} ${action} flow:ID\`.`);
   }
@@ -26,16 +26,20 @@ function bulkRequest(ctx: CommandContext, action: BatchAction, args: ParsedArgum
 }
 
 /** The filter form of `run`, `disable` and `enable`: a bulk action's preview. */
+/** The arguments of a bulk form: `list`'s filters, and a disable's `reason:`. */
+const BULK_ARGUMENTS = { ...INTEGRATION_ARGUMENTS, filters: { ...INTEGRATION_ARGUMENTS.filters, reason: null } } as const satisfies ArgumentSpec;
+
 function bulkCommand(action: BatchAction, summary: string): Command {
-  return {
+  return defineCommand({
     name: action,
     usage: `${action} FILTERS…${action === "disable" ? ' [reason:"…"]' : ""}`,
     summary,
     need: BULK_NEED[action],
     changes: true,
-    arguments: { filters: { ...INTEGRATION_FILTER_SPEC, ...(action === "disable" ? { reason: null } : {}) }, flags: INTEGRATION_FLAGS, rest: true },
+    // Only a disable takes a reason.
+    arguments: action === "disable" ? BULK_ARGUMENTS : INTEGRATION_ARGUMENTS,
     execute: (ctx, args) => previewBulkAction(ctx, action, bulkRequest(ctx, action, args)),
-  };
+  });
 }
 
 /** `run FILTERS…`: runs every enabled integration of that `list` result the caller may run, after a preview and Confirm. */
@@ -46,7 +50,7 @@ export const bulkDisable = bulkCommand("disable", "Disable every enabled integra
 export const bulkEnable = bulkCommand("enable", "Enable every disabled integration of a list result, after a preview and a confirmation.");
 
 /** `confirm BATCH [COUNT]`: confirms a preview (the count typed above 20), as the person who asked for it. */
-export const confirm: Command = {
+export const confirm = defineCommand({
   name: "confirm",
   usage: "confirm BATCH [COUNT]",
   summary: "Confirm a bulk action you previewed (above 20 integrations, with the count).",
@@ -84,7 +88,7 @@ export const confirm: Command = {
     }
     return startBatch(ctx, batch);
   },
-};
+});
 
 /** Why approval was refused, in words. */
 async function approvalRefusal(ctx: CommandContext, batch: BatchRecord, problem: NonNullable<ReturnType<typeof approvalProblem>>, missing: string[]): Promise<Reply> {
@@ -106,7 +110,7 @@ async function approvalRefusal(ctx: CommandContext, batch: BatchRecord, problem:
 }
 
 /** `approve BATCH`: a second operator, who may do the action on all of its integrations, lets a batch start. */
-export const approve: Command = {
+export const approve = defineCommand({
   name: "approve",
   usage: "approve BATCH",
   summary: "Approve another operator's bulk action (you need its permission on all of its groups).",
@@ -131,10 +135,10 @@ export const approve: Command = {
     ctx.services.batchWorker?.kick();
     return { visibility: "ephemeral", doc: textDoc(`Approved: batch \`${batch.id}\` starts now.`) };
   },
-};
+});
 
 /** `abort BATCH`: stops a batch; members not acted on yet are left alone, those done stay done. */
-export const abort: Command = {
+export const abort = defineCommand({
   name: "abort",
   usage: "abort BATCH",
   summary: "Stop a bulk action that is waiting or running.",
@@ -159,10 +163,10 @@ export const abort: Command = {
     await refreshSummary(ctx, batch.id);
     return { visibility: "ephemeral", doc: textDoc(`Aborted batch \`${batch.id}\`: ${left} integrations not acted on are left alone.`) };
   },
-};
+});
 
 /** `batches`: the latest bulk actions the caller may view, with their progress and outcome. */
-export const batches: Command = {
+export const batches = defineCommand({
   name: "batches",
   usage: "batches",
   summary: "The latest bulk actions, with their progress and outcome.",
@@ -186,4 +190,4 @@ export const batches: Command = {
     );
     return { visibility: "ephemeral", doc: presentBatchList(list, ctx.config.timeZone) };
   },
-};
+});

@@ -3,7 +3,7 @@ import { lastErrors, runsSince } from "../src/data/receipts.ts";
 import { MAX_REASON_LENGTH, RECEIPT_DAYS, runCost } from "../src/domain/bulk.ts";
 import { can } from "../src/domain/permissions.ts";
 import { badInput } from "../src/errors.ts";
-import type { Command, CommandContext } from "../src/slash/command.ts";
+import { defineTargetedCommand, type CommandContext } from "../src/slash/command.ts";
 import { presentStatusChange } from "../src/slack/presenters/status-change.ts";
 import { requesterMarkup } from "../src/slack/presenters/format.ts";
 
@@ -15,21 +15,20 @@ async function disableReceipt(ctx: CommandContext, integrationId: string) {
 }
 
 /** `disable ID [reason…]`: stops an integration from running, recording who, when and why; visible in the channel. */
-export const disable: Command = {
+export const disable = defineTargetedCommand({
   name: "disable",
   usage: "disable ID [reason…] | disable FILTERS… [reason:TEXT]",
   summary: "Disable an integration (it stops running), recording who, when and why.",
   need: "manage",
   changes: true,
   arguments: { positional: ["ID"], rest: true, restIsText: true },
-  target: (args) => args.positional[0]!,
   async execute(ctx, args) {
     const reason = args.rest.join(" ").trim();
     if (reason.length > MAX_REASON_LENGTH) {
       throw badInput(`The reason is ${reason.length} characters long; keep it to ${MAX_REASON_LENGTH}. Nothing was changed.`);
     }
     const change = await setIntegrationStatus(ctx.db, {
-      integrationId: ctx.integration!.id,
+      integrationId: ctx.integration.id,
       status: "disabled",
       actor: ctx.actor,
       reason: reason || null,
@@ -42,4 +41,4 @@ export const disable: Command = {
       doc: presentStatusChange({ integration: change.integration, changed: change.changed, actor: requesterMarkup(ctx.actor), timeZone: ctx.config.timeZone, rights, receipt }),
     };
   },
-};
+});

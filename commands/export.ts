@@ -11,7 +11,7 @@ import type { GroupScope } from "../src/domain/permissions.ts";
 import { actorLabel } from "../src/domain/permissions.ts";
 import { log } from "../src/log.ts";
 import { exportsTotal } from "../src/metrics.ts";
-import type { Command } from "../src/slash/command.ts";
+import { defineCommand } from "../src/slash/command.ts";
 import { argumentText } from "../src/slash/paging.ts";
 import { escapeMarkup, textDoc } from "../src/reply/document.ts";
 import { latestRunLabel, sharingLabel } from "../src/slack/presenters/format.ts";
@@ -97,7 +97,7 @@ function exportFilename(now: Date): string {
 }
 
 /** `export [filters…]`: the `list` result as a CSV file, shared in the channel (Slack) or written to a file (console). */
-export const exportCommand: Command = {
+export const exportCommand = defineCommand({
   name: "export",
   usage: "export [status:enabled|disabled] [latest:success|error|running|retrying|none] [group:ID|NAME] [config:ID] [account:ID] [user:ID] [flow:ID] [incident:ID] [stale] [failing] [words…]",
   summary: "Export the integrations you may view (the list, every column) as a CSV file.",
@@ -139,4 +139,4 @@ export const exportCommand: Command = {
       if (upload || failed) await rm(dir, { recursive: true, force: true });
     }
   },
-};
+});

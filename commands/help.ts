@@ -1,9 +1,9 @@
 import { decide } from "../src/domain/permissions.ts";
-import type { Command } from "../src/slash/command.ts";
+import { defineCommand } from "../src/slash/command.ts";
 import type { Block } from "../src/reply/document.ts";
 
 /** `help`: usage, showing only the commands the caller may use. */
-export const help: Command = {
+export const help = defineCommand({
   name: "help",
   usage: "help",
   summary: "Show the commands you may use.",
@@ -21,4 +21,4 @@ export const help: Command = {
     }
     return { visibility: "ephemeral", doc: { text: `${ctx.slashCommand} help`, blocks } };
   },
-};
+});

@@ -1,10 +1,10 @@
 import { incidentSummaries } from "../src/data/incidents.ts";
 import { incidentView } from "../src/incidents/review.ts";
-import type { Command } from "../src/slash/command.ts";
+import { defineCommand } from "../src/slash/command.ts";
 import { presentIncidentList } from "../src/slack/presenters/incident.ts";
 
 /** `incidents`: the open incidents touching integrations the caller may view, counted within that scope. */
-export const incidents: Command = {
+export const incidents = defineCommand({
   name: "incidents",
   usage: "incidents",
   summary: "List the open incidents (one error failing many copies of an Embed Flow) touching integrations you may view.",
@@ -14,4 +14,4 @@ export const incidents: Command = {
     const open = await incidentSummaries(ctx.db, ctx.scope);
     return { visibility: "ephemeral", doc: presentIncidentList(open.map(incidentView), ctx.clock.now(), ctx.config.timeZone) };
   },
-};
+});

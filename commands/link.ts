@@ -1,11 +1,11 @@
 import { linkSlackUser } from "../src/data/grants.ts";
 import { badInput } from "../src/errors.ts";
-import type { Command } from "../src/slash/command.ts";
+import { defineCommand } from "../src/slash/command.ts";
 import { textDoc } from "../src/reply/document.ts";
 import { parseEmail, parseUserMention } from "../src/slack/identity.ts";
 
 /** `link @user EMAIL`: maps a Slack user, by immutable id, to the operator with that email (created as a member if new). */
-export const link: Command = {
+export const link = defineCommand({
   name: "link",
   usage: "link @user EMAIL",
   summary: "Link a Slack user to an operator's email; a new email becomes a member without grants (admin only).",
@@ -13,7 +13,7 @@ export const link: Command = {
   changes: true,
   arguments: { positional: ["@user", "EMAIL"] },
   async execute(ctx, args) {
-    const [userText, emailText] = args.positional as [string, string];
+    const [userText, emailText] = args.positional;
     const slackUserId = parseUserMention(userText);
     if (!slackUserId) throw badInput(`\`${userText}\` is not a Slack user: mention them, as in \`${ctx.slashCommand} link @jane jane@example.com\`.`);
     const email = parseEmail(emailText);
@@ -22,4 +22,4 @@ export const link: Command = {
     const next = change.created ? ` Give them access with \`${ctx.slashCommand} grant ${email} view group:ID\`.` : "";
     return { visibility: "ephemeral", doc: textDoc(`${change.changed ? ":white_check_mark:" : ":information_source:"} ${change.message}${next}`) };
   },
-};
+});

@@ -1,11 +1,11 @@
 import { healthRules, listIntegrations } from "../src/data/integrations.ts";
-import type { Command } from "../src/slash/command.ts";
+import { defineCommand } from "../src/slash/command.ts";
 import { INTEGRATION_FILTER_SPEC, INTEGRATION_FLAGS, integrationFilters } from "../src/slash/integration-filters.ts";
 import { argumentText, nextPageCommand, PAGE_SIZE, PAGING_FILTERS, pageRequest } from "../src/slash/paging.ts";
 import { presentIntegrationList } from "../src/slack/presenters/integration-list.ts";
 
 /** `list [filters…] [words…]`: the integrations the caller may view, newest activity first, 20 a page. */
-export const list: Command = {
+export const list = defineCommand({
   name: "list",
   usage: "list [status:enabled|disabled] [latest:success|error|running|retrying|none] [group:ID|NAME] [config:ID] [account:ID] [user:ID] [flow:ID] [incident:ID] [stale] [failing] [words…]",
   summary: "List the integrations you may view, newest activity first.",
@@ -31,4 +31,4 @@ export const list: Command = {
       }),
     };
   },
-};
+});

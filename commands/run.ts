@@ -1,17 +1,17 @@
 import { recordAudit } from "../src/data/audit.ts";
+import type { IntegrationRecord } from "../src/data/records.ts";
 import { can } from "../src/domain/permissions.ts";
 import { notFound } from "../src/errors.ts";
 import { log } from "../src/log.ts";
 import { DOUBLE_CLICK_WINDOW_MS } from "../src/runner/runner.ts";
-import type { Command, CommandContext } from "../src/slash/command.ts";
+import { defineTargetedCommand, type CommandContext } from "../src/slash/command.ts";
 import type { MessageRef, Reply } from "../src/reply/messages.ts";
 import { requesterMarkup } from "../src/slack/presenters/format.ts";
 import { presentRunAnnouncement } from "../src/slack/presenters/run-announcement.ts";
 import { presentRunInFlight, presentRunnerNotConfigured, presentRunOfDisabled, presentRunRequested } from "../src/slack/presenters/run-replies.ts";
 
 /** The answer to `run` of a disabled integration, audited: nothing is sent. */
-async function refuseDisabled(ctx: CommandContext): Promise<Reply> {
-  const integration = ctx.integration!;
+async function refuseDisabled(ctx: CommandContext, integration: IntegrationRecord): Promise<Reply> {
   await recordAudit(ctx.db, { actor: ctx.actor, action: "run", targetId: integration.id, groupId: integration.groupId, outcome: "noop", detail: "not run: the integration is disabled", at: ctx.clock.now() });
   return {
     visibility: "ephemeral",
@@ -24,18 +24,17 @@ async function refuseDisabled(ctx: CommandContext): Promise<Reply> {
  * sends the signed run request in the background and updates that message with the outcome.
  * One manual run at a time per integration; a retried or double-clicked request sends nothing more.
  */
-export const run: Command = {
+export const run = defineTargetedCommand({
   name: "run",
   usage: "run ID | run FILTERS…",
   summary: "Run an integration now; the outcome shows in the channel.",
   need: "run",
   changes: true,
   arguments: { positional: ["ID"] },
-  target: (args) => args.positional[0]!,
   async execute(ctx) {
-    const integration = ctx.integration!;
+    const integration = ctx.integration;
     const { runner, messages, background } = ctx.services;
-    if (integration.status === "disabled") return refuseDisabled(ctx);
+    if (integration.status === "disabled") return refuseDisabled(ctx, integration);
     if (!runner.configured) {
       await recordAudit(ctx.db, { actor: ctx.actor, action: "run", targetId: integration.id, groupId: integration.groupId, outcome: "error", detail: "not sent: RUNNER_SIGNING_SECRET is not set", at: ctx.clock.now() });
       return { visibility: "ephemeral", doc: presentRunnerNotConfigured(integration) };
@@ -46,8 +45,7 @@ export const run: Command = {
       case "missing":
         throw notFound(`No integration \`${integration.id}\` any more.`);
       case "disabled":
-        ctx.integration = claim.integration;
-        return refuseDisabled(ctx);
+        return refuseDisabled(ctx, claim.integration);
       case "running":
       case "duplicate": {
         if (claim.kind === "running") {
@@ -93,4 +91,4 @@ export const run: Command = {
     });
     return { visibility: "ephemeral", doc: presentRunRequested({ integration, runId: claim.run.id, where: ref ? "channel" : "here" }) };
   },
-};
+});

@@ -1,22 +1,21 @@
 import { recentRuns } from "../src/data/flow-runs.ts";
 import { describeIntegrations } from "../src/data/integrations.ts";
 import { can } from "../src/domain/permissions.ts";
-import type { Command } from "../src/slash/command.ts";
+import { defineTargetedCommand } from "../src/slash/command.ts";
 import { presentIntegrationDetail } from "../src/slack/presenters/integration-detail.ts";
 
 /** How many runs `show` lists. */
 const SHOWN_RUNS = 5;
 
 /** `show ID`: one integration, every column, its last runs, and the buttons the caller may use. */
-export const show: Command = {
+export const show = defineTargetedCommand({
   name: "show",
   usage: "show ID",
   summary: "Show one integration: every column, its last 5 runs, and Run / Disable / Enable.",
   need: "view",
   arguments: { positional: ["ID"] },
-  target: (args) => args.positional[0]!,
   async execute(ctx) {
-    const integration = ctx.integration!;
+    const integration = ctx.integration;
     const [[row], runs] = await Promise.all([
       describeIntegrations(ctx.db, [integration]),
       recentRuns(ctx.db, integration.id, SHOWN_RUNS),
@@ -33,4 +32,4 @@ export const show: Command = {
       }),
     };
   },
-};
+});

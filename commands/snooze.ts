@@ -1,21 +1,20 @@
 import { snoozeFinding } from "../src/data/findings.ts";
 import { housekeepingRules, SNOOZE_DAYS, snoozeEnds } from "../src/domain/housekeeping.ts";
 import { actorLabel } from "../src/domain/permissions.ts";
-import type { Command } from "../src/slash/command.ts";
+import { defineTargetedCommand } from "../src/slash/command.ts";
 import { escapeMarkup, textDoc } from "../src/reply/document.ts";
 import { formatTime, truncate } from "../src/slack/presenters/format.ts";
 
 /** `snooze ID`: keeps a failing or stale integration out of the housekeeping report for 7 days; audited. */
-export const snooze: Command = {
+export const snooze = defineTargetedCommand({
   name: "snooze",
   usage: "snooze ID",
   summary: `Keep a failing or stale integration out of the housekeeping report for ${SNOOZE_DAYS} days.`,
   need: "manage",
   changes: true,
   arguments: { positional: ["ID"] },
-  target: (args) => args.positional[0]!,
   async execute(ctx) {
-    const integration = ctx.integration!;
+    const integration = ctx.integration;
     const now = ctx.clock.now();
     const name = `*${escapeMarkup(truncate(integration.name, 60))}* (\`${integration.id}\`)`;
     if (integration.status !== "enabled") {
@@ -32,4 +31,4 @@ export const snooze: Command = {
       doc: textDoc(`:zzz: ${name} is snoozed until ${formatTime(until, ctx.config.timeZone)} by ${escapeMarkup(by)}: the housekeeping report leaves it out until then.`),
     };
   },
-};
+});

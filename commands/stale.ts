@@ -1,10 +1,10 @@
 import { housekeepingReportFor } from "../src/housekeeping/report.ts";
 import { can } from "../src/domain/permissions.ts";
-import type { Command } from "../src/slash/command.ts";
+import { defineCommand } from "../src/slash/command.ts";
 import { presentHousekeepingAnswer } from "../src/slack/presenters/housekeeping-report.ts";
 
 /** `stale`: the housekeeping report now, for the groups the caller may view, with the buttons they may use. */
-export const stale: Command = {
+export const stale = defineCommand({
   name: "stale",
   usage: "stale",
   summary: "The housekeeping report now: failing and stale integrations you may view, with what their runs cost.",
@@ -19,4 +19,4 @@ export const stale: Command = {
     });
     return { visibility: "ephemeral", doc: presentHousekeepingAnswer(view) };
   },
-};
+});

@@ -2,7 +2,7 @@ import { recordAudit } from "../src/data/audit.ts";
 import { createUndoBatch, findBatch, membersWithOutcome, newBatchId } from "../src/data/batches.ts";
 import { undoAction } from "../src/domain/bulk.ts";
 import { actorLabel } from "../src/domain/permissions.ts";
-import type { Command } from "../src/slash/command.ts";
+import { defineCommand } from "../src/slash/command.ts";
 import { textDoc } from "../src/reply/document.ts";
 import { batchIdArgument, loadBatch, mayControl, postSummary, refuse } from "../src/batches/steps.ts";
 
@@ -10,7 +10,7 @@ import { batchIdArgument, loadBatch, mayControl, postSummary, refuse } from "../
  * `undo BATCH`: puts back exactly what a finished bulk disable or enable changed (its `changed` members, each
  * to its state before, a disable's reason included), as a new batch. Once: a second undo is refused.
  */
-export const undo: Command = {
+export const undo = defineCommand({
   name: "undo",
   usage: "undo BATCH",
   summary: "Put back what a finished bulk disable or enable changed, as a new batch.",
@@ -57,4 +57,4 @@ export const undo: Command = {
       doc: textDoc(`Undoing batch \`${batch.id}\` as batch \`${created.id}\`: ${changed.length} integrations to ${inverse}${posted ? "; its summary is in the channel" : ""}.`),
     };
   },
-};
+});

@@ -1,10 +1,10 @@
 import { actorLabel } from "../src/domain/permissions.ts";
 import { groupsByIds, linkedOperatorId, namedAdmins } from "../src/data/operators.ts";
-import type { Command } from "../src/slash/command.ts";
+import { defineCommand } from "../src/slash/command.ts";
 import { presentWhoami } from "../src/slack/presenters/whoami.ts";
 
 /** `whoami`: the operator the caller maps to, their role and grants (and the user groups that gave them), or how to get access. */
-export const whoami: Command = {
+export const whoami = defineCommand({
   name: "whoami",
   usage: "whoami",
   summary: "Show the operator you map to, your role and your grants.",
@@ -40,4 +40,4 @@ export const whoami: Command = {
       }),
     };
   },
-};
+});

@@ -5,11 +5,11 @@ import type { CommandContext } from "./command.ts";
 import type { ArgumentSpec, ParsedArguments } from "./grammar.ts";
 
 /** The arguments of `grant` and `revoke`: SUBJECT PERMISSION, then `group:ID` (or `partner:ID`) or `all`. */
-export const ACCESS_ARGUMENTS: ArgumentSpec = { positional: ["SUBJECT", "PERMISSION"], filters: { group: null, partner: null }, flags: ["all"] };
+export const ACCESS_ARGUMENTS = { positional: ["SUBJECT", "PERMISSION"], filters: { group: null, partner: null }, flags: ["all"] } as const satisfies ArgumentSpec;
 
 /** Reads `SUBJECT PERMISSION SCOPE` from parsed arguments into a grant or revoke request. */
-export async function accessRequest(ctx: CommandContext, args: ParsedArguments, verb: string): Promise<AccessRequest> {
-  const [subjectText, permissionText] = args.positional as [string, string];
+export async function accessRequest(ctx: CommandContext, args: ParsedArguments<typeof ACCESS_ARGUMENTS>, verb: string): Promise<AccessRequest> {
+  const [subjectText, permissionText] = args.positional;
   const scopes = [
     ...(args.filters.group !== undefined ? [`group:${args.filters.group}`] : []),
     ...(args.filters.partner !== undefined ? [`partner:${args.filters.partner}`] : []),

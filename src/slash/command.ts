@@ -8,6 +8,7 @@ import type { IntegrationRecord } from "../data/records.ts";
 import type { Actor, GroupScope, Need } from "../domain/permissions.ts";
 import type { ChannelMessages, Reply } from "../reply/messages.ts";
 import type { ArgumentSpec, ParsedArguments } from "./grammar.ts";
+import { EmbedopsError, ErrorCode } from "../errors.ts";
 
 /** Services a command may use beyond the database. */
 export interface Services {
@@ -67,9 +68,49 @@ export interface Command {
   /** True when the command changes something (ALLOWED_CHANNELS applies). */
   changes?: boolean;
   arguments: ArgumentSpec;
-  /** The integration id whose group gates the request, if the command acts on one. */
+  /** The integration id whose group gates the request, if the command acts on one (its first positional word). */
   target?(args: ParsedArguments): string;
   /** The same command with filters (the first word a filter): a bulk action, dispatched instead. */
   bulk?: Command;
   execute(ctx: CommandContext, args: ParsedArguments): Promise<Reply>;
+}
+
+/** A command's definition, its arguments typed by its spec. */
+type CommandDefinition<S extends ArgumentSpec> = Omit<Command, "arguments" | "target" | "execute"> & {
+  arguments: S;
+  execute(ctx: CommandContext, args: ParsedArguments<S>): Promise<Reply>;
+};
+
+/** The context of a command that acts on one integration: the dispatcher has loaded and checked it. */
+export type TargetContext = CommandContext & { integration: IntegrationRecord };
+
+/** A command acting on one integration, named by its first positional word (`show ID`). */
+type TargetedDefinition<S extends ArgumentSpec> = Omit<Command, "arguments" | "target" | "execute"> & {
+  arguments: S & { positional: readonly [string, ...string[]] };
+  execute(ctx: TargetContext, args: ParsedArguments<S>): Promise<Reply>;
+};
+
+/**
+ * A command whose `execute` gets its arguments typed by its spec. The dispatcher parses every request with the
+ * command's own `arguments`, so the arguments it hands over are of that spec: the one place this is asserted.
+ */
+export function defineCommand<const S extends ArgumentSpec>(definition: CommandDefinition<S>): Command {
+  return { ...definition, execute: (ctx, args) => definition.execute(ctx, args as ParsedArguments<S>) };
+}
+
+/** A command acting on one integration: the dispatcher loads it from the first positional word and checks the need on its group. */
+export function defineTargetedCommand<const S extends ArgumentSpec>(definition: TargetedDefinition<S>): Command {
+  return {
+    ...definition,
+    target: (args) => {
+      const id = args.positional[0];
+      if (id === undefined) throw new EmbedopsError(ErrorCode.Internal, `\`${definition.name}\` was dispatched without its ID`);
+      return id;
+    },
+    execute: (ctx, args) => {
+      const integration = ctx.integration;
+      if (!integration) throw new EmbedopsError(ErrorCode.Internal, `\`${definition.name}\` was dispatched without loading its integration`);
+      return definition.execute({ ...ctx, integration }, args as ParsedArguments<S>);
+    },
+  };
 }

@@ -78,27 +78,39 @@ export function tokenize(text: string): Token[] {
 /** What a command accepts: its filters (with their allowed values, if a fixed set), flags and positional words. */
 export interface ArgumentSpec {
   /** Filter keys and, for each, its fixed set of values (or null for any value). */
-  filters?: Record<string, readonly string[] | null>;
+  readonly filters?: Readonly<Record<string, readonly string[] | null>>;
   /** Bare words that switch something on (`stale`, `failing`). */
-  flags?: readonly string[];
+  readonly flags?: readonly string[];
   /** Names of required positional words, in order (`ID`). */
-  positional?: readonly string[];
+  readonly positional?: readonly string[];
   /** Whether further free words are accepted (search words, a reason). */
-  rest?: boolean;
+  readonly rest?: boolean;
   /** The further words are one free text (a reason), bounded by its length rather than counted as search words. */
-  restIsText?: boolean;
+  readonly restIsText?: boolean;
 }
 
-/** Command text parsed against an ArgumentSpec. */
-export interface ParsedArguments {
-  filters: Record<string, string>;
-  flags: Set<string>;
-  positional: string[];
+/** A filter's parsed value: one of its fixed values, or any text. */
+type FilterValue<Values> = Values extends readonly (infer Value)[] ? Value : string;
+
+/** The filters a spec accepts, each typed by its values; absent when not given. */
+type FiltersOf<S extends ArgumentSpec> = { [Key in keyof NonNullable<S["filters"]>]?: FilterValue<NonNullable<S["filters"]>[Key]> };
+
+/** The flags a spec accepts. */
+type FlagsOf<S extends ArgumentSpec> = NonNullable<S["flags"]> extends readonly (infer Flag)[] ? Flag : never;
+
+/** One string per positional word the spec names (all are required). */
+type PositionalOf<S extends ArgumentSpec> = S extends { positional: infer Names extends readonly string[] } ? { readonly [Index in keyof Names]: string } : readonly string[];
+
+/** Command text parsed against an ArgumentSpec, typed by it: `{ positional: ["ID"] }` yields `positional: [string]`. */
+export interface ParsedArguments<S extends ArgumentSpec = ArgumentSpec> {
+  filters: FiltersOf<S>;
+  flags: ReadonlySet<FlagsOf<S>>;
+  positional: PositionalOf<S>;
   rest: string[];
 }
 
 /** Parses tokens against a spec; errors say what was wrong and what is accepted. */
-export function parseArguments(command: string, tokens: Token[], spec: ArgumentSpec): ParsedArguments {
+export function parseArguments<S extends ArgumentSpec>(command: string, tokens: Token[], spec: S): ParsedArguments<S> {
   const filters: Record<string, string> = {};
   const flags = new Set<string>();
   const positional: string[] = [];
@@ -156,7 +168,8 @@ export function parseArguments(command: string, tokens: Token[], spec: ArgumentS
   if (positional.length < wanted.length) {
     throw badInput(`\`${command}\` needs ${wanted.slice(positional.length).map((name) => `\`${name}\``).join(" and ")}.`);
   }
-  return { filters, flags, positional, rest };
+  // The checks above are what the type claims: every filter key and value, flag and positional word is the spec's.
+  return { filters, flags, positional, rest } as unknown as ParsedArguments<S>;
 }
 
 /** Quotes a value for a command line when it needs quoting: the inverse of tokenize for one value. */

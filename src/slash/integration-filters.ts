@@ -1,6 +1,5 @@
 import type { IntegrationFilters } from "../data/integrations.ts";
-import type { RunStatus } from "../data/records.ts";
-import type { ParsedArguments } from "./grammar.ts";
+import type { ArgumentSpec, ParsedArguments } from "./grammar.ts";
 
 /** The filters `list`, `export` and `rerun failing` accept. */
 export const INTEGRATION_FILTER_SPEC = {
@@ -17,12 +16,15 @@ export const INTEGRATION_FILTER_SPEC = {
 /** The flags `list` accepts. */
 export const INTEGRATION_FLAGS = ["stale", "failing"] as const;
 
+/** The arguments of `list` and of every command that takes its filters. */
+export const INTEGRATION_ARGUMENTS = { filters: INTEGRATION_FILTER_SPEC, flags: INTEGRATION_FLAGS, rest: true } as const satisfies ArgumentSpec;
+
 /** Turns parsed `list` arguments into query filters. */
-export function integrationFilters(args: ParsedArguments): IntegrationFilters {
+export function integrationFilters(args: ParsedArguments<typeof INTEGRATION_ARGUMENTS>): IntegrationFilters {
   const f = args.filters;
   return {
-    status: f.status as IntegrationFilters["status"],
-    latest: f.latest as RunStatus | "none" | undefined,
+    status: f.status,
+    latest: f.latest,
     group: f.group,
     configurationId: f.config,
     accountId: f.account,

@@ -34,9 +34,7 @@ function pageNumber(args: ParsedArguments): number {
 export function argumentText(args: ParsedArguments): string {
   const parts = [
     ...args.positional.map(quote),
-    ...Object.entries(args.filters)
-      .filter(([key]) => !(key in PAGING_FILTERS))
-      .map(([key, value]) => `${key}:${quote(value)}`),
+    ...Object.entries(args.filters).flatMap(([key, value]) => (key in PAGING_FILTERS || value === undefined ? [] : [`${key}:${quote(value)}`])),
     ...[...args.flags],
     ...args.rest.map(quote),
   ];

@@ -62,6 +62,11 @@ describe("every registered command declares what the policy checks", () => {
       for (const file of sources(join(ROOT, dir))) {
         const rel = relative(ROOT, file);
         if (rel === join("src", "slash", "dispatch.ts")) continue;
+        // command.ts builds each command's execute from its definition's: the call is the command itself.
+        if (rel === join("src", "slash", "command.ts")) {
+          expect(readFileSync(file, "utf8")).not.toMatch(/(?<!definition)\.execute\s*\(/);
+          continue;
+        }
         if (/\.execute\s*\(/.test(readFileSync(file, "utf8"))) offenders.push(rel);
       }
     }
