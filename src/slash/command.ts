@@ -82,7 +82,7 @@ type CommandDefinition<S extends ArgumentSpec> = Omit<Command, "arguments" | "ta
 };
 
 /** The context of a command that acts on one integration: the dispatcher has loaded and checked it. */
-export type TargetContext = CommandContext & { integration: IntegrationRecord };
+type TargetContext = CommandContext & { integration: IntegrationRecord };
 
 /** A command acting on one integration, named by its first positional word (`show ID`). */
 type TargetedDefinition<S extends ArgumentSpec> = Omit<Command, "arguments" | "target" | "execute"> & {
