@@ -23,6 +23,13 @@ module.exports = {
       to: { path: "^commands/" },
     },
     {
+      name: "presenters-apart-from-data",
+      comment: "Presenters and the reply document draw view models; what the database keeps reaches them only through a command.",
+      severity: "error",
+      from: { path: ["^src/slack/presenters/", "^src/reply/"] },
+      to: { path: "^src/data/" },
+    },
+    {
       name: "data-internals",
       comment: "Models, migrations and the ORM stay behind the data layer's named functions.",
       severity: "error",

@@ -5,7 +5,7 @@ import type { FindingKind, IntegrationStatus, RunStatus } from "./models/index.t
 import { describeIntegrations, scopeWhere, type IntegrationRow } from "./integrations.ts";
 
 /** How many integrations there are by status and by latest run, within a scope. */
-export interface IntegrationCounts {
+interface IntegrationCounts {
   total: number;
   byStatus: Record<IntegrationStatus, number>;
   /** `none`: never ran. */
@@ -52,7 +52,7 @@ export async function failingIntegrations(db: Database, scope: GroupScope, limit
 }
 
 /** A housekeeping finding that is still open, with its integration. */
-export interface OpenFinding {
+interface OpenFinding {
   integration: IntegrationRow;
   kind: FindingKind;
   reason: string;

@@ -29,4 +29,4 @@ export type OperatorRecord = InferAttributes<Operator>;
 /** A failure alert's columns. */
 export type FailureAlertRecord = InferAttributes<FailureAlert>;
 
-export type { RunStatus, SharingLevel } from "./models/index.ts";
+export type { RunStatus } from "./models/index.ts";

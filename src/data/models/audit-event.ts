@@ -1,7 +1,7 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from "sequelize";
+import type { AuditOutcome } from "../../domain/states.ts";
 
-/** The outcome of an audited action. */
-export type AuditOutcome = "ok" | "denied" | "error" | "noop";
+export type { AuditOutcome };
 
 /** One line of the append-only audit log: who did what to which target, and how it went. */
 export class AuditEvent extends Model<InferAttributes<AuditEvent>, InferCreationAttributes<AuditEvent>> {

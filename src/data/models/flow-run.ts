@@ -1,8 +1,7 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from "sequelize";
-import type { RunStatus } from "./integration.ts";
+import type { RunStatus, RunTrigger } from "../../domain/states.ts";
 
-/** What started a flow run. */
-export type RunTrigger = "scheduler" | "webhook" | "manual";
+export type { RunTrigger };
 
 /** A Flow run: one execution of an integration. Its id is the platform's run_id. */
 export class FlowRun extends Model<InferAttributes<FlowRun>, InferCreationAttributes<FlowRun>> {

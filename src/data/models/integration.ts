@@ -4,10 +4,9 @@ import type { EmbedFlow } from "./embed-flow.ts";
 import type { Group } from "./group.ts";
 import type { SharingLevel } from "./embed-configuration.ts";
 
-/** enabled runs on its trigger; disabled does not. */
-export type IntegrationStatus = "enabled" | "disabled";
-/** The status of a flow run. */
-export type RunStatus = "success" | "error" | "running" | "retrying";
+import type { IntegrationStatus, RunStatus } from "../../domain/states.ts";
+
+export type { IntegrationStatus, RunStatus };
 
 /**
  * An Integration: one end user's or end account's activated copy of an Embed Flow.

@@ -1,5 +1,4 @@
-import type { IntegrationCounts, OpenFinding } from "../../data/dashboard.ts";
-import type { IntegrationRow } from "../../data/integrations.ts";
+import type { IntegrationCountsView, IntegrationView, OpenFindingView } from "../../reply/views.ts";
 import type { Block, Button, Doc } from "../../reply/document.ts";
 import { escapeMarkup } from "../../reply/document.ts";
 import { ago, link, runEmoji, truncate } from "./format.ts";
@@ -14,12 +13,12 @@ export interface UnmappedHomeView {
 
 /** A failing integration on the App Home (the viewer may run it: the list is taken over their run scope). */
 interface HomeFailing {
-  row: IntegrationRow;
+  row: IntegrationView;
 }
 
 /** A housekeeping finding on the App Home, and whether the viewer may act on it. */
 interface HomeFinding {
-  finding: OpenFinding;
+  finding: OpenFindingView;
   canManage: boolean;
 }
 
@@ -31,7 +30,7 @@ export interface OperatorHomeView {
   now: Date;
   /** False when the operator may view nothing at all. */
   canView: boolean;
-  counts: IntegrationCounts;
+  counts: IntegrationCountsView;
   failing: { rows: HomeFailing[]; total: number };
   findings: { rows: HomeFinding[]; total: number };
 }

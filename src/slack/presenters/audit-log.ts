@@ -1,4 +1,4 @@
-import type { AuditRecord } from "../../data/records.ts";
+import type { AuditEntryView } from "../../reply/views.ts";
 import type { Block, Doc } from "../../reply/document.ts";
 import { escapeMarkup } from "../../reply/document.ts";
 import { formatTime, truncate } from "./format.ts";
@@ -8,7 +8,7 @@ const AUDIT_COLUMNS = ["When", "Who", "What", "Target", "Outcome", "Detail"] as 
 
 /** What `audit` shows. */
 interface AuditLogView {
-  events: AuditRecord[];
+  events: AuditEntryView[];
   /** The ID the log is narrowed to, if any. */
   about?: string;
   timeZone: string;

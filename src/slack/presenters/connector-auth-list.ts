@@ -1,4 +1,4 @@
-import type { ConnectorAuthRecord } from "../../data/records.ts";
+import type { ConnectorAuthView } from "../../reply/views.ts";
 import type { Block, Doc } from "../../reply/document.ts";
 import { escapeMarkup } from "../../reply/document.ts";
 import { sharingLabel, truncate } from "./format.ts";
@@ -8,7 +8,7 @@ const CONNECTOR_AUTH_COLUMNS = ["Name", "Connector", "Proprietary", "User ID", "
 
 /** What `auths` shows. */
 interface ConnectorAuthListView {
-  auths: ConnectorAuthRecord[];
+  auths: ConnectorAuthView[];
   filterText: string;
   pageNumber: number;
   nextPageCommand?: string;

@@ -1,5 +1,5 @@
 import { elapsed } from "../../domain/relative-time.ts";
-import type { IntegrationRow } from "../../data/integrations.ts";
+import type { IntegrationView } from "../../reply/views.ts";
 import type { Block, Button, Doc } from "../../reply/document.ts";
 import { escapeMarkup } from "../../reply/document.ts";
 import { formatTime, link, truncate } from "./format.ts";
@@ -12,7 +12,7 @@ export type FailureAlertState = "open" | "recovered" | "disabled";
 
 /** One failure alert as its channel message shows it. */
 interface FailureAlertView {
-  row: Pick<IntegrationRow, "id" | "name" | "status" | "groupName" | "groupKind" | "configurationId" | "configurationName" | "flowName" | "flowUrl" | "embedUserId" | "embedAccountId" | "statusChangedBy" | "disabledReason" | "latestRunAt">;
+  row: Pick<IntegrationView, "id" | "name" | "status" | "groupName" | "groupKind" | "configurationId" | "configurationName" | "flowName" | "flowUrl" | "embedUserId" | "embedAccountId" | "statusChangedBy" | "disabledReason" | "latestRunAt">;
   state: FailureAlertState;
   /** When the failure streak began. */
   streakStartedAt: Date;

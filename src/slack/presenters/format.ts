@@ -1,7 +1,7 @@
 import { TZDate } from "@date-fns/tz";
 import { format } from "date-fns";
 import { timeAgo } from "../../domain/relative-time.ts";
-import type { RunStatus, SharingLevel } from "../../data/records.ts";
+import type { RunStatus, SharingLevel } from "../../reply/views.ts";
 import { actorLabel, type Actor } from "../../domain/permissions.ts";
 import { escapeMarkup } from "../../reply/document.ts";
 

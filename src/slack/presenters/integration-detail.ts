@@ -1,5 +1,4 @@
-import type { FlowRunRecord } from "../../data/records.ts";
-import type { IntegrationRow } from "../../data/integrations.ts";
+import type { IntegrationView, RunView } from "../../reply/views.ts";
 import type { Block, Button, Doc } from "../../reply/document.ts";
 import { escapeMarkup } from "../../reply/document.ts";
 import { ago, formatTime, latestRunLabel, link, runEmoji, sharingLabel, truncate } from "./format.ts";
@@ -11,7 +10,7 @@ const RUN_COLUMNS = ["Run", "Status", "Trigger", "Started", "Finished", "Error"]
 const RUN_PRIORITY = [0, 1, 3, 5, 2, 4];
 
 /** The cells of one flow run, in RUN_COLUMNS order. */
-function runCells(run: FlowRunRecord, timeZone: string, errorWidth = 120): string[] {
+function runCells(run: RunView, timeZone: string, errorWidth = 120): string[] {
   return [
     run.id,
     run.status,
@@ -24,8 +23,8 @@ function runCells(run: FlowRunRecord, timeZone: string, errorWidth = 120): strin
 
 /** What `show` shows: one integration, its last runs, and the actions the viewer may take. */
 interface IntegrationDetailView {
-  row: IntegrationRow;
-  runs: FlowRunRecord[];
+  row: IntegrationView;
+  runs: RunView[];
   now: Date;
   timeZone: string;
   canRun: boolean;
@@ -33,7 +32,7 @@ interface IntegrationDetailView {
 }
 
 /** The Run / Disable / Enable buttons a viewer may use on an integration; Run and Disable ask first. */
-export function integrationActions(row: Pick<IntegrationRow, "id" | "name" | "status">, rights: { canRun: boolean; canManage: boolean }): Button[] {
+export function integrationActions(row: Pick<IntegrationView, "id" | "name" | "status">, rights: { canRun: boolean; canManage: boolean }): Button[] {
   const buttons: Button[] = [];
   const name = escapeMarkup(truncate(row.name, 80));
   if (rights.canRun && row.status === "enabled") {
@@ -99,8 +98,8 @@ export function presentIntegrationDetail(view: IntegrationDetailView): Doc {
 
 /** What `runs` shows: one page of an integration's flow runs. */
 interface RunListView {
-  integration: Pick<IntegrationRow, "id" | "name">;
-  runs: FlowRunRecord[];
+  integration: Pick<IntegrationView, "id" | "name">;
+  runs: RunView[];
   timeZone: string;
   pageNumber: number;
   nextPageCommand?: string;

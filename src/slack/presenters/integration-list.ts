@@ -1,4 +1,4 @@
-import type { IntegrationRow } from "../../data/integrations.ts";
+import type { IntegrationView } from "../../reply/views.ts";
 import type { Block, Button, Doc } from "../../reply/document.ts";
 import { escapeMarkup } from "../../reply/document.ts";
 import { latestRunLabel, link, sharingLabel, truncate } from "./format.ts";
@@ -9,7 +9,7 @@ export const INTEGRATION_COLUMNS = [
 ] as const;
 
 /** The cells of one integration, in INTEGRATION_COLUMNS order (Slack markup; the console strips it). */
-function integrationCells(row: IntegrationRow): string[] {
+function integrationCells(row: IntegrationView): string[] {
   return [
     `${escapeMarkup(truncate(row.name, 60))} (${row.id})`,
     row.status,
@@ -26,7 +26,7 @@ function integrationCells(row: IntegrationRow): string[] {
 
 /** What `list` shows: one page of integrations and how to get the next. */
 interface IntegrationListView {
-  rows: IntegrationRow[];
+  rows: IntegrationView[];
   /** The filters as typed, shown in the heading. */
   filterText: string;
   /** The command that shows the next page, if there is one. */

@@ -1,4 +1,4 @@
-import type { RunStatus } from "../../data/records.ts";
+import type { RunStatus } from "../../reply/views.ts";
 import type { Block, Button, Doc } from "../../reply/document.ts";
 import { escapeMarkup } from "../../reply/document.ts";
 import { ago, formatTime, runEmoji, truncate } from "./format.ts";

@@ -1,15 +1,15 @@
-import type { FlowRunRecord, IntegrationRecord } from "../../data/records.ts";
+import type { IntegrationView, RunView } from "../../reply/views.ts";
 import type { Block, Doc } from "../../reply/document.ts";
 import { escapeMarkup } from "../../reply/document.ts";
 import { ago, formatTime, truncate } from "./format.ts";
 
 /** How an integration is named in one line: *Name* (`id`). */
-export function integrationLabel(integration: Pick<IntegrationRecord, "id" | "name">): string {
+export function integrationLabel(integration: Pick<IntegrationView, "id" | "name">): string {
   return `*${escapeMarkup(truncate(integration.name, 150))}* (\`${integration.id}\`)`;
 }
 
 /** The answer to `run` of a disabled integration: not run, and how to enable it. */
-export function presentRunOfDisabled(view: { integration: Pick<IntegrationRecord, "id" | "name" | "statusChangedBy" | "statusChangedAt" | "disabledReason">; slashCommand: string; canEnable: boolean; timeZone: string }): Doc {
+export function presentRunOfDisabled(view: { integration: Pick<IntegrationView, "id" | "name" | "statusChangedBy" | "statusChangedAt" | "disabledReason">; slashCommand: string; canEnable: boolean; timeZone: string }): Doc {
   const { integration } = view;
   const since = [
     integration.statusChangedBy ? `by ${escapeMarkup(integration.statusChangedBy)}` : "",
@@ -25,7 +25,7 @@ export function presentRunOfDisabled(view: { integration: Pick<IntegrationRecord
 }
 
 /** The answer when the integration's manual run is still running (or this request was already handled): nothing sent. */
-export function presentRunInFlight(view: { integration: Pick<IntegrationRecord, "id" | "name">; run: Pick<FlowRunRecord, "id" | "status" | "requestedBy" | "startedAt">; duplicate: boolean; now: Date; timeZone: string }): Doc {
+export function presentRunInFlight(view: { integration: Pick<IntegrationView, "id" | "name">; run: Pick<RunView, "id" | "status" | "requestedBy" | "startedAt">; duplicate: boolean; now: Date; timeZone: string }): Doc {
   const { integration, run } = view;
   const who = run.requestedBy ? escapeMarkup(run.requestedBy) : "someone";
   const when = `${formatTime(run.startedAt, view.timeZone)} (${ago(run.startedAt, view.now, view.timeZone)})`;
@@ -36,13 +36,13 @@ export function presentRunInFlight(view: { integration: Pick<IntegrationRecord, 
 }
 
 /** The answer when run requests cannot be signed: nothing sent. */
-export function presentRunnerNotConfigured(integration: Pick<IntegrationRecord, "id" | "name">): Doc {
+export function presentRunnerNotConfigured(integration: Pick<IntegrationView, "id" | "name">): Doc {
   const text = `:warning: ${integrationLabel(integration)} was not run: the bot has no \`RUNNER_SIGNING_SECRET\`, so the flow engine could not trust its run request. Nothing was sent; ask whoever runs the bot to set it.`;
   return { text: text.replace(/[*`]/g, ""), blocks: [{ type: "section", text }] };
 }
 
 /** The private answer to whoever asked for a run: the run's id, and where its outcome shows. */
-export function presentRunRequested(view: { integration: Pick<IntegrationRecord, "id" | "name">; runId: string; where: "channel" | "here" }): Doc {
+export function presentRunRequested(view: { integration: Pick<IntegrationView, "id" | "name">; runId: string; where: "channel" | "here" }): Doc {
   const text = `:rocket: Run \`${view.runId}\` of ${integrationLabel(view.integration)} requested; its outcome will show in ${view.where === "channel" ? "the channel message" : "the message above"}.`;
   return { text: text.replace(/[*`]/g, ""), blocks: [{ type: "section", text }] };
 }

@@ -1,4 +1,4 @@
-import type { IntegrationRecord } from "../../data/records.ts";
+import type { IntegrationView } from "../../reply/views.ts";
 import type { Block, Doc } from "../../reply/document.ts";
 import { escapeMarkup } from "../../reply/document.ts";
 import { integrationActions } from "./integration-detail.ts";
@@ -8,7 +8,7 @@ import { integrationLabel } from "./run-replies.ts";
 
 /** An enable or disable as the channel sees it, or the private note that it already was so. */
 interface StatusChangeView {
-  integration: Pick<IntegrationRecord, "id" | "name" | "status" | "statusChangedAt" | "statusChangedBy" | "disabledReason">;
+  integration: Pick<IntegrationView, "id" | "name" | "status" | "statusChangedAt" | "statusChangedBy" | "disabledReason">;
   changed: boolean;
   /** Who did it, in markup (a Slack mention or an email). */
   actor: string;
