@@ -66,53 +66,69 @@ export function startSchedules(runtime: Runtime, messages: ChannelMessages, opti
     inFlight.add(firing);
     return firing.finally(() => inFlight.delete(firing));
   };
-  const tasks: ScheduledTask[] = planned.map(({ job, expression }) => {
-    const task = cron.schedule(
-      expression,
-      (context) => runFiring(job, fireKeyOf(context.date), context.date, "schedule"),
-      {
-        timezone: runtime.config.timeZone,
-        name: job.name,
-        noOverlap: true,
-        distributed: true,
-        runCoordinator: coordinator,
-        logger: cronLogger,
-      },
-    );
-    task.on("execution:skipped", (context) => {
-      const fireKey = fireKeyOf(context.date);
-      if (context.reason === "coordinator-error") {
-        jobRunsTotal.inc({ job: job.name, outcome: "lease_error" });
-        log.error({ job: job.name, fireKey, err: context.error }, "could not take the job lease; this firing is skipped here");
-      } else {
-        jobRunsTotal.inc({ job: job.name, outcome: "skipped" });
-        log.debug({ job: job.name, fireKey }, "another process runs this firing");
-      }
-    });
-    return task;
+  const tasks = planned.map(({ job, expression }) => scheduleJob(runtime, coordinator, job, expression, runFiring));
+  const takeover = watchForTakeovers(coordinator, planned.map(({ job }) => job), runtime.config.jobLeaseTtlMs, runFiring);
+  log.info({ jobs: planned.map(({ job, expression }) => ({ job: job.name, schedule: expression })), timeZone: runtime.config.timeZone, holder: coordinator.holder }, "schedules started");
+  return {
+    async stop() {
+      await takeover.stop();
+      for (const task of tasks) await task.destroy();
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+/** How a firing this process holds is run. */
+type RunFiring = (job: Job, fireKey: string, firedAt: Date, trigger: "schedule" | "takeover") => Promise<unknown>;
+
+/** One job on node-cron: no overlap, each firing behind the coordinator's lease; skipped firings are counted. */
+function scheduleJob(runtime: Runtime, coordinator: DatabaseRunCoordinator, job: Job, expression: string, runFiring: RunFiring): ScheduledTask {
+  const task = cron.schedule(expression, (context) => runFiring(job, fireKeyOf(context.date), context.date, "schedule"), {
+    timezone: runtime.config.timeZone,
+    name: job.name,
+    noOverlap: true,
+    distributed: true,
+    runCoordinator: coordinator,
+    logger: cronLogger,
   });
-  // Firings whose holder died (its lease expired unfinished) are taken over here and run to the end, well within a minute.
-  const byName = new Map(planned.map(({ job }) => [job.name, job]));
+  task.on("execution:skipped", (context) => {
+    const fireKey = fireKeyOf(context.date);
+    if (context.reason === "coordinator-error") {
+      jobRunsTotal.inc({ job: job.name, outcome: "lease_error" });
+      log.error({ job: job.name, fireKey, err: context.error }, "could not take the job lease; this firing is skipped here");
+    } else {
+      jobRunsTotal.inc({ job: job.name, outcome: "skipped" });
+      log.debug({ job: job.name, fireKey }, "another process runs this firing");
+    }
+  });
+  return task;
+}
+
+/**
+ * Firings whose holder died (its lease expired unfinished) are taken over here and run to the end: looked for
+ * every half lease, so well within a minute of the death.
+ */
+function watchForTakeovers(coordinator: DatabaseRunCoordinator, jobs: Job[], leaseTtlMs: number, runFiring: RunFiring): { stop(): Promise<void> } {
+  const byName = new Map(jobs.map((job) => [job.name, job]));
   let sweeping: Promise<unknown> = Promise.resolve();
-  const takeover = setInterval(() => {
+  const timer = setInterval(() => {
     sweeping = coordinator
       .takeOverExpired([...byName.keys()])
       .then((taken) => {
         for (const { jobName, fireKey, previousHolder } of taken) {
+          const job = byName.get(jobName);
+          if (!job) continue;
           log.warn({ job: jobName, fireKey, previousHolder }, "took over a firing whose holder stopped");
-          void runFiring(byName.get(jobName)!, fireKey, new Date(fireKey), "takeover");
+          void runFiring(job, fireKey, new Date(fireKey), "takeover");
         }
       })
       .catch((error: unknown) => log.error({ err: error }, "could not look for firings to take over"));
-  }, Math.max(100, Math.floor(runtime.config.jobLeaseTtlMs / 2)));
-  takeover.unref();
-  log.info({ jobs: planned.map(({ job, expression }) => ({ job: job.name, schedule: expression })), timeZone: runtime.config.timeZone, holder: coordinator.holder }, "schedules started");
+  }, Math.max(100, Math.floor(leaseTtlMs / 2)));
+  timer.unref();
   return {
     async stop() {
-      clearInterval(takeover);
+      clearInterval(timer);
       await sweeping;
-      for (const task of tasks) await task.destroy();
-      await Promise.allSettled([...inFlight]);
     },
   };
 }
