@@ -109,6 +109,16 @@ export interface ParsedArguments<S extends ArgumentSpec = ArgumentSpec> {
   rest: string[];
 }
 
+/** Refuses more than MAX_ARGUMENTS search words and filters (paging state and a free-text reason not counted). */
+function checkArgumentCount(command: string, tokens: Token[], spec: ArgumentSpec): void {
+  const words = tokens.filter((token) => token.key === undefined).length;
+  const filterCount = tokens.filter((token) => token.key !== undefined && !PAGING_KEYS.has(token.key)).length;
+  const counted = filterCount + (spec.restIsText ? 0 : Math.max(0, words - (spec.positional?.length ?? 0)));
+  if (counted > MAX_ARGUMENTS) {
+    throw badInput(`\`${command}\` takes at most ${MAX_ARGUMENTS} search words and filters; this one has ${counted}.`);
+  }
+}
+
 /** Parses tokens against a spec; errors say what was wrong and what is accepted. */
 export function parseArguments<S extends ArgumentSpec>(command: string, tokens: Token[], spec: S): ParsedArguments<S> {
   const filters: Record<string, string> = {};
@@ -118,12 +128,7 @@ export function parseArguments<S extends ArgumentSpec>(command: string, tokens: 
   const allowedFilters = spec.filters ?? {};
   const allowedFlags = spec.flags ?? [];
   const wanted = spec.positional ?? [];
-  const words = tokens.filter((token) => token.key === undefined).length;
-  const filterCount = tokens.filter((token) => token.key !== undefined && !PAGING_KEYS.has(token.key)).length;
-  const counted = filterCount + (spec.restIsText ? 0 : Math.max(0, words - wanted.length));
-  if (counted > MAX_ARGUMENTS) {
-    throw badInput(`\`${command}\` takes at most ${MAX_ARGUMENTS} search words and filters; this one has ${counted}.`);
-  }
+  checkArgumentCount(command, tokens, spec);
   for (const [index, token] of tokens.entries()) {
     const limit = token.key !== undefined && PAGING_KEYS.has(token.key) ? MAX_CURSOR_LENGTH : MAX_VALUE_LENGTH;
     const freeText = spec.restIsText && token.key === undefined && index >= wanted.length;
