@@ -43,6 +43,41 @@ async function within(work: Promise<unknown>, deadline: number): Promise<boolean
   }
 }
 
+/** What a started bot stops, in order. */
+interface RunningParts {
+  runtime: Runtime;
+  slack: SlackApp;
+  http: HttpServer;
+  schedules: Schedules;
+  recovery: { stop(): Promise<void> };
+  sender: OutboxSender;
+}
+
+/**
+ * Stops a started bot within `graceMs`: at once no new firings, batches, socket events or connections; then the
+ * firings, batch members and requests under way finish (or are left at the deadline); the database closes last.
+ */
+async function shutdown(parts: RunningParts, graceMs: number): Promise<void> {
+  const { runtime, slack, http, schedules, recovery, sender } = parts;
+  const deadline = Date.now() + graceMs;
+  log.info({ graceMs }, "stopping: schedules first, then new requests; finishing the work in flight");
+  const batches = runtime.batchWorker.stop();
+  // The sender last: what the firings and batches queued while stopping still goes out within the grace.
+  const jobs = Promise.all([schedules.stop(), recovery.stop(), batches]).then(() => sender.stop());
+  await slack.stop();
+  const requests = http.close();
+  if (!(await within(jobs, deadline))) log.warn("a job is still running at the deadline; stopping without it");
+  if (!(await within(batches, deadline))) log.warn("a batch member is still in hand at the deadline; another start resolves it");
+  if (!(await within(requests, deadline))) {
+    log.warn("HTTP requests still open at the deadline; closing them");
+    http.server.closeAllConnections();
+  }
+  // Slack requests acked but still being worked on, runs' outcomes: then the database closes.
+  if (!(await runtime.background.settle(Math.max(0, deadline - Date.now())))) log.warn({ pending: runtime.background.size }, "background work still running at the deadline");
+  await runtime.close();
+  log.info("embedops stopped");
+}
+
 /** Starts the bot connected to Slack (HTTP or Socket Mode): HTTP server, Bolt app, schedules. */
 export async function startBot(config: Config, options: { clock?: Clock; batchTiming?: Partial<BatchWorkerTiming> } = {}): Promise<BotHandle> {
   const mode = slackMode(config);
@@ -76,32 +111,12 @@ export async function startBot(config: Config, options: { clock?: Clock; batchTi
     runtime.batchWorker.start();
     log.info({ mode, port }, "embedops is up");
     let stopping: Promise<void> | undefined;
-    const shutdown = async (graceMs: number) => {
-      const deadline = Date.now() + graceMs;
-      log.info({ graceMs }, "stopping: schedules first, then new requests; finishing the work in flight");
-      // At once: no new firings, no new events over the socket (Socket Mode), no new connections.
-      const batches = runtime.batchWorker.stop();
-      // The sender last: what the firings and batches queued while stopping still goes out within the grace.
-      const jobs = Promise.all([schedules!.stop(), recovery?.stop(), batches]).then(() => sender?.stop());
-      await slack?.stop();
-      const requests = http!.close();
-      // Then the firings and the requests already under way finish, within the grace.
-      if (!(await within(jobs, deadline))) log.warn("a job is still running at the deadline; stopping without it");
-      if (!(await within(batches, deadline))) log.warn("a batch member is still in hand at the deadline; another start resolves it");
-      if (!(await within(requests, deadline))) {
-        log.warn("HTTP requests still open at the deadline; closing them");
-        http!.server.closeAllConnections();
-      }
-      // Slack requests acked but still being worked on, runs' outcomes: then the database closes.
-      if (!(await runtime.background.settle(Math.max(0, deadline - Date.now())))) log.warn({ pending: runtime.background.size }, "background work still running at the deadline");
-      await runtime.close();
-      log.info("embedops stopped");
-    };
+    const running: RunningParts = { runtime, slack, http, schedules, recovery, sender };
     return {
       runtime,
       port,
       stop(options: { graceMs?: number } = {}) {
-        stopping ??= shutdown(options.graceMs ?? SHUTDOWN_GRACE_MS);
+        stopping ??= shutdown(running, options.graceMs ?? SHUTDOWN_GRACE_MS);
         return stopping;
       },
     };
