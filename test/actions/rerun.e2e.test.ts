@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, startTestBot, type TestBot } from "../support/bot.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { addIntegrations, addRuns, loadWorld, WORLD } from "../support/fixtures.ts";
+import { eventually, startWorldBot, type TestBot } from "../support/bot.ts";
+import type { TestDatabase } from "../support/database.ts";
+import { addRuns, WORLD } from "../support/fixtures.ts";
 import type { RecordedCall } from "../support/slack-api.ts";
 import { buttonClickForm, postSigned, slashCommandForm } from "../support/slack-request.ts";
 import { FlowEngine } from "../runner/flow-engine.ts";
@@ -14,28 +14,22 @@ let t: TestBot;
 let engine: FlowEngine;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
   engine = await new FlowEngine().start();
-  const db = await testDb.open();
-  await loadWorld(db);
-  await db.models.EmbedFlow.update({ triggerUrl: `${engine.url}/run` }, { where: {} });
-  await addIntegrations(db, [
-    ...FAILING_G1.map((id) => ({ id })),
-    { id: "int_ok" },
-    { id: "int_off", status: "disabled" as const },
-    { id: "int_g2", configurationId: "cfg_2" as const },
-  ]);
   const failed = (id: string) => ({ id: `old_${id}`, integrationId: id, status: "error" as const, trigger: "scheduler" as const, startedAt: new Date("2026-11-19T10:00:00Z"), error: "401 from HubSpot" });
-  await addRuns(db, [
-    ...FAILING_G1.map(failed),
-    failed("int_off"),
-    failed("int_g2"),
-    { id: "old_ok", integrationId: "int_ok", status: "success", trigger: "scheduler", startedAt: new Date("2026-11-19T10:00:00Z") },
-  ]);
-  await db.close();
-  // One failed run makes an integration failing here, so each fixture's single error counts.
-  t = await startTestBot(testDb.url, { RUNNER_SIGNING_SECRET: "rerun-secret", FAILING_AFTER_ERRORS: "1" }, { batchTiming: { pollMs: 50, summaryIntervalMs: 200 } });
-  for (const who of Object.values(O)) t.slack.emails.set(who.slack, who.email);
+  ({ testDb, t } = await startWorldBot({
+    flowEngineUrl: engine.url,
+    integrations: [...FAILING_G1.map((id) => ({ id })), { id: "int_ok" }, { id: "int_off", status: "disabled" }, { id: "int_g2", configurationId: "cfg_2" }],
+    prepare: (db) =>
+      addRuns(db, [
+        ...FAILING_G1.map(failed),
+        failed("int_off"),
+        failed("int_g2"),
+        { id: "old_ok", integrationId: "int_ok", status: "success", trigger: "scheduler", startedAt: new Date("2026-11-19T10:00:00Z") },
+      ]),
+    // One failed run makes an integration failing here, so each fixture's single error counts.
+    env: { RUNNER_SIGNING_SECRET: "rerun-secret", FAILING_AFTER_ERRORS: "1" },
+    bot: { batchTiming: { pollMs: 50, summaryIntervalMs: 200 } },
+  }));
 });
 
 afterAll(async () => {

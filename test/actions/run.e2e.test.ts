@@ -5,9 +5,9 @@ import { loadConfig } from "../../src/config.ts";
 import { findOperatorByEmail, operatorActor } from "../../src/data/operators.ts";
 import { openRuntime } from "../../src/runtime.ts";
 import type { ChannelMessages } from "../../src/reply/messages.ts";
-import { eventually, startTestBot, type TestBot } from "../support/bot.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { addIntegrations, addRuns, loadWorld, WORLD } from "../support/fixtures.ts";
+import { eventually, startWorldBot, type TestBot } from "../support/bot.ts";
+import type { TestDatabase } from "../support/database.ts";
+import { addRuns, WORLD } from "../support/fixtures.ts";
 import type { RecordedCall } from "../support/slack-api.ts";
 import { buttonClickForm, postSigned, slashCommandForm } from "../support/slack-request.ts";
 import { FlowEngine } from "../runner/flow-engine.ts";
@@ -20,12 +20,11 @@ let t: TestBot;
 let engine: FlowEngine;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
   engine = await new FlowEngine().start();
-  const db = await testDb.open();
-  await loadWorld(db);
-  await db.models.EmbedFlow.update({ triggerUrl: `${engine.url}/run` }, { where: {} });
-  await addIntegrations(db, [
+  ({ testDb, t } = await startWorldBot({
+    flowEngineUrl: engine.url,
+    env: { RUNNER_SIGNING_SECRET: SECRET, RUNNER_TIMEOUT_MS: "3000" },
+    integrations: [
     { id: "int_ok", name: "HubSpot to CRM for Jane" },
     { id: "int_fail" },
     { id: "int_slow" },
@@ -34,11 +33,9 @@ beforeAll(async () => {
     { id: "int_off", status: "disabled" },
     { id: "int_g2", configurationId: "cfg_2" },
     { id: "int_nosecret" },
-  ]);
-  await addRuns(db, [{ id: "old_1", integrationId: "int_fail", status: "error", trigger: "scheduler", startedAt: new Date("2026-11-19T10:00:00Z"), error: "401 from HubSpot" }]);
-  await db.close();
-  t = await startTestBot(testDb.url, { RUNNER_SIGNING_SECRET: SECRET, RUNNER_TIMEOUT_MS: "3000" });
-  for (const who of Object.values(O)) t.slack.emails.set(who.slack, who.email);
+    ],
+    prepare: (db) => addRuns(db, [{ id: "old_1", integrationId: "int_fail", status: "error", trigger: "scheduler", startedAt: new Date("2026-11-19T10:00:00Z"), error: "401 from HubSpot" }]),
+  }));
   t.slack.usergroups.set(WORLD.oncallGroup, [O.oncall.slack]);
 });
 

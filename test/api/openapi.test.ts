@@ -2,9 +2,8 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { startTestBot, type TestBot } from "../support/bot.ts";
-import { addIntegrations, loadWorld } from "../support/fixtures.ts";
+import type { TestDatabase } from "../support/database.ts";
+import { startWorldBot, type TestBot } from "../support/bot.ts";
 import { testToken } from "./tokens.ts";
 
 const RUNS_SECRET = "runs-api-secret-for-the-openapi-test-0123456789";
@@ -14,12 +13,7 @@ type Doc = { openapi: string; paths: Record<string, Record<string, { responses: 
 let doc: Doc;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
-  const db = await testDb.open();
-  await loadWorld(db);
-  await addIntegrations(db, [{ id: "int_1" }]);
-  await db.close();
-  t = await startTestBot(testDb.url, { RUNS_API_SECRET: RUNS_SECRET });
+  ({ testDb, t } = await startWorldBot({ env: { RUNS_API_SECRET: RUNS_SECRET } }));
   doc = (await (await fetch(`${t.baseUrl}/api/openapi.json`)).json()) as Doc;
 });
 

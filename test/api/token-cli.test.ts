@@ -1,7 +1,6 @@
-import { Readable, Writable } from "node:stream";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/index.ts";
+import { captureCli } from "../support/cli.ts";
 import { startTestBot } from "../support/bot.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { loadWorld } from "../support/fixtures.ts";
@@ -20,18 +19,7 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-async function cli(env: Record<string, string>, ...argv: string[]) {
-  let out = "";
-  let err = "";
-  const sink = (append: (text: string) => void) => new Writable({ write: (chunk, _encoding, done) => (append(String(chunk)), done()) });
-  const code = await runCli(argv, {
-    env: { DATABASE_URL: testDb.url, LOG_LEVEL: "silent", ...env },
-    stdin: Readable.from([]),
-    stdout: sink((text) => (out += text)),
-    stderr: sink((text) => (err += text)),
-  });
-  return { code, out, err };
-}
+const cli = (env: Record<string, string>, ...argv: string[]) => captureCli(argv, { DATABASE_URL: testDb.url, ...env });
 
 const key = (secret: string) => new TextEncoder().encode(secret);
 

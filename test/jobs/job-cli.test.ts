@@ -1,6 +1,5 @@
-import { Readable, Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/index.ts";
+import { captureCli } from "../support/cli.ts";
 import type { Database } from "../../src/data/database.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { addIntegrations, loadWorld } from "../support/fixtures.ts";
@@ -26,19 +25,11 @@ afterAll(async () => {
 });
 
 async function cli(env: Record<string, string>, ...argv: string[]) {
-  let out = "";
-  let err = "";
-  const sink = (append: (text: string) => void) => new Writable({ write: (chunk, _encoding, done) => (append(String(chunk)), done()) });
-  const code = await runCli(argv, {
-    env: { DATABASE_URL: testDb.url, LOG_LEVEL: "silent", ...env },
-    stdin: Readable.from([]),
-    stdout: sink((text) => (out += text)),
-    stderr: sink((text) => (err += text)),
-  });
+  const result = await captureCli(argv, { DATABASE_URL: testDb.url, ...env });
   // Models are bound to the last opened connection: the CLI's closed one now, so open ours again.
   await db.close();
   db = await testDb.open();
-  return { code, out, err };
+  return result;
 }
 
 describe("embedops job", () => {

@@ -1,6 +1,5 @@
-import { Readable, Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/index.ts";
+import { captureCli } from "../support/cli.ts";
 import type { Database } from "../../src/data/database.ts";
 import { grantAccess, linkSlackUser, parseGrantScope, parseGrantSubject, revokeAccess } from "../../src/data/grants.ts";
 import type { Actor } from "../../src/domain/permissions.ts";
@@ -25,19 +24,11 @@ afterAll(async () => {
 });
 
 async function cli(...argv: string[]) {
-  let out = "";
-  let err = "";
-  const sink = (append: (text: string) => void) => new Writable({ write: (chunk, _encoding, done) => (append(String(chunk)), done()) });
-  const code = await runCli(argv, {
-    env: { DATABASE_URL: testDb.url, LOG_LEVEL: "silent" },
-    stdin: Readable.from([]),
-    stdout: sink((text) => (out += text)),
-    stderr: sink((text) => (err += text)),
-  });
+  const result = await captureCli(argv, { DATABASE_URL: testDb.url });
   // Models are classes bound to the last opened connection: the CLI's closed one now, so open ours again.
   await db.close();
   db = await testDb.open();
-  return { code, out, err };
+  return result;
 }
 
 const grantRows = async () => JSON.stringify((await db.models.Grant.findAll({ order: [["id", "ASC"]] })).map((g) => [g.subjectKey, g.scopeKey, g.permission]));

@@ -1,23 +1,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { eventually, startTestBot, type TestBot } from "../support/bot.ts";
-import { addIntegrations, loadWorld, WORLD } from "../support/fixtures.ts";
+import type { TestDatabase } from "../support/database.ts";
+import { eventually, startWorldBot, type TestBot } from "../support/bot.ts";
+import { WORLD } from "../support/fixtures.ts";
 import { postSigned, slashCommandForm } from "../support/slack-request.ts";
 
 let testDb: TestDatabase;
 let t: TestBot;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
-  const db = await testDb.open();
-  await loadWorld(db);
-  await addIntegrations(db, [{ id: "int_1" }]);
-  await db.close();
-  t = await startTestBot(testDb.url);
-  t.slack.emails.set(WORLD.operators.admin.slack, WORLD.operators.admin.email);
-  t.slack.emails.set(WORLD.operators.viewer.slack, WORLD.operators.viewer.email);
+  ({ testDb, t } = await startWorldBot());
 });
 
 afterAll(async () => {

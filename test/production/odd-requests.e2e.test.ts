@@ -1,8 +1,8 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { eventually, startTestBot, type TestBot } from "../support/bot.ts";
-import { addIntegrations, loadWorld, WORLD } from "../support/fixtures.ts";
+import type { TestDatabase } from "../support/database.ts";
+import { eventually, startWorldBot, type TestBot } from "../support/bot.ts";
+import { WORLD } from "../support/fixtures.ts";
 import { postSigned, slackSignature, slashCommandForm, TEST_SIGNING_SECRET } from "../support/slack-request.ts";
 
 let testDb: TestDatabase;
@@ -10,13 +10,7 @@ let t: TestBot;
 let port: number;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
-  const db = await testDb.open();
-  await loadWorld(db);
-  await addIntegrations(db, [{ id: "int_1" }]);
-  await db.close();
-  t = await startTestBot(testDb.url);
-  for (const who of Object.values(WORLD.operators)) t.slack.emails.set(who.slack, who.email);
+  ({ testDb, t } = await startWorldBot());
   port = Number(new URL(t.baseUrl).port);
 });
 

@@ -2,6 +2,9 @@ import { startBot, type BotHandle } from "../../src/bot.ts";
 import type { BatchWorkerTiming } from "../../src/batches/worker.ts";
 import type { Clock } from "../../src/clock.ts";
 import { loadConfig } from "../../src/config.ts";
+import type { Database } from "../../src/data/database.ts";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
+import { addIntegrations, loadWorld, WORLD, type IntegrationSeed } from "./fixtures.ts";
 import { FakeSlackApi } from "./slack-api.ts";
 import { TEST_SIGNING_SECRET } from "./slack-request.ts";
 
@@ -46,4 +49,48 @@ export async function eventually<T>(check: () => T | undefined | Promise<T | und
     if (Date.now() > deadline) throw new Error("timed out waiting");
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** A test database holding the fixture world, and the real bot started on it. */
+export interface WorldBot {
+  testDb: TestDatabase;
+  t: TestBot;
+  /** Stops the bot and drops the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates a test database with the fixture world and `integrations`, lets `prepare` add to it, and starts the bot
+ * on it, with every fixture operator's email known to the Slack stand-in. With `flowEngineUrl`, every Embed Flow
+ * is triggered there.
+ */
+export async function startWorldBot(
+  options: {
+    env?: Record<string, string>;
+    integrations?: IntegrationSeed[];
+    flowEngineUrl?: string;
+    prepare?(db: Database): Promise<void>;
+    bot?: { clock?: Clock; batchTiming?: Partial<BatchWorkerTiming> };
+  } = {},
+): Promise<WorldBot> {
+  const testDb = await createTestDatabase();
+  const db = await testDb.open();
+  try {
+    await loadWorld(db);
+    if (options.flowEngineUrl) await db.models.EmbedFlow.update({ triggerUrl: `${options.flowEngineUrl}/run` }, { where: {} });
+    await addIntegrations(db, options.integrations ?? [{ id: "int_1" }]);
+    await options.prepare?.(db);
+  } finally {
+    await db.close();
+  }
+  const t = await startTestBot(testDb.url, options.env, options.bot);
+  for (const who of Object.values(WORLD.operators)) t.slack.emails.set(who.slack, who.email);
+  return {
+    testDb,
+    t,
+    async stop() {
+      await t.stop();
+      await testDb.drop();
+    },
+  };
 }

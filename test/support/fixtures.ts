@@ -67,7 +67,7 @@ export async function loadWorld(db: Database, now = new Date("2026-11-20T12:00:0
 }
 
 /** Options for one test integration. */
-interface IntegrationSeed {
+export interface IntegrationSeed {
   id: string;
   name?: string;
   configurationId?: "cfg_1" | "cfg_2" | "cfg_3";
