@@ -1,3 +1,4 @@
+import type { IntegrationView } from "../reply/views.ts";
 import { col, fn, literal, Op, where, type ModelStatic, type WhereOptions } from "sequelize";
 import { housekeepingCutoffs } from "../domain/housekeeping.ts";
 import { failingRateSubquery } from "./health.ts";
@@ -45,33 +46,11 @@ export function healthRules(config: Pick<Config, "staleAfterDays" | "failingAfte
 }
 
 /** One integration with every column operators see. */
-export interface IntegrationRow {
-  id: string;
-  name: string;
-  status: IntegrationStatus;
-  latestRunStatus: RunStatus | null;
-  latestRunAt: Date | null;
-  latestRunError: string | null;
-  lastSuccessAt: Date | null;
-  failuresInRow: number;
+export interface IntegrationRow extends IntegrationView {
   flowId: string;
-  flowName: string;
-  flowUrl: string | null;
-  configurationId: string;
-  configurationName: string;
   groupId: string;
-  groupName: string;
-  groupKind: "group" | "partner";
-  embedUserId: string;
-  embedAccountId: string;
-  embedUserName: string | null;
-  sharingLevel: SharingLevel;
   triggerUrl: string | null;
-  statusChangedAt: Date | null;
-  statusChangedBy: string | null;
-  disabledReason: string | null;
   activityAt: Date;
-  createdAt: Date;
 }
 
 /** A page of integrations and the cursor of the next one. */

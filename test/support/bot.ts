@@ -52,7 +52,7 @@ export async function eventually<T>(check: () => T | undefined | Promise<T | und
 }
 
 /** A test database holding the fixture world, and the real bot started on it. */
-export interface WorldBot {
+interface WorldBot {
   testDb: TestDatabase;
   t: TestBot;
   /** Stops the bot and drops the database. */

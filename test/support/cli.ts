@@ -2,7 +2,7 @@ import { Readable, Writable } from "node:stream";
 import { runCli } from "../../src/cli/index.ts";
 
 /** What one `embedops …` call in this process printed, and its exit code. */
-export interface CliResult {
+interface CliResult {
   code: number;
   out: string;
   err: string;
