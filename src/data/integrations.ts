@@ -1,6 +1,6 @@
-import type { IntegrationView } from "../reply/views.ts";
 import { col, fn, literal, Op, where, type ModelStatic, type WhereOptions } from "sequelize";
 import { housekeepingCutoffs } from "../domain/housekeeping.ts";
+import type { IntegrationView } from "../reply/views.ts";
 import { failingRateSubquery } from "./health.ts";
 import { INCIDENT_ID_PATTERN, incidentExists, incidentMembersSubquery } from "./incidents.ts";
 import type { Config } from "../config.ts";
