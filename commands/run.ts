@@ -1,4 +1,5 @@
 import { recordAudit } from "../src/data/audit.ts";
+import type { RunClaim } from "../src/data/manual-runs.ts";
 import type { IntegrationRecord } from "../src/data/records.ts";
 import { can } from "../src/domain/permissions.ts";
 import { notFound } from "../src/errors.ts";
@@ -20,6 +21,42 @@ async function refuseDisabled(ctx: CommandContext, integration: IntegrationRecor
 }
 
 /**
+ * Announces a claimed run in the channel (or, where the bot cannot post, through the request's response_url),
+ * then sends its request in the background; says where the announcement went.
+ */
+async function announceAndSend(ctx: CommandContext, claimed: Extract<RunClaim, { kind: "claimed" }>): Promise<"channel" | "here"> {
+  const { runner, messages, background } = ctx.services;
+  const announcement = presentRunAnnouncement({
+    integration: claimed.integration,
+    run: claimed.run,
+    requester: requesterMarkup(ctx.actor),
+    timeZone: ctx.config.timeZone,
+    now: ctx.clock.now(),
+  });
+  // The console and the CLI have no channel: their "channel" is the output.
+  const channel = ctx.origin.channelId ?? (ctx.origin.transport === "slack" ? undefined : ctx.origin.transport);
+  let ref: MessageRef | undefined;
+  if (channel) {
+    try {
+      ref = await messages.post(channel, announcement);
+      await runner.attachMessage(claimed.run.id, { ref });
+    } catch (error) {
+      // Not in the channel (a DM, a private channel): announce through the response_url instead.
+      log.warn({ err: error, channel, runId: claimed.run.id }, "could not post a run's announcement to the channel");
+      ref = undefined;
+    }
+  }
+  const responseUrl = !ref && ctx.origin.responseUrl && messages.respond ? ctx.origin.responseUrl : undefined;
+  if (responseUrl) await runner.attachMessage(claimed.run.id, { responseUrl });
+  const actor = ctx.actor;
+  background.track(`run ${claimed.run.id}`, async () => {
+    if (responseUrl) await messages.respond?.(responseUrl, { visibility: "in_channel", doc: announcement });
+    await runner.send(claimed.run, claimed.integration, actor);
+  });
+  return ref ? "channel" : "here";
+}
+
+/**
  * `run ID`: records a manual run, announces it in the channel at once ("Run of X requested by @y"),
  * sends the signed run request in the background and updates that message with the outcome.
  * One manual run at a time per integration; a retried or double-clicked request sends nothing more.
@@ -33,7 +70,7 @@ export const run = defineTargetedCommand({
   arguments: { positional: ["ID"] },
   async execute(ctx) {
     const integration = ctx.integration;
-    const { runner, messages, background } = ctx.services;
+    const { runner } = ctx.services;
     if (integration.status === "disabled") return refuseDisabled(ctx, integration);
     if (!runner.configured) {
       await recordAudit(ctx.db, { actor: ctx.actor, action: "run", targetId: integration.id, groupId: integration.groupId, outcome: "error", detail: "not sent: RUNNER_SIGNING_SECRET is not set", at: ctx.clock.now() });
@@ -60,35 +97,7 @@ export const run = defineTargetedCommand({
         break;
     }
 
-    const announcement = presentRunAnnouncement({
-      integration,
-      run: claim.run,
-      requester: requesterMarkup(ctx.actor),
-      timeZone: ctx.config.timeZone,
-      now: ctx.clock.now(),
-    });
-    // The console and the CLI have no channel: their "channel" is the output.
-    const channel = ctx.origin.channelId ?? (ctx.origin.transport === "slack" ? undefined : ctx.origin.transport);
-    let ref: MessageRef | undefined;
-    if (channel) {
-      try {
-        ref = await messages.post(channel, announcement);
-        await runner.attachMessage(claim.run.id, { ref });
-      } catch (error) {
-        // Not in the channel (a DM, a private channel): announce through the response_url instead.
-        log.warn({ err: error, channel, runId: claim.run.id }, "could not post a run's announcement to the channel");
-        ref = undefined;
-      }
-    }
-    const responseUrl = !ref && ctx.origin.responseUrl && messages.respond ? ctx.origin.responseUrl : undefined;
-    if (responseUrl) await runner.attachMessage(claim.run.id, { responseUrl });
-
-    const actor = ctx.actor;
-    const claimed = claim;
-    background.track(`run ${claimed.run.id}`, async () => {
-      if (responseUrl) await messages.respond!(responseUrl, { visibility: "in_channel", doc: announcement });
-      await runner.send(claimed.run, claimed.integration, actor);
-    });
-    return { visibility: "ephemeral", doc: presentRunRequested({ integration, runId: claim.run.id, where: ref ? "channel" : "here" }) };
+    const where = await announceAndSend(ctx, claim);
+    return { visibility: "ephemeral", doc: presentRunRequested({ integration, runId: claim.run.id, where }) };
   },
 });
