@@ -52,6 +52,8 @@ export interface Config {
   failingAfterErrors: number;
   /** FAILING_ERROR_RATE: share of failed runs (of at least 20 in 7 days) that makes it failing. */
   failingErrorRate: number;
+  /** OVERDUE_FACTOR: a scheduled integration is overdue after more than this many times its median gap between runs. */
+  overdueFactor: number;
   /** INCIDENT_MIN_AFFECTED: this many failing integrations of one Embed Flow with one error signature open an incident. */
   incidentMinAffected: number;
   /** INCIDENT_WINDOW_MINUTES: their failure streaks began within this many minutes of one another. */
@@ -168,6 +170,7 @@ export function loadConfig(env: Env = process.env): Config {
     staleAfterDays: parse(env, "STALE_AFTER_DAYS", positiveInt, "30", "a whole number of days above 0"),
     failingAfterErrors: parse(env, "FAILING_AFTER_ERRORS", positiveInt, "3", "a whole number above 0"),
     failingErrorRate: parse(env, "FAILING_ERROR_RATE", z.coerce.number().gt(0).max(1), "0.95", "a share above 0 and at most 1, e.g. 0.95"),
+    overdueFactor: parse(env, "OVERDUE_FACTOR", z.coerce.number().gt(1).max(1000), "3", "a number above 1, e.g. 3"),
     incidentMinAffected: parse(env, "INCIDENT_MIN_AFFECTED", z.coerce.number().int().min(2), "3", "a whole number of integrations, at least 2"),
     incidentWindowMinutes: parse(env, "INCIDENT_WINDOW_MINUTES", positiveInt, "60", "a whole number of minutes above 0"),
     autoDisableAfterDays: optional(env, "AUTO_DISABLE_AFTER_DAYS", positiveInt, "a whole number of days above 0 (unset: off)"),

@@ -1,10 +1,7 @@
 import type { Config } from "../config.ts";
+import { intervalWords, RATE_WINDOW_DAYS, rateSince, type HealthThresholds } from "./health.ts";
 import { elapsed, fullDaysBetween, timeAgo } from "./relative-time.ts";
 
-/** A failing integration needs at least this many runs in the rate window for the error-rate rule. */
-export const RATE_MIN_RUNS = 20;
-/** The window of the error-rate rule. */
-const RATE_WINDOW_DAYS = 7;
 /** The window whose runs the report counts and prices ("runs a month"). */
 export const COST_WINDOW_DAYS = 30;
 /** How long `Snooze` keeps a finding out of the report. */
@@ -13,23 +10,20 @@ export const SNOOZE_DAYS = 7;
 const DAY_MS = 86_400_000;
 
 /** The thresholds of the housekeeping rules, from the configuration. */
-export interface HousekeepingRules {
-  staleAfterDays: number;
-  failingAfterErrors: number;
-  /** Share of failed runs (of at least RATE_MIN_RUNS in RATE_WINDOW_DAYS) that makes an integration failing. */
-  failingErrorRate: number;
+export interface HousekeepingRules extends HealthThresholds {
   pricePerRun: number;
   currency: string;
   /** Off when undefined. */
   autoDisableAfterDays?: number;
 }
 
-/** The rules as configured (STALE_AFTER_DAYS, FAILING_AFTER_ERRORS, FAILING_ERROR_RATE, PRICE_PER_RUN, CURRENCY, AUTO_DISABLE_AFTER_DAYS). */
+/** The rules as configured (the health thresholds, PRICE_PER_RUN, CURRENCY, AUTO_DISABLE_AFTER_DAYS). */
 export function housekeepingRules(config: Config): HousekeepingRules {
   return {
     staleAfterDays: config.staleAfterDays,
     failingAfterErrors: config.failingAfterErrors,
     failingErrorRate: config.failingErrorRate,
+    overdueFactor: config.overdueFactor,
     pricePerRun: config.pricePerRun,
     currency: config.currency,
     autoDisableAfterDays: config.autoDisableAfterDays,
@@ -50,18 +44,13 @@ interface HousekeepingCutoffs {
 export function housekeepingCutoffs(now: Date, rules: Pick<HousekeepingRules, "staleAfterDays">): HousekeepingCutoffs {
   return {
     staleBefore: new Date(now.getTime() - rules.staleAfterDays * DAY_MS),
-    rateSince: new Date(now.getTime() - RATE_WINDOW_DAYS * DAY_MS),
+    rateSince: rateSince(now),
     costSince: new Date(now.getTime() - COST_WINDOW_DAYS * DAY_MS),
   };
 }
 
-/** The error rate in basis points, so SQL compares whole numbers (0.95 × 20 is not 19 in floating point). */
-export function rateBasisPoints(rate: number): number {
-  return Math.round(rate * 10_000);
-}
-
 /** Why the report names an integration. */
-export type FindingKind = "failing" | "stale";
+export type FindingKind = "failing" | "stale" | "overdue";
 
 /** What the report remembers of an integration it named before. */
 export interface StoredFinding {
@@ -87,15 +76,18 @@ export interface IntegrationHealth {
   /** The error-rate rule matched: its run and error counts in the window; null otherwise. */
   failingRate: { runs: number; errors: number } | null;
   stale: boolean;
+  /** Overdue by the kept verdict: how long its runs usually are apart; null when it is not overdue. */
+  overdueGapMs: number | null;
   /** Runs started in the last COST_WINDOW_DAYS. */
   runs30d: number;
   /** The remembered finding, if the integration was named before (resolved or not). */
   stored: StoredFinding | null;
 }
 
-/** Failing wins over stale: a dead integration that also failed is named for its failures. */
-export function findingKind(health: Pick<IntegrationHealth, "failingStreak" | "failingRate">): FindingKind {
-  return health.failingStreak || health.failingRate ? "failing" : "stale";
+/** Failing wins over stale, stale over overdue: a dead integration that also failed is named for its failures. */
+export function findingKind(health: Pick<IntegrationHealth, "failingStreak" | "failingRate" | "stale" | "overdueGapMs">): FindingKind {
+  if (health.failingStreak || health.failingRate) return "failing";
+  return health.overdueGapMs !== null && !health.stale ? "overdue" : "stale";
 }
 
 /** Whole days from `from` to `now` (never negative), on the clock of `timeZone`. */
@@ -136,6 +128,8 @@ export function findingReason(health: IntegrationHealth, now: Date, timeZone = "
         ? `no run for ${elapsed(health.latestRunAt, now, timeZone)}`
         : `never ran; activated ${timeAgo(health.activatedAt, now, timeZone)}`,
     );
+  } else if (health.overdueGapMs !== null && health.latestRunAt && !health.failingStreak && !health.failingRate) {
+    parts.push(`no run for ${elapsed(health.latestRunAt, now, timeZone)}, usually every ${intervalWords(health.overdueGapMs)}`);
   }
   return parts.join("; ");
 }
@@ -172,10 +166,11 @@ export function autoDisableDue(stored: StoredFinding | null, now: Date, autoDisa
   return now.getTime() - graceStart >= autoDisableAfterDays * DAY_MS;
 }
 
-/** The header's totals: how many failing and stale, their runs a month and what disabling them would save. */
+/** The header's totals: how many failing, stale and overdue, their runs a month and what disabling them would save. */
 export interface ReportTotals {
   failing: number;
   stale: number;
+  overdue: number;
   newFindings: number;
   runs30d: number;
   cost: number;
@@ -185,13 +180,15 @@ export interface ReportTotals {
 export function reportTotals(findings: ReadonlyArray<{ kind: FindingKind; runs30d: number; isNew: boolean }>, pricePerRun: number): ReportTotals {
   let failing = 0;
   let stale = 0;
+  let overdue = 0;
   let newFindings = 0;
   let runs30d = 0;
   for (const finding of findings) {
     if (finding.kind === "failing") failing += 1;
+    else if (finding.kind === "overdue") overdue += 1;
     else stale += 1;
     if (finding.isNew) newFindings += 1;
     runs30d += finding.runs30d;
   }
-  return { failing, stale, newFindings, runs30d, cost: runsCost(runs30d, pricePerRun) };
+  return { failing, stale, overdue, newFindings, runs30d, cost: runsCost(runs30d, pricePerRun) };
 }
