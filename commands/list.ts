@@ -7,7 +7,7 @@ import { presentIntegrationList } from "../src/slack/presenters/integration-list
 /** `list [filters…] [words…]`: the integrations the caller may view, newest activity first, 20 a page. */
 export const list = defineCommand({
   name: "list",
-  usage: "list [status:enabled|disabled] [latest:success|error|running|retrying|none] [group:ID|NAME] [config:ID] [account:ID] [user:ID] [flow:ID] [incident:ID] [stale] [failing] [words…]",
+  usage: "list [status:enabled|disabled] [latest:success|error|running|retrying|none] [group:ID|NAME] [config:ID] [account:ID] [user:ID] [flow:ID] [incident:ID] [stale] [failing] [overdue] [words…]",
   summary: "List the integrations you may view, newest activity first.",
   need: "view",
   arguments: { filters: { ...INTEGRATION_FILTER_SPEC, ...PAGING_FILTERS }, flags: INTEGRATION_FLAGS, rest: true },

@@ -1,5 +1,5 @@
 import { alertsOf, alertsQueued, closeAlertWithUpdate, openAlerts, openAlertWithPost, queueAlertPost } from "../src/data/alerts.ts";
-import { describeIntegrationsByIds, integrationsByIds, newlyFailing } from "../src/data/integrations.ts";
+import { describeIntegrationsByIds, healthRules, integrationsByIds, newlyUnhealthy } from "../src/data/integrations.ts";
 import { reviewIncidents } from "../src/incidents/review.ts";
 import type { FailureAlertRecord, IntegrationRecord } from "../src/data/records.ts";
 import { log } from "../src/log.ts";
@@ -41,11 +41,20 @@ function pacer(spacingMs: number) {
   };
 }
 
-/** How an open alert stands now: still open, or closed because the streak ended or the integration was disabled. */
-function alertState(alert: Pick<FailureAlertRecord, "streakStartedAt">, integration: Pick<IntegrationRecord, "status" | "failingSince"> | undefined): FailureAlertState {
+/**
+ * How an open alert stands now: still open while the kept verdict it was raised for holds since the same moment (an
+ * overdue one also while it has gone on to stale: still no run), else recovered, or disabled.
+ */
+function alertState(alert: Pick<FailureAlertRecord, "streakStartedAt" | "kind">, integration: Pick<IntegrationRecord, "status" | "health" | "healthSince"> | undefined): FailureAlertState {
   if (!integration || integration.status === "disabled") return "disabled";
-  if (!integration.failingSince || integration.failingSince.getTime() !== alert.streakStartedAt.getTime()) return "recovered";
+  if (alert.kind === "overdue" && integration.health === "stale") return "open";
+  if (integration.health !== alert.kind || integration.healthSince?.getTime() !== alert.streakStartedAt.getTime()) return "recovered";
   return "open";
+}
+
+/** The kind of alert an unhealthy integration gets. */
+function alertKind(integration: Pick<IntegrationRecord, "health">): "failing" | "overdue" {
+  return integration.health === "overdue" ? "overdue" : "failing";
 }
 
 /**
@@ -85,9 +94,10 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
     for (const { alert, integration, state } of closing) {
       counts[state === "recovered" ? "recovered" : "disabled"] += 1;
       const row = closingRows.get(alert.integrationId);
-      const endedAt = state === "recovered" ? (integration?.lastSuccessAt ?? integration?.latestRunAt ?? now) : (integration?.statusChangedAt ?? now);
+      const recoveredAt = alert.kind === "overdue" ? integration?.latestRunAt : (integration?.lastSuccessAt ?? integration?.latestRunAt);
+      const endedAt = state === "recovered" ? (recoveredAt ?? now) : (integration?.statusChangedAt ?? now);
       const doc = row
-        ? presentFailureAlert({ row, state, streakStartedAt: alert.streakStartedAt, failuresInRow: integration!.failuresInRow, error: alert.error, endedAt, now, timeZone: config.timeZone })
+        ? presentFailureAlert({ row, state, kind: alert.kind, streakStartedAt: alert.streakStartedAt, failuresInRow: integration!.failuresInRow, error: alert.error, endedAt, now, timeZone: config.timeZone })
         : undefined;
       if (ctx.dryRun) {
         if (doc) wouldUpdate.push(doc);
@@ -96,14 +106,14 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
       await closeAlertWithUpdate(db, alert, state === "recovered" ? "recovered" : "disabled", doc ? { doc, at: now } : undefined);
     }
 
-    // 2. Integrations that newly started failing, and alerts that could not be posted before.
-    const failing = await newlyFailing(db, { failingAfterErrors: config.failingAfterErrors, since: new Date(now.getTime() - ALERT_LOOKBACK_MS) });
+    // 2. Integrations that newly became failing (any rule) or overdue, and alerts that could not be posted before.
+    const failing = await newlyUnhealthy(db, healthRules(config, now), new Date(now.getTime() - ALERT_LOOKBACK_MS));
     const alerted = new Map((await alertsOf(db, failing.map((integration) => integration.id))).map((alert) => [`${alert.integrationId}|${alert.streakStartedAt.getTime()}`, alert]));
     // An open alert with no message and none queued was opened before the outbox existed and never posted.
     const queued = await alertsQueued(db, [...alerted.values()].filter((alert) => alert.state === "open" && !alert.ts).map((alert) => alert.id));
     const due = failing.filter((integration) => {
       if (incidents.members.has(integration.id)) return false;
-      const alert = alerted.get(`${integration.id}|${integration.failingSince!.getTime()}`);
+      const alert = alerted.get(`${integration.id}|${integration.healthSince!.getTime()}`);
       return !alert || (alert.state === "open" && !alert.ts && !queued.has(alert.id));
     });
     counts.waiting = Math.max(0, due.length - MAX_NEW_ALERTS);
@@ -111,12 +121,15 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
     const rows = await describeIntegrationsByIds(db, batch.map((integration) => integration.id));
     for (const integration of batch) {
       const row = rows.get(integration.id)!;
+      const kind = alertKind(integration);
       const doc = presentFailureAlert({
         row,
         state: "open",
-        streakStartedAt: integration.failingSince!,
+        kind,
+        reason: integration.failuresInRow >= config.failingAfterErrors && kind === "failing" ? null : integration.healthReason,
+        streakStartedAt: integration.healthSince!,
         failuresInRow: integration.failuresInRow,
-        error: integration.latestRunError,
+        error: kind === "overdue" ? null : integration.latestRunError,
         now,
         timeZone: config.timeZone,
       });
@@ -125,11 +138,12 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
         continue;
       }
       // The alert and its message in one transaction: its unique (integration, streak) key keeps two firings from alerting the same streak.
-      const alert = alerted.get(`${integration.id}|${integration.failingSince!.getTime()}`);
+      const alert = alerted.get(`${integration.id}|${integration.healthSince!.getTime()}`);
+      const opened = { integrationId: integration.id, kind, streakStartedAt: integration.healthSince!, error: kind === "overdue" ? null : integration.latestRunError };
       if (alert) await queueAlertPost(db, alert.id, { channel: channel!, doc, at: now });
-      else if (!(await openAlertWithPost(db, { integrationId: integration.id, streakStartedAt: integration.failingSince!, error: integration.latestRunError }, { channel: channel!, doc, at: now }))) continue;
+      else if (!(await openAlertWithPost(db, opened, { channel: channel!, doc, at: now }))) continue;
       counts.posted += 1;
-      log.info({ integrationId: integration.id, failuresInRow: integration.failuresInRow }, "failure alert queued");
+      log.info({ integrationId: integration.id, kind, failuresInRow: integration.failuresInRow }, "failure alert queued");
     }
 
     if (ctx.dryRun) {
@@ -153,7 +167,7 @@ export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job 
 
   return {
     name: FAILURE_ALERTS_JOB,
-    description: "Post one message to ALERTS_CHANNEL per incident and per integration that newly started failing outside one; update them as they grow, recover or are disabled.",
+    description: "Post one message to ALERTS_CHANNEL per incident and per integration that newly became failing (outside an incident) or overdue; update them as they grow, recover or are disabled.",
     schedule: (runtime) => runtime.config.alertsCron,
     perform,
   };

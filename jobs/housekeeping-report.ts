@@ -44,7 +44,8 @@ async function remember(db: Database, findings: EvaluatedFinding[], now: Date): 
  * except failing ones whose failure belongs to an open incident: those are returned as spared.
  */
 async function autoDisable(ctx: JobContext, findings: EvaluatedFinding[], rules: HousekeepingRules, now: Date): Promise<{ disabled: AutoDisabled[]; spared: AutoDisableSpared[] }> {
-  const due = findings.filter((finding) => autoDisableDue(finding.health.stored, now, rules.autoDisableAfterDays));
+  // Overdue is a warning, not a reason to stop paying: only failing and stale findings are disabled.
+  const due = findings.filter((finding) => finding.kind !== "overdue" && autoDisableDue(finding.health.stored, now, rules.autoDisableAfterDays));
   if (due.length === 0) return { disabled: [], spared: [] };
   const rows = await describeIntegrationsByIds(ctx.runtime.db, due.map((finding) => finding.health.integrationId));
   const incidentOf = await openIncidentMembership(ctx.runtime.db, due.filter((finding) => finding.kind === "failing").map((finding) => finding.health.integrationId));

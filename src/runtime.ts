@@ -3,7 +3,10 @@ import { BatchWorker, type BatchWorkerTiming } from "./batches/worker.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./data/database.ts";
+import { refreshDueHealth } from "./data/health.ts";
+import { healthRules } from "./data/integrations.ts";
 import { migrate } from "./data/migrate.ts";
+import { log } from "./log.ts";
 import { ensureAdmins } from "./data/operators.ts";
 import { createRunner } from "./runner/runner.ts";
 import type { Command, Services } from "./slash/command.ts";
@@ -47,6 +50,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   await migrate(db);
   await ensureAdmins(db, config.adminEmails);
   const clock = options.clock ?? systemClock;
+  // Verdicts kept with other thresholds than those configured now (or due) are recomputed before anything reads them.
+  const health = await refreshDueHealth(db, healthRules(config, clock.now()), clock.now(), Number.POSITIVE_INFINITY);
+  if (health.refreshed) log.info({ refreshed: health.refreshed }, "health verdicts recomputed at start-up");
   const background = new BackgroundTasks();
   const runner = createRunner({ db, config, clock, messages: options.messages });
   const batchWorker = new BatchWorker({ db, config, clock, runner, messages: options.messages, timing: options.batchTiming });

@@ -40,7 +40,7 @@ export async function alertsQueued(db: Database, alertIds: number[]): Promise<Se
  */
 export async function openAlertWithPost(
   db: Database,
-  alert: { integrationId: string; streakStartedAt: Date; error: string | null },
+  alert: { integrationId: string; kind: "failing" | "overdue"; streakStartedAt: Date; error: string | null },
   post: { channel: string; doc: Doc; at: Date },
 ): Promise<FailureAlertRecord | null> {
   try {

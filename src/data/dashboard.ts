@@ -2,7 +2,8 @@ import { col, fn, literal, Op, type WhereOptions } from "sequelize";
 import type { GroupScope } from "../domain/permissions.ts";
 import type { Database } from "./database.ts";
 import type { FindingKind, IntegrationStatus, RunStatus } from "./models/index.ts";
-import { describeIntegrations, scopeWhere, type IntegrationRow } from "./integrations.ts";
+import { refreshDueHealth } from "./health.ts";
+import { describeIntegrations, scopeWhere, type HealthRules, type IntegrationRow } from "./integrations.ts";
 
 /** How many integrations there are by status and by latest run, within a scope. */
 interface IntegrationCounts {
@@ -41,9 +42,10 @@ interface Sample<T> {
   total: number;
 }
 
-/** Enabled integrations whose latest run failed, most recent failure first, within a scope (the caller's run scope). */
-export async function failingIntegrations(db: Database, scope: GroupScope, limit: number): Promise<Sample<IntegrationRow>> {
-  const where: WhereOptions = { [Op.and]: [scopeWhere(scope), { status: "enabled", latestRunStatus: "error" }] };
+/** Enabled integrations that are failing (the kept verdict), most recent run first, within a scope (the caller's run scope). */
+export async function failingIntegrations(db: Database, scope: GroupScope, rules: HealthRules, limit: number): Promise<Sample<IntegrationRow>> {
+  await refreshDueHealth(db, rules, rules.now);
+  const where: WhereOptions = { [Op.and]: [scopeWhere(scope), { status: "enabled", health: "failing" }] };
   const [found, total] = await Promise.all([
     db.models.Integration.findAll({ where, order: [["latestRunAt", "DESC"], ["id", "DESC"]], limit }),
     db.models.Integration.count({ where }),

@@ -1,9 +1,10 @@
 import { Op, QueryTypes, type Transaction } from "sequelize";
-import { findingKind, findingReason, findingState, type FindingKind, type HousekeepingRules, type StoredFinding } from "../domain/housekeeping.ts";
+import { findingKind, findingReason, findingState, type FindingKind, type StoredFinding } from "../domain/housekeeping.ts";
 import type { Actor } from "../domain/permissions.ts";
 import { recordAudit } from "./audit.ts";
 import type { Database } from "./database.ts";
-import { scanHousekeeping, toDate } from "./health.ts";
+import { refreshDueHealth, scanHousekeeping, toDate } from "./health.ts";
+import type { HealthThresholds } from "../domain/health.ts";
 
 /** One remembered finding not yet resolved, with its integration's status, as the report job reads it. */
 interface UnresolvedFinding extends StoredFinding {
@@ -100,7 +101,7 @@ interface Snooze {
   by: string;
   until: Date;
   now: Date;
-  rules: Pick<HousekeepingRules, "staleAfterDays" | "failingAfterErrors" | "failingErrorRate">;
+  rules: HealthThresholds;
   /** The time zone the reason's dates are written in. */
   timeZone: string;
 }
@@ -111,6 +112,7 @@ interface Snooze {
  */
 export async function snoozeFinding(db: Database, snooze: Snooze): Promise<boolean> {
   const { integrationId, now } = snooze;
+  await refreshDueHealth(db, snooze.rules, now);
   return db.sequelize.transaction(async (transaction) => {
     const [health] = await scanHousekeeping(db, { scope: { all: true }, now, rules: snooze.rules, integrationIds: [integrationId] }, transaction);
     if (!health) return false;

@@ -2,6 +2,7 @@ import { Op, QueryTypes, type Transaction } from "sequelize";
 import { EmbedopsError, ErrorCode } from "../errors.ts";
 import type { Database } from "./database.ts";
 import { keepErrorSignatures } from "./error-signatures.ts";
+import { keptThresholds, refreshHealthOf } from "./health.ts";
 import { plain, type RunStatus, type RunTrigger } from "./models/index.ts";
 import { keysetPage, type Page, type PageRequest } from "./keyset.ts";
 import type { FlowRunRecord } from "./records.ts";
@@ -343,6 +344,10 @@ export async function recordRuns(db: Database, inputs: RunInput[], transaction: 
   if (recount.size) await recountFailureStreaks(db, [...recount].map((id) => integrationById.get(id)!), transaction);
   await writeLatestRuns(db, [...integrationById.values()], before, stamp, transaction);
   await keepErrorSignatures(db, integrationById.values(), before, transaction);
+  // The kept health verdict of the integrations these runs touched, with the thresholds it is kept with.
+  const touched = [...new Set(runs.map((run) => run.integrationId))].sort();
+  const newRuns = new Set(runs.filter((run) => !storedById.has(run.id)).map((run) => run.integrationId));
+  await refreshHealthOf(db, touched, now, await keptThresholds(db, transaction), { gapIds: newRuns, transaction });
   const changedManualIds = runs.filter((run) => run.trigger === "manual" && previous.get(run.id) !== run.status).map((run) => run.id);
   const changedManualRuns: FlowRunRecord[] = changedManualIds.length
     ? (await db.models.FlowRun.findAll({ where: { id: { [Op.in]: changedManualIds } }, transaction })).map(plain)

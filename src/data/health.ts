@@ -1,8 +1,7 @@
 import { QueryTypes, type Transaction } from "sequelize";
+import { DEFAULT_THRESHOLDS, GAP_RUNS, healthVerdict, medianGap, rateRuleMatches, rateSince, thresholdsKey, type HealthThresholds, type HealthVerdict } from "../domain/health.ts";
 import {
   housekeepingCutoffs,
-  RATE_MIN_RUNS,
-  rateBasisPoints,
   type FindingKind,
   type HousekeepingRules,
   type IntegrationHealth,
@@ -15,7 +14,7 @@ import type { Database } from "./database.ts";
 interface HousekeepingScan {
   scope: GroupScope;
   now: Date;
-  rules: Pick<HousekeepingRules, "staleAfterDays" | "failingAfterErrors" | "failingErrorRate">;
+  rules: HealthThresholds;
   /** Only these integrations (snooze checks one). */
   integrationIds?: string[];
 }
@@ -30,99 +29,271 @@ function toNumber(value: unknown): number {
   return value === null || value === undefined ? 0 : Number(value);
 }
 
+/** What the health routines need of a database: its Sequelize instance and dialect (a migration's fits too). */
+type HealthDb = Pick<Database, "sequelize" | "dialect">;
+
+type Row = Record<string, unknown>;
+
+/** A list of SQL literals for `IN (…)`: literals, not bind parameters, as in src/data/flow-runs.ts. */
+function literals(db: HealthDb, values: readonly unknown[]): string {
+  return `(${values.map((value) => db.sequelize.escape(value as string)).join(", ")})`;
+}
+
+/** Ids recomputed per statement. */
+const HEALTH_BATCH = 1000;
+
+/** The kept columns of one integration's health. */
+interface KeptHealth {
+  health: HealthVerdict | null;
+  reason: string | null;
+  since: Date | null;
+  dueAt: Date | null;
+  at: Date | null;
+  medianGapMs: number | null;
+  gapRuns: number | null;
+}
+
+/** The last GAP_RUNS run starts of each integration: the runs at or after its GAP_RUNS-th latest start. */
+async function lastRunStarts(db: HealthDb, ids: string[], transaction?: Transaction): Promise<Map<string, Date[]>> {
+  const out = new Map<string, Date[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return out;
+  const values = ids.map((id) => `(${db.sequelize.escape(id)})`).join(", ");
+  const rows = await db.sequelize.query<Row>(
+    `WITH ids (id) AS (VALUES ${values}),
+     cut AS (SELECT ids.id AS id, (SELECT x.started_at FROM flow_runs x WHERE x.integration_id = ids.id ORDER BY x.started_at DESC LIMIT 1 OFFSET ${GAP_RUNS - 1}) AS cutoff FROM ids)
+     SELECT r.integration_id, r.started_at FROM cut JOIN flow_runs r ON r.integration_id = cut.id AND (cut.cutoff IS NULL OR r.started_at >= cut.cutoff)`,
+    { type: QueryTypes.SELECT, transaction },
+  );
+  for (const row of rows) out.get(String(row.integration_id))?.push(toDate(row.started_at)!);
+  for (const [id, starts] of out) out.set(id, starts.sort((a, b) => b.getTime() - a.getTime()).slice(0, GAP_RUNS));
+  return out;
+}
+
+function sameTime(a: Date | null, b: Date | null): boolean {
+  return (a?.getTime() ?? null) === (b?.getTime() ?? null);
+}
+
 /**
- * The error-rate rule as SQL: the enabled integrations (not already failing by their streak) with at least
- * RATE_MIN_RUNS runs since :rateSince of which the share :rateBp / 10000 failed. Such an integration has at least
- * :minErrors = ⌈rate × RATE_MIN_RUNS⌉ failed runs in the window, so the failed runs are grouped first (the partial
- * index flow_runs_errors_started holds only those) and all runs are counted only for the few that qualify,
- * through the (integration_id, started_at) index. Flow runs are counted, never loaded.
- * Uses the replacements :rateSince, :failingAfterErrors, :minRuns, :minErrors and :rateBp.
+ * Recomputes the kept verdict of these integrations at `now` from their row, their flow's trigger and their runs
+ * (counted in the rate window through the (integration_id, started_at) index), and writes the rows whose verdict,
+ * reason, since, due time or gaps changed. The gaps of the last runs are read again for `gapIds` (integrations that
+ * got a new run) and for rows that never had them counted. Returns how many rows it wrote.
  */
-function failingRateSql(dialect: Database["dialect"], scopeSql: (alias: string) => string): string {
-  // SQLite would rather walk every run in (integration_id, started_at) order for the GROUP BY than use the
-  // partial index of failed runs: 1.8 s against 0.14 s at 5M runs. PostgreSQL picks the partial index itself.
-  const failedRuns = dialect === "sqlite" ? "flow_runs r INDEXED BY flow_runs_errors_started" : "flow_runs r";
-  return `SELECT counted.integration_id, counted.runs, counted.errors FROM (
-      SELECT e.integration_id AS integration_id, e.errors AS errors,
-        (SELECT COUNT(*) FROM flow_runs a WHERE a.integration_id = e.integration_id AND a.started_at >= :rateSince) AS runs
-      FROM (
-        SELECT r.integration_id AS integration_id, COUNT(*) AS errors FROM ${failedRuns}
-        WHERE r.status = 'error' AND r.started_at >= :rateSince
-        GROUP BY r.integration_id HAVING COUNT(*) >= :minErrors
-      ) e
-      JOIN integrations ri ON ri.id = e.integration_id
-      WHERE ri.status = 'enabled' AND ri.failures_in_row < :failingAfterErrors${scopeSql("ri")}
-    ) counted
-    WHERE counted.runs >= :minRuns AND counted.errors * 10000 >= :rateBp * counted.runs`;
+export async function refreshHealthOf(
+  db: HealthDb,
+  ids: readonly string[],
+  now: Date,
+  rules: HealthThresholds,
+  options: { gapIds?: ReadonlySet<string>; transaction?: Transaction } = {},
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const { transaction } = options;
+  const list = literals(db, ids);
+  const [rows, counts] = await Promise.all([
+    db.sequelize.query<Row>(
+      `SELECT i.id, i.failures_in_row, i.failing_since, i.latest_run_at, i.created_at, i.health, i.health_reason, i.health_since, i.health_due_at,
+         i.health_at, i.median_gap_ms, i.gap_runs, f."trigger" AS flow_trigger
+       FROM integrations i LEFT JOIN embed_flows f ON f.id = i.flow_id WHERE i.id IN ${list}`,
+      { type: QueryTypes.SELECT, transaction },
+    ),
+    db.sequelize.query<Row>(
+      `SELECT integration_id, COUNT(*) AS runs, SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END) AS errors, MIN(started_at) AS oldest
+       FROM flow_runs WHERE integration_id IN ${list} AND started_at >= ${db.sequelize.escape(rateSince(now) as unknown as string)} GROUP BY integration_id`,
+      { type: QueryTypes.SELECT, transaction },
+    ),
+  ]);
+  const countOf = new Map(counts.map((row) => [String(row.integration_id), row]));
+  const gapIds = rows.filter((row) => row.gap_runs === null || row.gap_runs === undefined || options.gapIds?.has(String(row.id))).map((row) => String(row.id));
+  const starts = await lastRunStarts(db, gapIds, transaction);
+  const changed: Array<{ id: string; kept: KeptHealth }> = [];
+  for (const row of rows) {
+    const id = String(row.id);
+    const before: KeptHealth = {
+      health: (row.health as HealthVerdict | null) ?? null,
+      reason: (row.health_reason as string | null) ?? null,
+      since: toDate(row.health_since),
+      dueAt: toDate(row.health_due_at),
+      at: toDate(row.health_at),
+      medianGapMs: row.median_gap_ms === null || row.median_gap_ms === undefined ? null : Number(row.median_gap_ms),
+      gapRuns: row.gap_runs === null || row.gap_runs === undefined ? null : Number(row.gap_runs),
+    };
+    const runStarts = starts.get(id);
+    const medianGapMs = runStarts ? medianGap(runStarts) : before.medianGapMs;
+    const gapRuns = runStarts ? runStarts.length : (before.gapRuns ?? 0);
+    const count = countOf.get(id);
+    const outcome = healthVerdict(
+      {
+        failuresInRow: toNumber(row.failures_in_row),
+        failingSince: toDate(row.failing_since),
+        runs7d: toNumber(count?.runs),
+        errors7d: toNumber(count?.errors),
+        oldestRun7dAt: toDate(count?.oldest),
+        latestRunAt: toDate(row.latest_run_at),
+        activatedAt: toDate(row.created_at)!,
+        medianGapMs,
+        gapRuns,
+        scheduled: row.flow_trigger === "scheduler",
+      },
+      now,
+      rules,
+    );
+    const since = before.health === outcome.verdict && before.since ? before.since : (outcome.since ?? now);
+    const kept: KeptHealth = { health: outcome.verdict, reason: outcome.reason, since, dueAt: outcome.dueAt, at: now, medianGapMs, gapRuns };
+    const same =
+      kept.health === before.health && kept.reason === before.reason && sameTime(kept.since, before.since) && sameTime(kept.dueAt, before.dueAt) &&
+      kept.medianGapMs === before.medianGapMs && kept.gapRuns === before.gapRuns;
+    // A verdict computed at a later instant than this one (a clock set back) is rewritten, so it is not read again.
+    if (!same || (before.at && before.at.getTime() > now.getTime())) changed.push({ id, kept });
+  }
+  await writeKeptHealth(db, changed, transaction);
+  return changed.length;
 }
 
-/** The replacements the rule SQL uses. */
-function ruleReplacements(scan: Pick<HousekeepingScan, "now" | "rules">) {
-  const cutoffs = housekeepingCutoffs(scan.now, scan.rules);
-  return {
-    staleBefore: cutoffs.staleBefore,
-    rateSince: cutoffs.rateSince,
-    costSince: cutoffs.costSince,
-    failingAfterErrors: scan.rules.failingAfterErrors,
-    minRuns: RATE_MIN_RUNS,
-    minErrors: Math.ceil((rateBasisPoints(scan.rules.failingErrorRate) * RATE_MIN_RUNS) / 10_000),
-    rateBp: rateBasisPoints(scan.rules.failingErrorRate),
-  };
+/** Writes kept verdicts with one UPDATE … FROM (VALUES …) per batch. */
+async function writeKeptHealth(db: HealthDb, changed: Array<{ id: string; kept: KeptHealth }>, transaction?: Transaction): Promise<void> {
+  if (changed.length === 0) return;
+  const pg = db.dialect === "postgres";
+  const cast = (literal: string, type: string) => (pg ? `CAST(${literal} AS ${type})` : literal);
+  const escape = (value: unknown) => db.sequelize.escape(value as string);
+  const tuples = changed.map(({ id, kept }) =>
+    `(${[
+      escape(id),
+      escape(kept.health),
+      escape(kept.reason),
+      cast(escape(kept.since), "TIMESTAMPTZ"),
+      cast(escape(kept.dueAt), "TIMESTAMPTZ"),
+      cast(escape(kept.at), "TIMESTAMPTZ"),
+      cast(escape(kept.medianGapMs), "BIGINT"),
+      cast(escape(kept.gapRuns), "INTEGER"),
+    ].join(", ")})`,
+  );
+  await db.sequelize.query(
+    `WITH kept (id, health, health_reason, health_since, health_due_at, health_at, median_gap_ms, gap_runs) AS (VALUES ${tuples.join(", ")})
+     UPDATE integrations SET health = kept.health, health_reason = kept.health_reason, health_since = kept.health_since, health_due_at = kept.health_due_at,
+       health_at = kept.health_at, median_gap_ms = kept.median_gap_ms, gap_runs = kept.gap_runs
+     FROM kept WHERE integrations.id = kept.id`,
+    { type: QueryTypes.UPDATE, transaction },
+  );
+}
+
+/** The name of the one row of health_rules. */
+const RULES_ROW = "current";
+
+/** The thresholds the kept verdicts were computed with (the defaults when none are recorded). */
+export async function keptThresholds(db: HealthDb, transaction?: Transaction): Promise<HealthThresholds> {
+  const [row] = await db.sequelize.query<Row>(`SELECT thresholds FROM health_rules WHERE name = '${RULES_ROW}'`, { type: QueryTypes.SELECT, transaction });
+  if (!row) return DEFAULT_THRESHOLDS;
+  const [staleAfterDays, failingAfterErrors, failingErrorRate, overdueFactor] = JSON.parse(String(row.thresholds)) as number[];
+  return { staleAfterDays: staleAfterDays!, failingAfterErrors: failingAfterErrors!, failingErrorRate: failingErrorRate!, overdueFactor: overdueFactor! };
+}
+
+/** Records the thresholds the kept verdicts are computed with. */
+async function recordThresholds(db: HealthDb, rules: HealthThresholds, now: Date, transaction?: Transaction): Promise<void> {
+  await db.sequelize.query(
+    `INSERT INTO health_rules (name, thresholds, updated_at) VALUES ('${RULES_ROW}', :thresholds, :now)
+     ON CONFLICT (name) DO UPDATE SET thresholds = excluded.thresholds, updated_at = excluded.updated_at`,
+    { replacements: { thresholds: thresholdsKey(rules), now }, type: QueryTypes.INSERT, transaction },
+  );
+}
+
+/** Computes every integration's verdict afresh, a thousand at a time by id, and records the thresholds: the migration's fill. */
+export async function fillHealth(db: HealthDb, now: Date, rules: HealthThresholds): Promise<void> {
+  for (let after = ""; ; ) {
+    const rows = await db.sequelize.query<Row>(`SELECT id FROM integrations WHERE id > :after ORDER BY id LIMIT ${HEALTH_BATCH}`, { replacements: { after }, type: QueryTypes.SELECT });
+    if (rows.length === 0) break;
+    const ids = rows.map((row) => String(row.id));
+    await refreshHealthOf(db, ids, now, rules, { gapIds: new Set(ids) });
+    after = ids[ids.length - 1]!;
+  }
+  await recordThresholds(db, rules, now);
 }
 
 /**
- * A subquery (for `id IN (…)`) of the integrations failing by the error-rate rule, with its values inlined:
- * what `list failing` adds to the streak rule so it names the same integrations as the report.
+ * When the configured thresholds differ from those the kept verdicts were computed with, makes every verdict due
+ * (the sweep and readers then recompute them) and records the new thresholds, in one transaction. True when it did.
  */
-export function failingRateSubquery(db: Database, now: Date, rules: HousekeepingScan["rules"]): string {
-  const values = ruleReplacements({ now, rules });
-  const sql = `SELECT integration_id FROM (${failingRateSql(db.dialect, () => "")}) failing_rate`;
-  return `(${sql.replace(/:(\w+)/g, (match, name: string) => (name in values ? db.sequelize.escape(values[name as keyof typeof values] as never) : match))})`;
+export async function adoptThresholds(db: Database, rules: HealthThresholds, now: Date): Promise<boolean> {
+  if (thresholdsKey(await keptThresholds(db)) === thresholdsKey(rules)) return false;
+  await db.sequelize.transaction(async (transaction) => {
+    await db.sequelize.query("UPDATE integrations SET health_due_at = :epoch", { replacements: { epoch: new Date(0) }, type: QueryTypes.UPDATE, transaction });
+    await recordThresholds(db, rules, now, transaction);
+  });
+  return true;
+}
+
+/** Due rows recomputed by one call of refreshDueHealth at most, unless told otherwise. */
+const DEFAULT_REFRESH_LIMIT = 20_000;
+
+/**
+ * Recomputes the verdicts whose due time has passed (or that were computed at a later instant than `now`), in
+ * batches of a thousand, each in its own transaction (on PostgreSQL taking only rows no writer holds: a run being
+ * recorded recomputes its integration itself). Stops after `limit` rows; returns how many it recomputed and
+ * whether due rows remain. A call that dies halfway leaves the rest due for the next one.
+ */
+export async function refreshDueHealth(db: Database, rules: HealthThresholds, now: Date, limit = DEFAULT_REFRESH_LIMIT): Promise<{ refreshed: number; more: boolean }> {
+  await adoptThresholds(db, rules, now);
+  const lock = db.dialect === "postgres" ? " FOR UPDATE SKIP LOCKED" : "";
+  let refreshed = 0;
+  while (refreshed < limit) {
+    const ids = await db.sequelize.transaction(async (transaction) => {
+      const due = await db.sequelize.query<Row>(
+        `SELECT id FROM integrations WHERE health_due_at <= :now ORDER BY health_due_at, id LIMIT ${HEALTH_BATCH}${lock}`,
+        { replacements: { now }, type: QueryTypes.SELECT, transaction },
+      );
+      const ahead = due.length < HEALTH_BATCH
+        ? await db.sequelize.query<Row>(`SELECT id FROM integrations WHERE health_at > :now ORDER BY id LIMIT ${HEALTH_BATCH - due.length}${lock}`, {
+            replacements: { now },
+            type: QueryTypes.SELECT,
+            transaction,
+          })
+        : [];
+      const batch = [...new Set([...due, ...ahead].map((row) => String(row.id)))].sort();
+      await refreshHealthOf(db, batch, now, rules, { transaction });
+      return batch;
+    });
+    refreshed += ids.length;
+    if (ids.length < HEALTH_BATCH) return { refreshed, more: false };
+  }
+  return { refreshed, more: true };
 }
 
 /**
- * The housekeeping scan, in one SQL statement over the integration rows: every enabled integration in scope
- * that is failing (FAILING_AFTER_ERRORS in a row, or the error-rate rule) or stale (no run for STALE_AFTER_DAYS,
- * or never ran and activated that long ago), with its runs in the last 30 days and its remembered finding.
- * Flow runs are only counted in SQL, never loaded. Ordered by group, then id.
+ * The housekeeping scan over the kept verdicts: every enabled integration in scope that is failing, stale or
+ * overdue (due verdicts recomputed first), with its runs in the last 30 days, for a failing one its counts in the
+ * rate window (for the reason), and its remembered finding. Flow runs are only counted, for the rows it returns.
+ * Ordered by group, then id.
  */
 export async function scanHousekeeping(db: Database, scan: HousekeepingScan, transaction?: Transaction): Promise<IntegrationHealth[]> {
   if (!scan.scope.all && scan.scope.groupIds.length === 0) return [];
   if (scan.integrationIds && scan.integrationIds.length === 0) return [];
-  const replacements: Record<string, unknown> = ruleReplacements(scan);
+  // Inside a caller's transaction (a snooze) the due rows were refreshed by the reader before it.
+  if (!transaction) await refreshDueHealth(db, scan.rules, scan.now);
+  const cutoffs = housekeepingCutoffs(scan.now, scan.rules);
+  const replacements: Record<string, unknown> = { costSince: cutoffs.costSince, rateSince: cutoffs.rateSince };
   if (!scan.scope.all) replacements.groupIds = scan.scope.groupIds;
   if (scan.integrationIds) replacements.integrationIds = scan.integrationIds;
-  const scopeSql = (alias: string) =>
-    (scan.scope.all ? "" : ` AND ${alias}.group_id IN (:groupIds)`) + (scan.integrationIds ? ` AND ${alias}.id IN (:integrationIds)` : "");
-  const sql = `WITH failing_rate AS (${failingRateSql(db.dialect, scopeSql)})
-    SELECT i.id, i.group_id, i.failures_in_row, i.latest_run_at, i.latest_run_error, i.last_success_at, i.created_at,
-      fr.runs AS rate_runs, fr.errors AS rate_errors,
+  const scopeSql = (scan.scope.all ? "" : " AND i.group_id IN (:groupIds)") + (scan.integrationIds ? " AND i.id IN (:integrationIds)" : "");
+  const sql = `SELECT i.id, i.group_id, i.failures_in_row, i.latest_run_at, i.latest_run_error, i.last_success_at, i.created_at, i.health, i.median_gap_ms,
       (SELECT COUNT(*) FROM flow_runs c WHERE c.integration_id = i.id AND c.started_at >= :costSince) AS runs_30d,
+      CASE WHEN i.health = 'failing' THEN (SELECT COUNT(*) FROM flow_runs a WHERE a.integration_id = i.id AND a.started_at >= :rateSince) END AS rate_runs,
+      CASE WHEN i.health = 'failing' THEN (SELECT COUNT(*) FROM flow_runs e WHERE e.integration_id = i.id AND e.started_at >= :rateSince AND e.status = 'error') END AS rate_errors,
       f.kind AS finding_kind, f.first_reported_at, f.last_reported_at, f.snoozed_until, f.snoozed_by, f.resolved_at
     FROM integrations i
-    LEFT JOIN failing_rate fr ON fr.integration_id = i.id
     LEFT JOIN housekeeping_findings f ON f.integration_id = i.id
-    WHERE i.status = 'enabled'${scopeSql("i")}
-      AND (i.failures_in_row >= :failingAfterErrors
-        OR i.latest_run_at <= :staleBefore
-        OR (i.latest_run_at IS NULL AND i.created_at <= :staleBefore)
-        OR fr.integration_id IS NOT NULL)
+    WHERE i.health IN ('failing', 'stale', 'overdue') AND i.status = 'enabled'${scopeSql}
     ORDER BY i.group_id, i.id`;
-  const run = async (t: Transaction) => {
-    // PostgreSQL's JIT would spend about a second compiling a query that runs in a fraction of that.
-    if (db.dialect === "postgres") await db.sequelize.query("SET LOCAL jit = off", { transaction: t });
-    return db.sequelize.query<Record<string, unknown>>(sql, { replacements, type: QueryTypes.SELECT, transaction: t });
-  };
-  const rows = transaction ? await run(transaction) : db.dialect === "postgres" ? await db.sequelize.transaction(run) : await db.sequelize.query<Record<string, unknown>>(sql, { replacements, type: QueryTypes.SELECT });
-  const { staleBefore } = housekeepingCutoffs(scan.now, scan.rules);
-  return rows.map((row) => healthFromRow(row, scan.rules, staleBefore));
+  const rows = await db.sequelize.query<Record<string, unknown>>(sql, { replacements, type: QueryTypes.SELECT, transaction });
+  return rows.map((row) => healthFromRow(row, scan.rules, cutoffs.staleBefore));
 }
 
 /** One row of the scan as the housekeeping rules read it. */
-function healthFromRow(row: Record<string, unknown>, rules: HousekeepingScan["rules"], staleBefore: Date): IntegrationHealth {
+function healthFromRow(row: Record<string, unknown>, rules: HealthThresholds, staleBefore: Date): IntegrationHealth {
   const latestRunAt = toDate(row.latest_run_at);
   const activatedAt = toDate(row.created_at)!;
   const failuresInRow = toNumber(row.failures_in_row);
+  const failing = row.health === "failing";
+  const rateRuns = toNumber(row.rate_runs);
+  const rateErrors = toNumber(row.rate_errors);
   const firstReportedAt = toDate(row.first_reported_at);
   const stored: StoredFinding | null =
     row.finding_kind && firstReportedAt
@@ -143,10 +314,11 @@ function healthFromRow(row: Record<string, unknown>, rules: HousekeepingScan["ru
     latestRunError: (row.latest_run_error as string | null) ?? null,
     lastSuccessAt: toDate(row.last_success_at),
     activatedAt,
-    failingStreak: failuresInRow >= rules.failingAfterErrors,
-    failingRate: row.rate_runs === null || row.rate_runs === undefined ? null : { runs: toNumber(row.rate_runs), errors: toNumber(row.rate_errors) },
-    // The same comparison the SQL made, repeated on the row to say which rule matched.
-    stale: latestRunAt ? latestRunAt.getTime() <= staleBefore.getTime() : activatedAt.getTime() <= staleBefore.getTime(),
+    failingStreak: failing && failuresInRow >= rules.failingAfterErrors,
+    failingRate: failing && rateRuleMatches(rateRuns, rateErrors, rules.failingErrorRate) ? { runs: rateRuns, errors: rateErrors } : null,
+    // A failing integration may be stale too: its reason says both.
+    stale: row.health === "stale" || (failing && (latestRunAt ? latestRunAt.getTime() <= staleBefore.getTime() : activatedAt.getTime() <= staleBefore.getTime())),
+    overdueGapMs: row.health === "overdue" ? toNumber(row.median_gap_ms) : null,
     runs30d: toNumber(row.runs_30d),
     stored,
   };

@@ -3,10 +3,11 @@ import { QueryTypes, type Transaction } from "sequelize";
 import type { FailingMember, IncidentPlan, OpenIncidentFacts } from "../domain/incidents.ts";
 import type { GroupScope } from "../domain/permissions.ts";
 import type { Database } from "./database.ts";
-import { failingRateSubquery, toDate } from "./health.ts";
+import type { HealthThresholds } from "../domain/health.ts";
+import { refreshDueHealth, toDate } from "./health.ts";
 
-/** The health thresholds "failing" needs, at a moment. */
-type FailingRules = Parameters<typeof failingRateSubquery>[2] & { now: Date };
+/** The health thresholds, at a moment: due verdicts are recomputed before "failing" is read. */
+type FailingRules = HealthThresholds & { now: Date };
 
 // The only door to the incidents and incident_members tables.
 
@@ -50,12 +51,9 @@ function newIncidentId(): string {
   return `inc_${randomBytes(5).toString("hex")}`;
 }
 
-/**
- * The SQL condition for "failing" that incidents read, for the integrations row `alias`: the streak rule or the
- * error-rate rule, as `list failing` and the housekeeping report use them. The one line to switch to a kept verdict.
- */
-function failingCondition(db: Database, alias: string, rules: FailingRules): string {
-  return `(${alias}.failures_in_row >= ${Number(rules.failingAfterErrors)} OR ${alias}.id IN ${failingRateSubquery(db, rules.now, rules)})`;
+/** The SQL condition for "failing" that incidents read, for the integrations row `alias`: the kept verdict, as `list failing` and the housekeeping report read it. */
+function failingCondition(alias: string): string {
+  return `${alias}.health = 'failing'`;
 }
 
 function incidentRecord(row: Row): IncidentRecord {
@@ -81,10 +79,11 @@ const INCIDENT_COLUMNS = "inc.id, inc.flow_id, inc.signature, inc.sample_error, 
  * are shared by at least `minAffected` failing integrations, or already have an open incident.
  */
 export async function incidentCandidates(db: Database, rules: FailingRules, minAffected: number): Promise<FailingMember[]> {
+  await refreshDueHealth(db, rules, rules.now);
   const rows = await db.sequelize.query<Row>(
     `WITH f AS (
        SELECT i.id, i.flow_id, i.latest_error_signature AS signature, i.failing_since FROM integrations i
-       WHERE i.latest_error_signature IS NOT NULL AND i.status = 'enabled' AND i.failing_since IS NOT NULL AND ${failingCondition(db, "i", rules)}
+       WHERE i.latest_error_signature IS NOT NULL AND i.status = 'enabled' AND i.failing_since IS NOT NULL AND ${failingCondition("i")}
      ),
      k AS (
        SELECT flow_id, signature FROM f GROUP BY flow_id, signature HAVING COUNT(*) >= :minAffected

@@ -1,7 +1,7 @@
 import { col, fn, literal, Op, where, type ModelStatic, type WhereOptions } from "sequelize";
-import { housekeepingCutoffs } from "../domain/housekeeping.ts";
+import type { HealthThresholds, HealthVerdict } from "../domain/health.ts";
 import type { IntegrationView } from "../reply/views.ts";
-import { failingRateSubquery } from "./health.ts";
+import { refreshDueHealth } from "./health.ts";
 import { INCIDENT_ID_PATTERN, incidentExists, incidentMembersSubquery } from "./incidents.ts";
 import type { Config } from "../config.ts";
 import type { GroupScope } from "../domain/permissions.ts";
@@ -27,22 +27,24 @@ export interface IntegrationFilters {
   incidentId?: string;
   stale?: boolean;
   failing?: boolean;
+  overdue?: boolean;
   /** Words each of which must appear in the name or one of the ids. */
   words?: string[];
 }
 
-/** The housekeeping thresholds the `stale` and `failing` filters use. */
-export interface HealthRules {
+/** The health thresholds at a moment: the `stale`, `failing` and `overdue` filters read kept verdicts, due ones recomputed first. */
+export interface HealthRules extends HealthThresholds {
   now: Date;
-  staleAfterDays: number;
-  failingAfterErrors: number;
-  /** FAILING_ERROR_RATE: `failing` also takes the error-rate rule, as the housekeeping report does. */
-  failingErrorRate: number;
 }
 
-/** The health rules of the configuration at `now`: the one place `stale` and `failing` get their thresholds. */
-export function healthRules(config: Pick<Config, "staleAfterDays" | "failingAfterErrors" | "failingErrorRate">, now: Date): HealthRules {
-  return { now, staleAfterDays: config.staleAfterDays, failingAfterErrors: config.failingAfterErrors, failingErrorRate: config.failingErrorRate };
+/** The health rules of the configuration at `now`: the one place `stale`, `failing` and `overdue` get their thresholds. */
+export function healthRules(config: Pick<Config, "staleAfterDays" | "failingAfterErrors" | "failingErrorRate" | "overdueFactor">, now: Date): HealthRules {
+  return { now, staleAfterDays: config.staleAfterDays, failingAfterErrors: config.failingAfterErrors, failingErrorRate: config.failingErrorRate, overdueFactor: config.overdueFactor };
+}
+
+/** The verdicts the health filters ask for. */
+function healthFilter(filters: IntegrationFilters): HealthVerdict[] {
+  return (["failing", "stale", "overdue"] as const).filter((verdict) => filters[verdict]);
 }
 
 /** One integration with every column operators see. */
@@ -88,19 +90,9 @@ async function integrationWhere(db: Database, scope: GroupScope, filters: Integr
     if (!(await incidentExists(db, filters.incidentId))) throw badInput(`No incident \`${filters.incidentId}\`.`);
     and.push({ id: { [Op.in]: literal(incidentMembersSubquery(db, filters.incidentId)) } });
   }
-  if (filters.stale) {
-    const cutoff = housekeepingCutoffs(rules.now, rules).staleBefore;
-    and.push({
-      status: "enabled",
-      [Op.or]: [{ latestRunAt: { [Op.lte]: cutoff } }, { latestRunAt: null, createdAt: { [Op.lte]: cutoff } }],
-    });
-  }
-  if (filters.failing) {
-    // The housekeeping report's definition (src/data/health.ts): the streak, or the error rate.
-    const streak = { failuresInRow: { [Op.gte]: rules.failingAfterErrors } };
-    const rate = { id: { [Op.in]: literal(failingRateSubquery(db, rules.now, rules)) } };
-    and.push({ status: "enabled", [Op.or]: [streak, rate] });
-  }
+  // Each health word is one kept verdict, for enabled integrations only; two words ask for both (neither matches).
+  for (const verdict of healthFilter(filters)) and.push({ status: "enabled", health: verdict });
+  if (healthFilter(filters).length) await refreshDueHealth(db, rules, rules.now);
   const model = db.models.Integration;
   for (const word of filters.words ?? []) {
     const pattern = `%${escapeLike(word)}%`;
@@ -278,19 +270,21 @@ export async function describeIntegrationsByIds(db: Database, ids: string[]): Pr
 }
 
 /**
- * Enabled integrations in a failure streak of at least `failingAfterErrors` whose latest failed run is
- * after `since`, oldest streak first: the candidates for a failure alert.
+ * Enabled integrations whose kept verdict is failing (any rule; latest run after `since`) or overdue (overdue since
+ * after `since`), oldest episode first: the candidates for a failure alert. Due verdicts are recomputed first.
  */
-export async function newlyFailing(db: Database, options: { failingAfterErrors: number; since: Date }): Promise<IntegrationRecord[]> {
+export async function newlyUnhealthy(db: Database, rules: HealthRules, since: Date): Promise<IntegrationRecord[]> {
+  await refreshDueHealth(db, rules, rules.now);
   const found = await db.models.Integration.findAll({
     where: {
       status: "enabled",
-      failuresInRow: { [Op.gte]: options.failingAfterErrors },
-      failingSince: { [Op.ne]: null },
-      latestRunStatus: "error",
-      latestRunAt: { [Op.gte]: options.since },
+      healthSince: { [Op.ne]: null },
+      [Op.or]: [
+        { health: "failing", latestRunAt: { [Op.gte]: since } },
+        { health: "overdue", healthSince: { [Op.gte]: since } },
+      ],
     },
-    order: [["failingSince", "ASC"], ["id", "ASC"]],
+    order: [["healthSince", "ASC"], ["id", "ASC"]],
   });
   return found.map(plain);
 }

@@ -7,6 +7,7 @@ import * as flowRunRequester from "./migrations/2026113001-flow-run-requester.ts
 import * as outboxAndLeaseExpiry from "./migrations/2026120101-outbox-and-lease-expiry.ts";
 import * as batches from "./migrations/2026120103-batches.ts";
 import * as incidents from "./migrations/2026120104-incidents.ts";
+import * as healthVerdict from "./migrations/2026120201-health-verdict.ts";
 
 /** One migration: a name that sorts by date, and its up and down steps over the query interface. */
 interface Migration {
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "2026120101-outbox-and-lease-expiry", ...outboxAndLeaseExpiry },
   { name: "2026120103-batches", ...batches },
   { name: "2026120104-incidents", ...incidents },
+  { name: "2026120201-health-verdict", ...healthVerdict },
 ];
 
 /** The PostgreSQL advisory lock key the migration run holds ("embedops" in ASCII), so replicas migrate one at a time. */

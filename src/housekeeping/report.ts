@@ -10,6 +10,7 @@ import {
   housekeepingRules,
   reportTotals,
   runsCost,
+  type FindingKind,
   type HousekeepingRules,
   type IntegrationHealth,
 } from "../domain/housekeeping.ts";
@@ -19,7 +20,7 @@ import type { HousekeepingReportView, ReportFinding, ReportGroup } from "../slac
 /** One evaluated finding: the scan's facts and how the report words them. */
 export interface EvaluatedFinding {
   health: IntegrationHealth;
-  kind: "failing" | "stale";
+  kind: FindingKind;
   reason: string;
   state: "new" | "reported" | "snoozed";
 }
@@ -46,7 +47,7 @@ export async function reportView(
   const groupRows = await groupsByIds(db, shown.map((f) => f.health.groupId));
   const groupById = new Map(groupRows.map((group) => [group.id, group]));
   const groupName = (id: string) => groupById.get(id)?.name ?? id;
-  const kindOrder = (kind: string) => (kind === "failing" ? 0 : 1);
+  const kindOrder = (kind: string) => ["failing", "stale", "overdue"].indexOf(kind);
   shown.sort(
     (a, b) =>
       groupName(a.health.groupId).localeCompare(groupName(b.health.groupId)) ||
@@ -58,9 +59,8 @@ export async function reportView(
   const groups = new Map<string, ReportGroup>();
   for (const finding of shown) {
     const id = finding.health.groupId;
-    const group = groups.get(id) ?? { groupId: id, groupName: groupName(id), groupKind: groupById.get(id)?.kind ?? "group", failing: 0, stale: 0, runs30d: 0, cost: 0 };
-    if (finding.kind === "failing") group.failing += 1;
-    else group.stale += 1;
+    const group = groups.get(id) ?? { groupId: id, groupName: groupName(id), groupKind: groupById.get(id)?.kind ?? "group", failing: 0, stale: 0, overdue: 0, runs30d: 0, cost: 0 };
+    group[finding.kind] += 1;
     group.runs30d += finding.health.runs30d;
     group.cost = runsCost(group.runs30d, price);
     groups.set(id, group);

@@ -1,6 +1,7 @@
 import type { WebClient } from "@slack/web-api";
 import type { HomeView } from "@slack/types";
 import { failingIntegrations, integrationCounts, openFindings } from "../data/dashboard.ts";
+import { healthRules } from "../data/integrations.ts";
 import { namedAdmins } from "../data/operators.ts";
 import { actorLabel, can, isEmptyScope, scopeFor } from "../domain/permissions.ts";
 import { log } from "../log.ts";
@@ -29,7 +30,7 @@ async function appHomeView(runtime: Runtime, directory: SlackDirectory, slackUse
   }
   const [counts, failing, findings] = await Promise.all([
     integrationCounts(db, viewScope),
-    failingIntegrations(db, scopeFor(actor, "run"), HOME_LIST_LIMIT),
+    failingIntegrations(db, scopeFor(actor, "run"), healthRules(config, now), HOME_LIST_LIMIT),
     openFindings(db, viewScope, now, HOME_LIST_LIMIT),
   ]);
   return {

@@ -14,7 +14,7 @@ export const INTEGRATION_FILTER_SPEC = {
 } as const;
 
 /** The flags `list` accepts. */
-export const INTEGRATION_FLAGS = ["stale", "failing"] as const;
+export const INTEGRATION_FLAGS = ["stale", "failing", "overdue"] as const;
 
 /** The arguments of `list` and of every command that takes its filters. */
 export const INTEGRATION_ARGUMENTS = { filters: INTEGRATION_FILTER_SPEC, flags: INTEGRATION_FLAGS, rest: true } as const satisfies ArgumentSpec;
@@ -33,6 +33,7 @@ export function integrationFilters(args: ParsedArguments<typeof INTEGRATION_ARGU
     incidentId: f.incident,
     stale: args.flags.has("stale"),
     failing: args.flags.has("failing"),
+    overdue: args.flags.has("overdue"),
     words: args.rest,
   };
 }

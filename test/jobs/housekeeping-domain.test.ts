@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { autoDisableDue, findingState, rateBasisPoints, reportTotals, type StoredFinding } from "../../src/domain/housekeeping.ts";
+import { rateBasisPoints } from "../../src/domain/health.ts";
+import { autoDisableDue, findingState, reportTotals, type StoredFinding } from "../../src/domain/housekeeping.ts";
 import { toBlockKit } from "../../src/slack/block-kit.ts";
 import { presentHousekeepingAnswer, presentHousekeepingReport, type HousekeepingReportView, type ReportFinding } from "../../src/slack/presenters/housekeeping-report.ts";
 import { DAY, NOW } from "./support.ts";
@@ -49,7 +50,7 @@ function view(count: number, omitted = 0): HousekeepingReportView {
   const findings = Array.from({ length: count }, (_, i) => finding(i));
   return {
     findings,
-    groups: [0, 1, 2].map((g) => ({ groupId: `g${g}`, groupName: `Group ${g}`, groupKind: "group", failing: 1, stale: 1, runs30d: 20, cost: 0.2 })),
+    groups: [0, 1, 2].map((g) => ({ groupId: `g${g}`, groupName: `Group ${g}`, groupKind: "group", failing: 1, stale: 1, overdue: 0, runs30d: 20, cost: 0.2 })),
     totals: reportTotals([...findings, ...Array.from({ length: omitted }, (_, i) => finding(count + i))], 0.01),
     omitted, currency: "EUR", priced: true, snoozed: 0,
   };

@@ -73,7 +73,7 @@ describe("export over Slack", () => {
     expect(records[1]![2]).toBe("N/A");
     // The same order as `list`.
     const db = t.bot.runtime.db;
-    const firstPage = await listIntegrations(db, { all: false, groupIds: ["g1"] }, {}, { now: NOW, staleAfterDays: 30, failingAfterErrors: 3, failingErrorRate: 0.95 }, { limit: 50 });
+    const firstPage = await listIntegrations(db, { all: false, groupIds: ["g1"] }, {}, { now: NOW, staleAfterDays: 30, failingAfterErrors: 3, failingErrorRate: 0.95, overdueFactor: 3 }, { limit: 50 });
     expect(ids.slice(0, 50)).toEqual(firstPage.rows.map((r) => r.id));
     expect(completed[0]!.body.channel_id).toBe("C0OPS");
   });
@@ -134,12 +134,12 @@ describe("writeIntegrationsCsv", () => {
     };
     db.sequelize.addHook("beforeFind", "count-finds", count);
     try {
-      const { rows } = await writeIntegrationsCsv(db, { all: true }, {}, { now: NOW, staleAfterDays: 30, failingAfterErrors: 3, failingErrorRate: 0.95 }, join(dir, "all.csv"), 100);
+      const { rows } = await writeIntegrationsCsv(db, { all: true }, {}, { now: NOW, staleAfterDays: 30, failingAfterErrors: 3, failingErrorRate: 0.95, overdueFactor: 3 }, join(dir, "all.csv"), 100);
       expect(rows).toBe(G1_COUNT + 2);
       expect(queries).toBeGreaterThanOrEqual(13);
       const records = parseCsv(readFileSync(join(dir, "all.csv"), "utf8")).slice(1);
       expect(new Set(records.map((r) => r[10])).size).toBe(G1_COUNT + 2);
-      expect(records[0]).toEqual(exportRecord((await listIntegrations(db, { all: true }, {}, { now: NOW, staleAfterDays: 30, failingAfterErrors: 3, failingErrorRate: 0.95 }, { limit: 1 })).rows[0]!));
+      expect(records[0]).toEqual(exportRecord((await listIntegrations(db, { all: true }, {}, { now: NOW, staleAfterDays: 30, failingAfterErrors: 3, failingErrorRate: 0.95, overdueFactor: 3 }, { limit: 1 })).rows[0]!));
     } finally {
       db.sequelize.removeHook("beforeFind", "count-finds");
       rmSync(dir, { recursive: true, force: true });

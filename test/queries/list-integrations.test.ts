@@ -9,7 +9,7 @@ import { addIntegrations, addRuns, loadWorld } from "../support/fixtures.ts";
 let testDb: TestDatabase;
 let db: Database;
 const now = new Date("2026-11-20T12:00:00Z");
-const rules = { now, staleAfterDays: 30, failingAfterErrors: 3, failingErrorRate: 0.95 };
+const rules = { now, staleAfterDays: 30, failingAfterErrors: 3, failingErrorRate: 0.95, overdueFactor: 3 };
 const all: GroupScope = { all: true };
 
 beforeAll(async () => {

@@ -7,6 +7,8 @@ export class FailureAlert extends Model<InferAttributes<FailureAlert>, InferCrea
   declare streakStartedAt: Date;
   /** `open`, `recovered` or `disabled`. */
   declare state: string;
+  /** What the alert is about: `failing` or `overdue`. */
+  declare kind: CreationOptional<"failing" | "overdue">;
   declare error: string | null;
   declare channel: string | null;
   declare ts: string | null;
@@ -23,6 +25,7 @@ export function initFailureAlert(sequelize: Sequelize): typeof FailureAlert {
       integrationId: { type: DataTypes.STRING, allowNull: false },
       streakStartedAt: { type: DataTypes.DATE, allowNull: false },
       state: { type: DataTypes.STRING(16), allowNull: false, defaultValue: "open" },
+      kind: { type: DataTypes.STRING(16), allowNull: false, defaultValue: "failing" },
       error: { type: DataTypes.TEXT, allowNull: true },
       channel: { type: DataTypes.STRING, allowNull: true },
       ts: { type: DataTypes.STRING, allowNull: true },

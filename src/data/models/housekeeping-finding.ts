@@ -1,7 +1,7 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from "sequelize";
 
 /** Why the housekeeping report names an integration. */
-export type FindingKind = "failing" | "stale";
+export type FindingKind = "failing" | "stale" | "overdue";
 
 /** A housekeeping finding, remembered across reports: first and last reported, snoozed, resolved. */
 export class HousekeepingFinding extends Model<InferAttributes<HousekeepingFinding>, InferCreationAttributes<HousekeepingFinding>> {

@@ -3,6 +3,7 @@ import type { EmbedConfiguration } from "./embed-configuration.ts";
 import type { EmbedFlow } from "./embed-flow.ts";
 import type { Group } from "./group.ts";
 import type { SharingLevel } from "./embed-configuration.ts";
+import type { HealthVerdict } from "../../domain/health.ts";
 
 import type { IntegrationStatus, RunStatus } from "../../domain/states.ts";
 
@@ -46,6 +47,14 @@ export class Integration extends Model<InferAttributes<Integration>, InferCreati
   declare activityAt: Date;
   /** The manual run still running, if any: claimed atomically so one run request goes out at a time. */
   declare manualRunId: string | null;
+  /** The kept health verdict (see src/domain/health.ts); readers take it for enabled integrations only. */
+  declare health: CreationOptional<HealthVerdict | null>;
+  /** Why the verdict holds, in words, as of when it was computed. */
+  declare healthReason: CreationOptional<string | null>;
+  /** Since when the verdict holds. */
+  declare healthSince: CreationOptional<Date | null>;
+  /** When time alone can next change the verdict: due rows are recomputed by the sweep and by readers. */
+  declare healthDueAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   /** Joined by queries that include it (as "flow"). */
@@ -87,6 +96,11 @@ export function initIntegration(sequelize: Sequelize): typeof Integration {
       failingSince: { type: DataTypes.DATE, allowNull: true },
       activityAt: { type: DataTypes.DATE, allowNull: false },
       manualRunId: { type: DataTypes.STRING, allowNull: true },
+      health: { type: DataTypes.STRING(16), allowNull: true },
+      healthReason: { type: DataTypes.TEXT, allowNull: true },
+      healthSince: { type: DataTypes.DATE, allowNull: true },
+      // A new row has no verdict yet: due at once.
+      healthDueAt: { type: DataTypes.DATE, allowNull: true, defaultValue: () => new Date(0) },
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },

@@ -19,6 +19,10 @@ interface FailureAlertView {
   failuresInRow: number;
   /** The error that raised the alert (or the latest one while it is open). */
   error: string | null;
+  /** `overdue`: the integration stopped running on its schedule (default `failing`). */
+  kind?: "failing" | "overdue";
+  /** Why it is failing or overdue, in words, when the failure streak alone does not say it. */
+  reason?: string | null;
   /** When the streak ended: the recovering run, or the disable. */
   endedAt?: Date | null;
   now: Date;
@@ -41,25 +45,31 @@ export function presentFailureAlert(view: FailureAlertView): Doc {
   const end = view.endedAt ?? view.now;
   const blocks: Block[] = [];
   let text: string;
-  if (view.state === "open") {
+  const word = view.kind === "overdue" ? "overdue" : "failing";
+  const reason = view.reason ? escapeMarkup(view.reason) : "";
+  if (view.state === "open" && (view.kind === "overdue" || view.reason)) {
+    text = `${row.name} (${row.id}) is ${word}: ${view.reason ?? ""}`;
+    blocks.push({ type: "section", text: `${view.kind === "overdue" ? ":alarm_clock:" : ":rotating_light:"} ${label} is ${word}: ${reason} (since ${since}).` });
+  } else if (view.state === "open") {
     text = `${row.name} (${row.id}) is failing: ${view.failuresInRow} failed runs in a row, for ${lasted(view.streakStartedAt, view.now, view.timeZone)}`;
     blocks.push({
       type: "section",
       text: `:rotating_light: ${label} is failing: *${view.failuresInRow}* failed runs in a row since ${since} (for ${lasted(view.streakStartedAt, view.now, view.timeZone)}).`,
     });
   } else if (view.state === "recovered") {
-    text = `${row.name} (${row.id}) recovered after failing for ${lasted(view.streakStartedAt, end, view.timeZone)}`;
+    const after = view.kind === "overdue" ? "being overdue" : "failing";
+    text = `${row.name} (${row.id}) recovered after ${after} for ${lasted(view.streakStartedAt, end, view.timeZone)}`;
     blocks.push({
       type: "section",
-      text: `:large_green_circle: ${label} recovered${view.endedAt ? ` on ${formatTime(view.endedAt, view.timeZone)}` : ""}, after failing for ${lasted(view.streakStartedAt, end, view.timeZone)} (since ${since}).`,
+      text: `:large_green_circle: ${label} recovered${view.endedAt ? ` on ${formatTime(view.endedAt, view.timeZone)}` : ""}, after ${after} for ${lasted(view.streakStartedAt, end, view.timeZone)} (since ${since}).`,
     });
   } else {
-    text = `${row.name} (${row.id}) was disabled after failing for ${lasted(view.streakStartedAt, end, view.timeZone)}`;
+    text = `${row.name} (${row.id}) was disabled after ${word === "overdue" ? "being overdue" : "failing"} for ${lasted(view.streakStartedAt, end, view.timeZone)}`;
     const by = row.statusChangedBy ? ` by ${escapeMarkup(row.statusChangedBy)}` : "";
     const why = row.disabledReason ? `: ${escapeMarkup(truncate(row.disabledReason, 300))}` : "";
     blocks.push({
       type: "section",
-      text: `:no_entry_sign: ${label} was disabled${by}${why}, after failing for ${lasted(view.streakStartedAt, end, view.timeZone)} (since ${since}).`,
+      text: `:no_entry_sign: ${label} was disabled${by}${why}, after ${word === "overdue" ? "being overdue" : "failing"} for ${lasted(view.streakStartedAt, end, view.timeZone)} (since ${since}).`,
     });
   }
   blocks.push({

@@ -36,6 +36,7 @@ export interface ReportGroup {
   groupKind: string;
   failing: number;
   stale: number;
+  overdue: number;
   runs30d: number;
   cost: number;
 }
@@ -75,7 +76,7 @@ function plural(value: number, word: string): string {
 }
 
 function headline(totals: ReportTotals): string {
-  return `Housekeeping: ${count(totals.failing)} failing, ${count(totals.stale)} stale`;
+  return `Housekeeping: ${count(totals.failing)} failing, ${count(totals.stale)} stale${totals.overdue ? `, ${count(totals.overdue)} overdue` : ""}`;
 }
 
 /** Groups findings in report order: by group name, failing before stale, then by id. */
@@ -86,7 +87,7 @@ function groupFindings(findings: ReportFinding[]): Array<{ groupId: string; grou
     group.findings.push(finding);
     byGroup.set(finding.groupId, group);
   }
-  const kindOrder = (kind: FindingKind) => (kind === "failing" ? 0 : 1);
+  const kindOrder = (kind: FindingKind) => ["failing", "stale", "overdue"].indexOf(kind);
   return [...byGroup.values()]
     .sort((a, b) => a.groupName.localeCompare(b.groupName) || a.groupId.localeCompare(b.groupId))
     .map((group) => ({
@@ -99,20 +100,20 @@ function groupFindings(findings: ReportFinding[]): Array<{ groupId: string; grou
 function summaryBlocks(view: HousekeepingReportView): Block[] {
   const { totals } = view;
   const blocks: Block[] = [{ type: "header", text: headline(totals) }];
-  if (view.totals.failing + view.totals.stale === 0) {
-    blocks.push({ type: "section", text: `No failing or stale integration${view.scopeNote ? ` ${view.scopeNote}` : ""}. :tada:` });
+  if (view.totals.failing + view.totals.stale + view.totals.overdue === 0) {
+    blocks.push({ type: "section", text: `No failing, stale or overdue integration${view.scopeNote ? ` ${view.scopeNote}` : ""}. :tada:` });
   } else {
     const newText = totals.newFindings ? ` (${count(totals.newFindings)} new)` : "";
     blocks.push({
       type: "section",
       text:
-        `*${plural(totals.failing + totals.stale, "integration")}*${newText}${view.scopeNote ? ` ${view.scopeNote}` : ""} ` +
+        `*${plural(totals.failing + totals.stale + totals.overdue, "integration")}*${newText}${view.scopeNote ? ` ${view.scopeNote}` : ""} ` +
         `ran *${plural(totals.runs30d, "time")}* in the last ${COST_WINDOW_DAYS} days` +
         (view.priced ? `: disabling them would save about *${money(totals.cost, view.currency)} a month*.` : ". Set PRICE_PER_RUN to see what they cost."),
     });
     const lines = view.groups.map(
       (group) =>
-        `• *${escapeMarkup(truncate(group.groupName, 60))}*: ${count(group.failing)} failing, ${count(group.stale)} stale · ${plural(group.runs30d, "run")}${view.priced ? ` · ${money(group.cost, view.currency)}` : ""}`,
+        `• *${escapeMarkup(truncate(group.groupName, 60))}*: ${count(group.failing)} failing, ${count(group.stale)} stale${group.overdue ? `, ${count(group.overdue)} overdue` : ""} · ${plural(group.runs30d, "run")}${view.priced ? ` · ${money(group.cost, view.currency)}` : ""}`,
     );
     // One section holds 3000 characters; a long list of groups is cut to what fits next to the details.
     const shownLines = lines.slice(0, 100);
@@ -147,7 +148,7 @@ function findingButtons(finding: Pick<ReportFinding, "integrationId" | "name" | 
 
 /** The blocks of one finding: what, why, runs and cost, where it belongs; then its buttons. */
 function findingBlocks(finding: ReportFinding, currency: string | null): Block[] {
-  const emoji = finding.kind === "failing" ? ":red_circle:" : ":hourglass:";
+  const emoji = finding.kind === "failing" ? ":red_circle:" : finding.kind === "overdue" ? ":alarm_clock:" : ":hourglass:";
   const title = link(truncate(finding.name, 60), finding.flowUrl);
   const text = [
     `${emoji} *${title}* \`${finding.integrationId}\` · ${finding.kind}${finding.isNew ? " · *new*" : ""}`,
