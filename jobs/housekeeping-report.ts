@@ -90,7 +90,7 @@ async function perform(ctx: JobContext): Promise<JobSummary> {
   const { db, config } = ctx.runtime;
   const now = ctx.runtime.clock.now();
   const rules = housekeepingRules(config);
-  const findings = evaluateFindings(await scanHousekeeping(db, { scope: { all: true }, now, rules }), now, config.timeZone);
+  const findings = evaluateFindings(await scanHousekeeping(db, { scope: { all: true }, now, rules, overdue: true }), now, config.timeZone);
   const { resolved } = ctx.dryRun ? { resolved: 0 } : await remember(db, findings, now);
   const { disabled, spared } = await autoDisable(ctx, findings, rules, now);
   const disabledIds = new Set(disabled.map((d) => d.integrationId));

@@ -114,7 +114,7 @@ export async function snoozeFinding(db: Database, snooze: Snooze): Promise<boole
   const { integrationId, now } = snooze;
   await refreshDueHealth(db, snooze.rules, now);
   return db.sequelize.transaction(async (transaction) => {
-    const [health] = await scanHousekeeping(db, { scope: { all: true }, now, rules: snooze.rules, integrationIds: [integrationId] }, transaction);
+    const [health] = await scanHousekeeping(db, { scope: { all: true }, now, rules: snooze.rules, integrationIds: [integrationId], overdue: true }, transaction);
     if (!health) return false;
     const open = findingState(health.stored, now) !== "new";
     await db.models.HousekeepingFinding.upsert(

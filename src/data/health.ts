@@ -15,6 +15,8 @@ interface HousekeepingScan {
   scope: GroupScope;
   now: Date;
   rules: HealthThresholds;
+  /** Also the overdue ones (the report names them; a scan for failing and stale alone leaves them out). */
+  overdue?: boolean;
   /** Only these integrations (snooze checks one). */
   integrationIds?: string[];
 }
@@ -258,8 +260,8 @@ export async function refreshDueHealth(db: Database, rules: HealthThresholds, no
 }
 
 /**
- * The housekeeping scan over the kept verdicts: every enabled integration in scope that is failing, stale or
- * overdue (due verdicts recomputed first), with its runs in the last 30 days, for a failing one its counts in the
+ * The housekeeping scan over the kept verdicts: every enabled integration in scope that is failing or stale, and
+ * overdue when asked (due verdicts recomputed first), with its runs in the last 30 days, for a failing one its counts in the
  * rate window (for the reason), and its remembered finding. Flow runs are only counted, for the rows it returns.
  * Ordered by group, then id.
  */
@@ -280,7 +282,7 @@ export async function scanHousekeeping(db: Database, scan: HousekeepingScan, tra
       f.kind AS finding_kind, f.first_reported_at, f.last_reported_at, f.snoozed_until, f.snoozed_by, f.resolved_at
     FROM integrations i
     LEFT JOIN housekeeping_findings f ON f.integration_id = i.id
-    WHERE i.health IN ('failing', 'stale', 'overdue') AND i.status = 'enabled'${scopeSql}
+    WHERE i.health IN ('failing', 'stale'${scan.overdue ? ", 'overdue'" : ""}) AND i.status = 'enabled'${scopeSql}
     ORDER BY i.group_id, i.id`;
   const rows = await db.sequelize.query<Record<string, unknown>>(sql, { replacements, type: QueryTypes.SELECT, transaction });
   return rows.map((row) => healthFromRow(row, scan.rules, cutoffs.staleBefore));

@@ -112,6 +112,6 @@ export async function housekeepingReportFor(
   options: { showButtons: (groupId: string) => boolean; scopeNote?: string; detailLimit?: number },
 ): Promise<HousekeepingReportView> {
   const rules = housekeepingRules(runtime.config);
-  const findings = evaluateFindings(await scanHousekeeping(runtime.db, { scope, now, rules }), now, runtime.config.timeZone);
+  const findings = evaluateFindings(await scanHousekeeping(runtime.db, { scope, now, rules, overdue: true }), now, runtime.config.timeZone);
   return reportView(runtime.db, findings, { rules, ...options });
 }

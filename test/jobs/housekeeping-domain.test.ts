@@ -33,7 +33,7 @@ describe("the housekeeping rules, pure", () => {
     expect(rateBasisPoints(0.95)).toBe(9500);
     expect(rateBasisPoints(0.333)).toBe(3330);
     const totals = reportTotals([{ kind: "failing", runs30d: 3, isNew: true }, { kind: "stale", runs30d: 0, isNew: false }], 0.002);
-    expect(totals).toEqual({ failing: 1, stale: 1, newFindings: 1, runs30d: 3, cost: 0.01 });
+    expect(totals).toEqual({ failing: 1, stale: 1, overdue: 0, newFindings: 1, runs30d: 3, cost: 0.01 });
   });
 });
 

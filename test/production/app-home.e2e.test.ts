@@ -25,6 +25,8 @@ beforeAll(async () => {
   ]);
   const failing = [...Array.from({ length: 40 }, (_, i) => `int_f${String(i).padStart(2, "0")}`), "int_b1", "int_b2", "int_b3"];
   await addRuns(db, [
+    // Failing as everything reads it: the last three runs failed (the two before the latest, hours earlier).
+    ...failing.flatMap((id, i) => [2, 3].map((hours) => ({ id: `run_${id}_${hours}h`, integrationId: id, status: "error" as const, trigger: "scheduler" as const, startedAt: new Date(NOW.getTime() - hours * 3_600_000 - i * 60_000), error: `401 from HubSpot for ${id}` }))),
     ...failing.map((id, i) => ({ id: `run_${id}`, integrationId: id, status: "error" as const, trigger: "scheduler" as const, startedAt: new Date(NOW.getTime() - (i + 1) * 60_000), finishedAt: new Date(NOW.getTime() - i * 60_000), error: `401 from HubSpot for ${id}` })),
     { id: "run_ok1", integrationId: "int_ok1", status: "success", trigger: "scheduler", startedAt: new Date("2026-11-19T10:00:00Z"), finishedAt: new Date("2026-11-19T10:01:00Z") },
     { id: "run_ok2", integrationId: "int_ok2", status: "success", trigger: "scheduler", startedAt: new Date("2026-11-19T11:00:00Z"), finishedAt: new Date("2026-11-19T11:01:00Z") },
