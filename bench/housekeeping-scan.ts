@@ -12,7 +12,8 @@ import { QueryTypes, type Transaction } from "sequelize";
 import { openDatabase, type Database } from "../src/data/database.ts";
 import { migrate } from "../src/data/migrate.ts";
 import { scanHousekeeping } from "../src/data/health.ts";
-import { housekeepingCutoffs, RATE_MIN_RUNS, type HousekeepingRules } from "../src/domain/housekeeping.ts";
+import { RATE_MIN_RUNS } from "../src/domain/health.ts";
+import { housekeepingCutoffs, type HousekeepingRules } from "../src/domain/housekeeping.ts";
 import { ensureScaleDatabase, workingCopy } from "./scale-db.ts";
 
 const { values } = parseArgs({
@@ -27,7 +28,7 @@ const integrations = Number(values.integrations);
 const runsPerIntegration = Number(values.runs);
 const repeat = Math.max(1, Number(values.repeat));
 
-const rules: HousekeepingRules = { staleAfterDays: 30, failingAfterErrors: 3, failingErrorRate: 0.95, pricePerRun: 0.002, currency: "EUR" };
+const rules: HousekeepingRules = { staleAfterDays: 30, failingAfterErrors: 3, failingErrorRate: 0.95, overdueFactor: 3, pricePerRun: 0.002, currency: "EUR" };
 
 /** The set the contract defines, written by hand in one statement: no ORM, no extra columns. */
 async function handWritten(db: Database, now: Date, jitOff = false): Promise<string[]> {

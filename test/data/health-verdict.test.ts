@@ -1,0 +1,198 @@
+import { QueryTypes } from "sequelize";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "../../src/data/database.ts";
+import { recordRunBatch, type RunInput } from "../../src/data/flow-runs.ts";
+import { refreshDueHealth } from "../../src/data/health.ts";
+import { healthRules, listIntegrations } from "../../src/data/integrations.ts";
+import type { RunStatus } from "../../src/data/models/index.ts";
+import { GAP_RUNS, healthVerdict, medianGap, rateSince, type HealthFacts, type HealthThresholds } from "../../src/domain/health.ts";
+import { testConfig } from "../jobs/support.ts";
+import { createTestDatabase, TEST_DIALECT, type TestDatabase } from "../support/database.ts";
+import { addIntegrations, loadWorld } from "../support/fixtures.ts";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const START = new Date("2026-10-01T00:00:00Z");
+
+let testDb: TestDatabase;
+let db: Database;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  db = await testDb.open();
+  await loadWorld(db, START);
+});
+
+afterAll(async () => {
+  await db?.close();
+  await testDb?.drop();
+});
+
+/** A small seeded PRNG (mulberry32), so a failing sequence can be replayed from its seed. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { next, int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)), pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]! };
+}
+
+type Row = Record<string, unknown>;
+
+function date(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value : new Date(String(value).replace(" ", "T").replace(" +00:00", "Z"));
+}
+
+/** The verdict the domain rule gives from the runs as stored, counted here in plain code. */
+async function expectedFromRuns(id: string, now: Date, rules: HealthThresholds): Promise<ReturnType<typeof healthVerdict>> {
+  const [integration] = await db.sequelize.query<Row>(
+    "SELECT i.created_at, f.\"trigger\" AS flow_trigger FROM integrations i JOIN embed_flows f ON f.id = i.flow_id WHERE i.id = :id",
+    { replacements: { id }, type: QueryTypes.SELECT },
+  );
+  const runs = (await db.sequelize.query<Row>("SELECT status, started_at FROM flow_runs WHERE integration_id = :id", { replacements: { id }, type: QueryTypes.SELECT }))
+    .map((row) => ({ status: row.status as RunStatus, startedAt: date(row.started_at)! }))
+    .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
+  const lastSuccess = runs.find((run) => run.status === "success")?.startedAt.getTime() ?? -Infinity;
+  const streak = runs.filter((run) => run.status === "error" && run.startedAt.getTime() > lastSuccess);
+  const since = rateSince(now).getTime();
+  const window = runs.filter((run) => run.startedAt.getTime() >= since);
+  const facts: HealthFacts = {
+    failuresInRow: streak.length,
+    failingSince: streak.length ? streak[streak.length - 1]!.startedAt : null,
+    runs7d: window.length,
+    errors7d: window.filter((run) => run.status === "error").length,
+    oldestRun7dAt: window.length ? window[window.length - 1]!.startedAt : null,
+    latestRunAt: runs[0]?.startedAt ?? null,
+    activatedAt: date(integration!.created_at)!,
+    medianGapMs: medianGap(runs.slice(0, GAP_RUNS).map((run) => run.startedAt)),
+    gapRuns: Math.min(runs.length, GAP_RUNS),
+    scheduled: integration!.flow_trigger === "scheduler",
+  };
+  return healthVerdict(facts, now, rules);
+}
+
+async function kept(id: string): Promise<{ health: string | null; reason: string | null; dueAt: Date | null }> {
+  const [row] = await db.sequelize.query<Row>("SELECT health, health_reason, health_due_at FROM integrations WHERE id = :id", { replacements: { id }, type: QueryTypes.SELECT });
+  return { health: (row!.health as string | null) ?? null, reason: (row!.health_reason as string | null) ?? null, dueAt: date(row!.health_due_at) };
+}
+
+describe("the kept health verdict", () => {
+  it("equals the domain rule over the stored runs after every run sequence: streaks, the rate rule at 19/20/21 runs, recovery, updates, duplicates, out of order, clock jumps", async () => {
+    const rules = healthRules(testConfig(testDb.url), START);
+    const ids = ["hv_a", "hv_b", "hv_c", "hv_web"];
+    await addIntegrations(db, ids.map((id) => ({ id, createdAt: START, flowId: id === "hv_web" ? "flow_2" : "flow_1" })));
+    const random = prng(20261201);
+    const sent: RunInput[] = [];
+    let now = new Date(START.getTime() + HOUR);
+    let serial = 0;
+    const steps = TEST_DIALECT === "postgres" ? 120 : 200;
+    let failingSeen = 0;
+    let overdueSeen = 0;
+    for (let step = 0; step < steps; step += 1) {
+      const id = random.pick(ids);
+      const action = random.int(0, 9);
+      let batch: RunInput[] = [];
+      if (action <= 1) {
+        // A burst of 19 to 21 runs, mostly failed, a few minutes to hours apart: the rate rule's boundary.
+        const count = random.int(19, 21);
+        const gap = random.int(5, 300) * 60_000;
+        const errorShare = random.pick([0.9, 0.95, 1]);
+        for (let i = count - 1; i >= 0; i -= 1) {
+          const status: RunStatus = random.next() < errorShare ? "error" : "success";
+          batch.push({ id: `r${serial++}`, integrationId: id, status, trigger: "scheduler", startedAt: new Date(now.getTime() - i * gap), finishedAt: new Date(now.getTime() - i * gap + 1000), error: status === "error" ? "503" : null });
+        }
+      } else if (action <= 4) {
+        const status = random.pick<RunStatus>(["success", "error", "error", "running"]);
+        batch.push({ id: `r${serial++}`, integrationId: id, status, trigger: "scheduler", startedAt: now, finishedAt: status === "running" ? null : now, error: status === "error" ? "timeout" : null });
+      } else if (action === 5 && sent.length) {
+        // A run reported running, then finished (or a stale report of it).
+        const earlier = random.pick(sent);
+        const status = random.pick<RunStatus>(["success", "error", "running"]);
+        batch.push({ ...earlier, status, finishedAt: status === "running" ? null : now, error: status === "error" ? "late error" : null });
+      } else if (action === 6 && sent.length) {
+        // The same events again.
+        batch = sent.slice(-random.int(1, 5));
+      } else if (action === 7) {
+        // A run that started days ago, reported only now.
+        const startedAt = new Date(now.getTime() - random.int(1, 10 * 24) * HOUR);
+        const status = random.pick<RunStatus>(["success", "error"]);
+        batch.push({ id: `r${serial++}`, integrationId: id, status, trigger: "scheduler", startedAt, finishedAt: startedAt, error: status === "error" ? "old" : null });
+      }
+      if (batch.length) {
+        // In order or shuffled, one batch or split in two.
+        if (random.next() < 0.3) batch.reverse();
+        const cut = random.int(0, batch.length);
+        for (const part of [batch.slice(0, cut), batch.slice(cut)]) if (part.length) await recordRunBatch(db, part, now);
+        sent.push(...batch);
+      }
+      // The clock moves on: a little, a lot, or exactly to a kept due time (and a millisecond before it).
+      const move = random.int(0, 5);
+      if (move === 0) {
+        const dues = (await Promise.all(ids.map(kept))).map((k) => k.dueAt).filter((due): due is Date => due !== null && due.getTime() > now.getTime());
+        if (dues.length) now = new Date(random.pick(dues).getTime() - (random.next() < 0.5 ? 1 : 0));
+      } else if (move === 1) now = new Date(now.getTime() + random.int(1, 40) * DAY);
+      else now = new Date(now.getTime() + random.int(1, 6 * 60) * 60_000);
+      rules.now = now;
+      // The sweep (or a reader) recomputes what is due; then every kept verdict is what the rule says of the runs.
+      await refreshDueHealth(db, rules, now);
+      for (const integrationId of ids) {
+        const expected = await expectedFromRuns(integrationId, now, rules);
+        const actual = await kept(integrationId);
+        // A failing reason is exact; the others say how long without a run as of when they were computed.
+        const reason = expected.verdict === "failing" ? expected.reason : actual.reason;
+        expect({ step, integrationId, health: actual.health, reason: actual.reason }).toEqual({ step, integrationId, health: expected.verdict, reason });
+        if (expected.verdict === "failing") failingSeen += 1;
+        if (expected.verdict === "overdue") overdueSeen += 1;
+      }
+    }
+    // The sequence did reach both verdicts that time and runs decide.
+    expect(failingSeen).toBeGreaterThan(10);
+    expect(overdueSeen).toBeGreaterThan(0);
+  });
+
+  it("lists overdue integrations at their boundary: 5 runs, more than factor × median gap and more than an hour; stale wins", async () => {
+    const base = new Date("2026-11-01T00:00:00Z");
+    const series = (id: string, count: number, gap: number, flowId = "flow_1") => ({
+      id,
+      flowId,
+      runs: Array.from({ length: count }, (_, i): RunInput => ({ id: `${id}_${i}`, integrationId: id, status: "success", trigger: "scheduler", startedAt: new Date(base.getTime() + i * gap) })),
+    });
+    const cases = [series("od_five", 5, 2 * HOUR), series("od_four", 4, 2 * HOUR), series("od_fast", 6, 5 * 60_000), series("od_webhook", 6, 2 * HOUR, "flow_2")];
+    await addIntegrations(db, cases.map((c) => ({ id: c.id, createdAt: base, flowId: c.flowId })));
+    for (const c of cases) await recordRunBatch(db, c.runs, base);
+    const latest = (id: string) => cases.find((c) => c.id === id)!.runs.at(-1)!.startedAt.getTime();
+    const overdueAt = async (at: number) => {
+      const rules = healthRules(testConfig(testDb.url), new Date(at));
+      const page = await listIntegrations(db, { all: true }, { overdue: true, words: ["od_"] }, rules, { limit: 50 });
+      return page.rows.map((row) => row.id).sort();
+    };
+    // od_five: 3 × 2 h = 6 h after its latest run, not yet; a millisecond later, overdue.
+    expect(await overdueAt(latest("od_five") + 6 * HOUR)).toEqual([]);
+    expect(await overdueAt(latest("od_five") + 6 * HOUR + 1)).toEqual(["od_five"]);
+    // od_fast runs every 5 minutes: 3 × 5 min is less than an hour, so only after more than an hour.
+    expect((await overdueAt(latest("od_fast") + HOUR)).includes("od_fast")).toBe(false);
+    expect((await overdueAt(latest("od_fast") + HOUR + 1)).includes("od_fast")).toBe(true);
+    // Four runs are too few; a webhook flow is never overdue. After 30 days without a run, stale, not overdue.
+    const stale = latest("od_five") + 30 * DAY;
+    expect(await overdueAt(stale - 1)).toEqual(["od_five"]);
+    expect(await overdueAt(stale)).toEqual([]);
+    const rules = healthRules(testConfig(testDb.url), new Date(stale));
+    const stalePage = await listIntegrations(db, { all: true }, { stale: true, words: ["od_"] }, rules, { limit: 50 });
+    expect(stalePage.rows.map((row) => row.id).sort()).toEqual(["od_fast", "od_five", "od_four", "od_webhook"]);
+  });
+
+  it("recomputes every verdict when the thresholds change between starts", async () => {
+    const at = new Date("2026-11-01T00:00:00Z").getTime() + 4 * 2 * HOUR + 4 * HOUR;
+    const list = async (env: Record<string, string>) =>
+      (await listIntegrations(db, { all: true }, { overdue: true, words: ["od_five"] }, healthRules(testConfig(testDb.url, env), new Date(at)), { limit: 5 })).rows.map((row) => row.id);
+    // 4 h after the latest run: overdue with OVERDUE_FACTOR 1.5 (3 h), not with 3 (6 h), and back.
+    expect(await list({})).toEqual([]);
+    expect(await list({ OVERDUE_FACTOR: "1.5" })).toEqual(["od_five"]);
+    expect(await list({})).toEqual([]);
+  });
+});
