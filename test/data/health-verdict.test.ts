@@ -92,6 +92,7 @@ describe("the kept health verdict", () => {
     let serial = 0;
     const steps = TEST_DIALECT === "postgres" ? 120 : 200;
     let failingSeen = 0;
+    let rateOnlySeen = 0;
     let overdueSeen = 0;
     for (let step = 0; step < steps; step += 1) {
       const id = random.pick(ids);
@@ -99,11 +100,12 @@ describe("the kept health verdict", () => {
       let batch: RunInput[] = [];
       if (action <= 1) {
         // A burst of 19 to 21 runs, mostly failed, a few minutes to hours apart: the rate rule's boundary.
+        // The successes come last, so the streak is broken and only the rate rule can say failing.
         const count = random.int(19, 21);
         const gap = random.int(5, 300) * 60_000;
-        const errorShare = random.pick([0.9, 0.95, 1]);
+        const successes = random.int(0, 2);
         for (let i = count - 1; i >= 0; i -= 1) {
-          const status: RunStatus = random.next() < errorShare ? "error" : "success";
+          const status: RunStatus = i < successes ? "success" : "error";
           batch.push({ id: `r${serial++}`, integrationId: id, status, trigger: "scheduler", startedAt: new Date(now.getTime() - i * gap), finishedAt: new Date(now.getTime() - i * gap + 1000), error: status === "error" ? "503" : null });
         }
       } else if (action <= 4) {
@@ -147,11 +149,13 @@ describe("the kept health verdict", () => {
         const reason = expected.verdict === "failing" ? expected.reason : actual.reason;
         expect({ step, integrationId, health: actual.health, reason: actual.reason }).toEqual({ step, integrationId, health: expected.verdict, reason });
         if (expected.verdict === "failing") failingSeen += 1;
+        if (expected.verdict === "failing" && expected.reason?.includes("%")) rateOnlySeen += 1;
         if (expected.verdict === "overdue") overdueSeen += 1;
       }
     }
     // The sequence did reach both verdicts that time and runs decide.
     expect(failingSeen).toBeGreaterThan(10);
+    expect(rateOnlySeen).toBeGreaterThan(3);
     expect(overdueSeen).toBeGreaterThan(0);
   });
 
@@ -172,18 +176,20 @@ describe("the kept health verdict", () => {
       return page.rows.map((row) => row.id).sort();
     };
     // od_five: 3 × 2 h = 6 h after its latest run, not yet; a millisecond later, overdue.
-    expect(await overdueAt(latest("od_five") + 6 * HOUR)).toEqual([]);
-    expect(await overdueAt(latest("od_five") + 6 * HOUR + 1)).toEqual(["od_five"]);
+    expect(await overdueAt(latest("od_five") + 6 * HOUR)).toEqual(["od_fast"]);
+    expect(await overdueAt(latest("od_five") + 6 * HOUR + 1)).toEqual(["od_fast", "od_five"]);
     // od_fast runs every 5 minutes: 3 × 5 min is less than an hour, so only after more than an hour.
     expect((await overdueAt(latest("od_fast") + HOUR)).includes("od_fast")).toBe(false);
     expect((await overdueAt(latest("od_fast") + HOUR + 1)).includes("od_fast")).toBe(true);
     // Four runs are too few; a webhook flow is never overdue. After 30 days without a run, stale, not overdue.
+    expect(await overdueAt(latest("od_fast") + 30 * DAY - 1)).toEqual(["od_fast", "od_five"]);
     const stale = latest("od_five") + 30 * DAY;
     expect(await overdueAt(stale - 1)).toEqual(["od_five"]);
     expect(await overdueAt(stale)).toEqual([]);
     const rules = healthRules(testConfig(testDb.url), new Date(stale));
     const stalePage = await listIntegrations(db, { all: true }, { stale: true, words: ["od_"] }, rules, { limit: 50 });
-    expect(stalePage.rows.map((row) => row.id).sort()).toEqual(["od_fast", "od_five", "od_four", "od_webhook"]);
+    // The webhook copy ran two hours later than od_five: not stale yet.
+    expect(stalePage.rows.map((row) => row.id).sort()).toEqual(["od_fast", "od_five", "od_four"]);
   });
 
   it("recomputes every verdict when the thresholds change between starts", async () => {
