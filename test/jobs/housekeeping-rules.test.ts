@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { Database } from "../../src/data/database.ts";
 import { scanHousekeeping } from "../../src/data/health.ts";
 import { findingKind, findingReason, housekeepingRules } from "../../src/domain/housekeeping.ts";
@@ -144,5 +144,26 @@ describe("the housekeeping rules, in SQL", () => {
     expect(await listed("list failing")).toEqual(failing);
     expect(await listed("list stale")).toEqual(stale);
     expect(failing).toContain("hk_rate_20_19");
+  });
+});
+
+describe("one meaning of failing and overdue everywhere", () => {
+  it("names the same integrations in `list failing`, the `run failing` preview and the report; `list overdue` and the report's overdue ones too", async () => {
+    const admin = await actorFor(db, WORLD.operators.admin.email);
+    // A bot that may send run requests, so `run failing` previews rather than refuses.
+    const { runtime: runner } = await testRuntime(db, testDb.url, { RUNNER_SIGNING_SECRET: "a-runner-signing-secret-of-32-chars!" });
+    onTestFinished(() => runner.close());
+    const answer = async (text: string) => toText((await runner.dispatcher.handle(text, admin, { transport: "console" })).doc);
+    const found = await scanHousekeeping(db, { scope: { all: true }, now: NOW, rules: housekeepingRules(testConfig(testDb.url)), overdue: true });
+    const reportFailing = found.filter((h) => findingKind(h) === "failing").map((h) => h.integrationId).sort();
+    const reportOverdue = found.filter((h) => findingKind(h) === "overdue").map((h) => h.integrationId).sort();
+    expect(reportFailing).toEqual(["hk_other_group", "hk_rate_20_19", "hk_streak_3"]);
+    expect(idsIn(await answer("list failing"), "hk_")).toEqual(reportFailing);
+    const preview = await answer("run failing");
+    expect(idsIn(preview, "hk_"), preview).toEqual(reportFailing);
+    // The hourly series that stopped a day ago are overdue (3 × 1 h); never the failing or disabled ones.
+    expect(reportOverdue.length).toBeGreaterThan(0);
+    expect(reportOverdue).not.toContain("hk_disabled");
+    expect(idsIn(await answer("list overdue"), "hk_")).toEqual(reportOverdue);
   });
 });
