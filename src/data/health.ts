@@ -243,7 +243,7 @@ export async function refreshDueHealth(db: Database, rules: HealthThresholds, no
         { replacements: { now }, type: QueryTypes.SELECT, transaction },
       );
       const ahead = due.length < HEALTH_BATCH
-        ? await db.sequelize.query<Row>(`SELECT id FROM integrations WHERE health_at > :now ORDER BY id LIMIT ${HEALTH_BATCH - due.length}${lock}`, {
+        ? await db.sequelize.query<Row>(`SELECT id FROM integrations WHERE health_at > :now ORDER BY health_at LIMIT ${HEALTH_BATCH - due.length}${lock}`, {
             replacements: { now },
             type: QueryTypes.SELECT,
             transaction,
