@@ -216,4 +216,28 @@ describe("failure alerts", () => {
     const recovered = updates("int_click").find((call) => String(call.body.text).includes("recovered"));
     expect(recovered!.body.ts).toBe((await db.models.FailureAlert.findOne({ where: { integrationId: "int_click" } }))!.ts);
   });
+
+  it("alerts once when a scheduled integration becomes overdue, whatever the firings, and updates the message when it runs again", async () => {
+    await addIntegrations(db, [{ id: "int_late", name: "Sync int_late" }]);
+    // Six runs an hour apart, then silence: overdue after more than 3 hours (3 × the median gap).
+    for (let i = 0; i < 6; i++) {
+      clock.advance(3_600_000 - 60_000);
+      await runs("int_late", ["success"]);
+    }
+    clock.advance(3 * 3_600_000);
+    await fire();
+    expect(posts("int_late")).toHaveLength(0);
+    clock.advance(60_000);
+    await fire();
+    await fire();
+    const [alert] = posts("int_late");
+    expect(posts("int_late")).toHaveLength(1);
+    expect(String(alert!.body.text)).toContain("is overdue: no run for 3 hours, usually every 1 h");
+    expect((await db.models.FailureAlert.findOne({ where: { integrationId: "int_late" } }))!.kind).toBe("overdue");
+    await runs("int_late", ["success"]);
+    await fire();
+    const recovered = updates("int_late").find((call) => String(call.body.text).includes("recovered after being overdue"));
+    expect(recovered!.body.ts).toBe(alert!.body.ts ?? (await db.models.FailureAlert.findOne({ where: { integrationId: "int_late" } }))!.ts);
+    expect(posts("int_late")).toHaveLength(1);
+  });
 });
