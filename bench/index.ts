@@ -124,6 +124,19 @@ const SECTIONS: Section[] = [
     ],
     mustBeTrue: ["saidIncident"],
   }),
+  scriptSection({
+    key: "health",
+    title: "11. Kept health verdicts: list failing, list overdue and incidents as the fleet grows",
+    label: "11 health",
+    script: "health.ts",
+    // The growth section's databases (10k, 100k, 1M by default), reused when they are there; PostgreSQL too with BENCH_POSTGRES_URL.
+    args: (ctx) => ["--sizes", ctx.options.growth.join(","), "--runs", String(ctx.options.growthRuns), "--repeat", ctx.options.quick ? "10" : "20"],
+    figures: [
+      { key: "listFailingGrowth_sqlite", name: "list failing: largest ÷ smallest fleet (median)", unit: "×", target: { text: "≤ 2×", met: (value) => value <= 2 } },
+      { key: "listOverdueGrowth_sqlite", name: "list overdue: largest ÷ smallest fleet (median)", unit: "×", target: { text: "≤ 2×", met: (value) => value <= 2 } },
+      { key: "incidentsGrowth_sqlite", name: "incidents: largest ÷ smallest fleet (median)", unit: "×", target: { text: "≤ 2×", met: (value) => value <= 2 } },
+    ],
+  }),
 ];
 
 const USAGE = `npm run bench -- [--quick] [--integrations N] [--runs-per-integration M] [--requests N] [--warmup N] [--kind-budget SECONDS] [--growth 10000,100000,1000000]

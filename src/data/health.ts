@@ -214,7 +214,7 @@ export async function fillHealth(db: HealthDb, now: Date, rules: HealthThreshold
  * When the configured thresholds differ from those the kept verdicts were computed with, makes every verdict due
  * (the sweep and readers then recompute them) and records the new thresholds, in one transaction. True when it did.
  */
-export async function adoptThresholds(db: Database, rules: HealthThresholds, now: Date): Promise<boolean> {
+async function adoptThresholds(db: Database, rules: HealthThresholds, now: Date): Promise<boolean> {
   if (thresholdsKey(await keptThresholds(db)) === thresholdsKey(rules)) return false;
   await db.sequelize.transaction(async (transaction) => {
     await db.sequelize.query("UPDATE integrations SET health_due_at = :epoch", { replacements: { epoch: new Date(0) }, type: QueryTypes.UPDATE, transaction });

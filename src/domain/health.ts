@@ -8,7 +8,7 @@ export const RATE_MIN_RUNS = 20;
 /** The window of the error-rate rule. */
 export const RATE_WINDOW_DAYS = 7;
 /** Overdue needs at least this many runs. */
-export const OVERDUE_MIN_RUNS = 5;
+const OVERDUE_MIN_RUNS = 5;
 /** The gaps between this many latest runs give the usual interval of an integration. */
 export const GAP_RUNS = 10;
 /** An integration is overdue only after more than this long without a run, whatever its usual interval. */
@@ -55,7 +55,7 @@ export interface HealthFacts {
 }
 
 /** A verdict, why, since when it holds when the facts tell, and when it can next change with time alone. */
-export interface HealthOutcome {
+interface HealthOutcome {
   verdict: HealthVerdict;
   reason: string | null;
   /** The moment the verdict began, when the facts tell it (a threshold crossed, a streak begun); null: now. */
@@ -100,7 +100,7 @@ export function intervalWords(ms: number): string {
 }
 
 /** How long without a run makes this integration overdue (strictly more than this), or null when it cannot be. */
-export function overdueAfterMs(facts: Pick<HealthFacts, "scheduled" | "latestRunAt" | "gapRuns" | "medianGapMs">, rules: Pick<HealthThresholds, "overdueFactor">): number | null {
+function overdueAfterMs(facts: Pick<HealthFacts, "scheduled" | "latestRunAt" | "gapRuns" | "medianGapMs">, rules: Pick<HealthThresholds, "overdueFactor">): number | null {
   if (!facts.scheduled || !facts.latestRunAt || facts.gapRuns < OVERDUE_MIN_RUNS || facts.medianGapMs === null) return null;
   return Math.max(rules.overdueFactor * facts.medianGapMs, OVERDUE_MIN_MS);
 }

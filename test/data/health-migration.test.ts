@@ -59,7 +59,7 @@ describe("the health verdict migration", () => {
     await db.sequelize.query(`INSERT INTO flow_runs (id, integration_id, status, "trigger", started_at, finished_at, error, created_at, updated_at) VALUES ${runs.join(", ")}`);
 
     await healthMigration.up({ context });
-    const kept = Object.fromEntries(
+    const kept: Record<string, Record<string, unknown>> = Object.fromEntries(
       ((await db.sequelize.query("SELECT id, health, health_reason, health_due_at, gap_runs FROM integrations", { type: "SELECT" })) as Array<Record<string, unknown>>).map((row) => [row.id, row]),
     );
     expect(kept.m_fail).toMatchObject({ health: "failing", health_reason: "last 3 runs failed" });
