@@ -41,6 +41,9 @@ export type AppHomeView = UnmappedHomeView | OperatorHomeView;
 /** How many failing integrations and findings the Home lists (each costs one or two blocks of Slack's 100). */
 export const HOME_LIST_LIMIT = 15;
 
+/** How the Home names a finding's kind. */
+const FINDING_WORDS: Record<OpenFinding["kind"], string> = { failing: "Failing", stale: "Stale", overdue: "Overdue" };
+
 /** Presents the App Home tab. Stays well within Slack's 100 blocks: at most 15 failing and 15 findings. */
 export function presentAppHome(view: AppHomeView): Doc {
   return view.kind === "unmapped" ? presentUnmapped(view) : presentOperator(view);
@@ -110,7 +113,7 @@ function presentOperator(view: OperatorHomeView): Doc {
     blocks.push({
       type: "section",
       text:
-        `*${finding.kind === "failing" ? "Failing" : "Stale"}*: *${escapeMarkup(truncate(row.name, 60))}* (\`${row.id}\`) · ${escapeMarkup(truncate(row.groupName, 40))}\n` +
+        `*${FINDING_WORDS[finding.kind]}*: *${escapeMarkup(truncate(row.name, 60))}* (\`${row.id}\`) · ${escapeMarkup(truncate(row.groupName, 40))}\n` +
         `${escapeMarkup(truncate(finding.reason, 300))} · first reported ${ago(finding.firstReportedAt, view.now)}`,
     });
     const buttons: Button[] = canManage
