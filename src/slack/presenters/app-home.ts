@@ -42,7 +42,7 @@ export type AppHomeView = UnmappedHomeView | OperatorHomeView;
 export const HOME_LIST_LIMIT = 15;
 
 /** How the Home names a finding's kind. */
-const FINDING_WORDS: Record<OpenFinding["kind"], string> = { failing: "Failing", stale: "Stale", overdue: "Overdue" };
+const FINDING_WORDS: Record<OpenFindingView["kind"], string> = { failing: "Failing", stale: "Stale", overdue: "Overdue" };
 
 /** Presents the App Home tab. Stays well within Slack's 100 blocks: at most 15 failing and 15 findings. */
 export function presentAppHome(view: AppHomeView): Doc {
