@@ -563,6 +563,7 @@ async function writeImport(db: Database, document: ImportDocument, options: Impo
   await writeAccountSecrets(run);
   await writeFlows(run);
   await writeIntegrations(run);
+  await markHealthDue(run);
   await writeRuns(run);
   await writeConnectorAuths(run);
   await writeOperators(run);
@@ -709,6 +710,20 @@ async function writeIntegrations(run: ImportRun): Promise<void> {
   }
   for (const change of statusChanges) {
     await recordAudit(db, { actor, action: change.status === "disabled" ? "disable" : "enable", targetId: change.id, groupId: change.groupId, outcome: "ok", detail: "by import", at: now }, transaction);
+  }
+}
+
+/**
+ * A flow's trigger (scheduler or webhook) or an integration's flow may have changed: the verdicts of the imported
+ * integrations, and of every integration of an imported flow, are made due, so the next reader recomputes them.
+ */
+async function markHealthDue({ db, file, transaction }: ImportRun): Promise<void> {
+  const epoch = new Date(0);
+  for (const part of chunks(file.integrations.map((row) => row.id))) {
+    await db.models.Integration.update({ healthDueAt: epoch }, { where: { id: { [Op.in]: part } }, transaction, silent: true });
+  }
+  for (const part of chunks(file.flows.map((row) => row.id))) {
+    await db.models.Integration.update({ healthDueAt: epoch }, { where: { flowId: { [Op.in]: part } }, transaction, silent: true });
   }
 }
 
