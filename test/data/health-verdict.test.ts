@@ -157,7 +157,8 @@ describe("the kept health verdict", () => {
     expect(failingSeen).toBeGreaterThan(10);
     expect(rateOnlySeen).toBeGreaterThan(3);
     expect(overdueSeen).toBeGreaterThan(0);
-  });
+    // Some hundreds of recorded batches and sweeps: seconds alone, more on a busy machine.
+  }, 120_000);
 
   it("lists overdue integrations at their boundary: 5 runs, more than factor × median gap and more than an hour; stale wins", async () => {
     const base = new Date("2026-11-01T00:00:00Z");
