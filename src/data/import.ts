@@ -714,15 +714,17 @@ async function writeIntegrations(run: ImportRun): Promise<void> {
 }
 
 /**
- * A flow's trigger (scheduler or webhook) or an integration's flow may have changed: the verdicts of the imported
- * integrations, and of every integration of an imported flow, are made due, so the next reader recomputes them.
+ * An existing flow whose trigger (scheduler or webhook) changed, or an existing integration moved to another flow:
+ * their integrations' verdicts are made due, so the next reader recomputes them (new integrations are due already).
  */
-async function markHealthDue({ db, file, transaction }: ImportRun): Promise<void> {
+async function markHealthDue({ db, file, stored, transaction }: ImportRun): Promise<void> {
   const epoch = new Date(0);
-  for (const part of chunks(file.integrations.map((row) => row.id))) {
+  const movedIntegrations = file.integrations.filter((row) => stored.integrations.has(row.id) && stored.integrations.get(row.id)!.flowId !== row.flow_id).map((row) => row.id);
+  const changedFlows = file.flows.filter((row) => stored.flows.has(row.id) && stored.flows.get(row.id)!.trigger !== (row.trigger ?? "scheduler")).map((row) => row.id);
+  for (const part of chunks(movedIntegrations)) {
     await db.models.Integration.update({ healthDueAt: epoch }, { where: { id: { [Op.in]: part } }, transaction, silent: true });
   }
-  for (const part of chunks(file.flows.map((row) => row.id))) {
+  for (const part of chunks(changedFlows)) {
     await db.models.Integration.update({ healthDueAt: epoch }, { where: { flowId: { [Op.in]: part } }, transaction, silent: true });
   }
 }
