@@ -1,5 +1,6 @@
 import { recentRuns } from "../src/data/flow-runs.ts";
-import { describeIntegrations } from "../src/data/integrations.ts";
+import { refreshDueHealth } from "../src/data/health.ts";
+import { describeIntegrations, findIntegration, healthRules } from "../src/data/integrations.ts";
 import { can } from "../src/domain/permissions.ts";
 import { defineTargetedCommand } from "../src/slash/command.ts";
 import { presentIntegrationDetail } from "../src/slack/presenters/integration-detail.ts";
@@ -15,7 +16,10 @@ export const show = defineTargetedCommand({
   need: "view",
   arguments: { positional: ["ID"] },
   async execute(ctx) {
-    const integration = ctx.integration;
+    const now = ctx.clock.now();
+    // A verdict that time alone has changed since it was kept is brought up to date first.
+    const { refreshed } = await refreshDueHealth(ctx.db, healthRules(ctx.config, now), now);
+    const integration = (refreshed > 0 ? await findIntegration(ctx.db, ctx.integration.id) : undefined) ?? ctx.integration;
     const [[row], runs] = await Promise.all([
       describeIntegrations(ctx.db, [integration]),
       recentRuns(ctx.db, integration.id, SHOWN_RUNS),

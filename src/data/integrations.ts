@@ -189,7 +189,7 @@ function toRow(
     Integration,
     | "id" | "name" | "status" | "latestRunStatus" | "latestRunAt" | "latestRunError" | "lastSuccessAt" | "failuresInRow" | "flowId"
     | "configurationId" | "groupId" | "embedUserId" | "embedAccountId" | "embedUserName" | "sharingLevel" | "triggerUrl"
-    | "statusChangedAt" | "statusChangedBy" | "disabledReason" | "activityAt" | "createdAt"
+    | "statusChangedAt" | "statusChangedBy" | "disabledReason" | "activityAt" | "createdAt" | "health" | "healthReason"
   >,
   flow: Pick<EmbedFlow, "name" | "url"> | undefined,
   configuration: Pick<EmbedConfiguration, "name"> | undefined,
@@ -222,6 +222,8 @@ function toRow(
     disabledReason: integration.disabledReason,
     activityAt: integration.activityAt,
     createdAt: integration.createdAt,
+    health: integration.health ?? null,
+    healthReason: integration.healthReason ?? null,
   };
 }
 

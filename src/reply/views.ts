@@ -3,6 +3,7 @@
  * by nothing the database keeps. The data layer's rows carry these fields (and more), so a command passes them on.
  */
 import type { SharingLevel } from "../domain/activation.ts";
+import type { HealthVerdict } from "../domain/health.ts";
 import type { FindingKind } from "../domain/housekeeping.ts";
 import type { AuditOutcome, IntegrationStatus, RunStatus, RunTrigger } from "../domain/states.ts";
 
@@ -32,6 +33,9 @@ export interface IntegrationView {
   statusChangedBy: string | null;
   disabledReason: string | null;
   createdAt: Date;
+  /** The kept health verdict and why (read for enabled integrations only). */
+  health: HealthVerdict | null;
+  healthReason: string | null;
 }
 
 /** One flow run. */

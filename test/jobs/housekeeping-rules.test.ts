@@ -165,5 +165,10 @@ describe("one meaning of failing and overdue everywhere", () => {
     expect(reportOverdue.length).toBeGreaterThan(0);
     expect(reportOverdue).not.toContain("hk_disabled");
     expect(idsIn(await answer("list overdue"), "hk_")).toEqual(reportOverdue);
+    // `show` says the same verdict, and why.
+    expect(await answer("show hk_streak_3")).toMatch(/^Health: +failing: last 3 runs failed/m);
+    expect(await answer("show hk_rate_20_19")).toMatch(/^Health: +failing: 95 % of 20 runs in 7 days failed/m);
+    expect(await answer(`show ${reportOverdue[0]}`)).toMatch(/^Health: +overdue: /m);
+    expect(await answer("show hk_disabled")).not.toMatch(/^Health:/m);
   });
 });

@@ -12,7 +12,7 @@ function row(id: string, overrides: Partial<IntegrationRow> = {}): IntegrationRo
     failuresInRow: 0, flowId: "flow_1", flowName: "HubSpot to CRM", flowUrl: "https://flows.example.com/flow_1",
     configurationId: "cfg_1", configurationName: "HubSpot sync", groupId: "g1", groupName: "Acme <Partners>", groupKind: "group",
     embedUserId: "u_1", embedAccountId: "acc_1", embedUserName: null, sharingLevel: "account", triggerUrl: null,
-    statusChangedAt: null, statusChangedBy: null, disabledReason: null, activityAt: at, createdAt: at, ...overrides,
+    statusChangedAt: null, statusChangedBy: null, disabledReason: null, activityAt: at, createdAt: at, health: null, healthReason: null, ...overrides,
   };
 }
 

@@ -55,6 +55,12 @@ export function integrationActions(row: Pick<IntegrationView, "id" | "name" | "s
   return buttons;
 }
 
+/** The kept verdict in the health words, with why. */
+function healthText(health: NonNullable<IntegrationView["health"]>, reason: string | null): string {
+  const word = health === "never_ran" ? "never ran" : health;
+  return reason && health !== "healthy" ? `${word}: ${escapeMarkup(reason)}` : word;
+}
+
 /** Presents one integration with every column, its last runs, and its buttons. */
 export function presentIntegrationDetail(view: IntegrationDetailView): Doc {
   const { row, timeZone, now } = view;
@@ -73,6 +79,7 @@ export function presentIntegrationDetail(view: IntegrationDetailView): Doc {
         { label: "Integration", value: `${escapeMarkup(row.name)} (\`${row.id}\`)` },
         { label: "Status", value: status },
         { label: "Latest run", value: latest },
+        ...(row.status === "enabled" && row.health ? [{ label: "Health", value: healthText(row.health, row.healthReason) }] : []),
         { label: "Embed Flow", value: link(row.flowName, row.flowUrl) },
         { label: "Configuration ID", value: row.configurationId },
         { label: "Configuration name", value: escapeMarkup(row.configurationName) },
