@@ -3,7 +3,7 @@ import { log } from "../log.ts";
 import { slackApiErrorsTotal } from "../metrics.ts";
 
 /** What went wrong with a Slack Web API call, in Slack's words, and what an operator should do about it. */
-interface SlackFailure {
+export interface SlackFailure {
   /** Slack's error code (`channel_not_found`), or `http_500`, `network`, `rate_limited`. */
   code: string;
   /** True when retrying cannot help: the channel, the token or the app's setup must change first. */

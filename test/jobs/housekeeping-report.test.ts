@@ -2,6 +2,7 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { housekeepingReport } from "../../jobs/housekeeping-report.ts";
 import { runJob } from "../../jobs/runner.ts";
 import type { Database } from "../../src/data/database.ts";
+import { drainOutbox } from "../../src/outbox/sender.ts";
 import { toBlockKit } from "../../src/slack/block-kit.ts";
 import { toText } from "../../src/slack/text-renderer.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -47,6 +48,8 @@ async function setup(env: Record<string, string> = {}) {
   const fire = async (dryRun = false) => {
     const result = await runJob(made.runtime, housekeepingReport, { messages: made.messages, firedAt: made.clock.now(), trigger: "manual", dryRun });
     expect(result.outcome).toBe("ok");
+    // The report queues its messages in the outbox; the sender posts them.
+    await drainOutbox({ db, messages: made.messages, spacingMs: 0, leaseTtlMs: 5_000 });
     return result;
   };
   const lastReportText = () => {
