@@ -63,7 +63,7 @@ async function shutdown(parts: RunningParts, graceMs: number): Promise<void> {
   log.info({ graceMs }, "stopping: schedules first, then new requests; finishing the work in flight");
   const batches = runtime.batchWorker.stop();
   // The sender last: what the firings and batches queued while stopping still goes out within the grace.
-  const jobs = Promise.all([schedules.stop(), recovery.stop(), batches]).then(() => sender.stop());
+  const jobs = Promise.all([schedules.stop(), recovery.stop(), batches]).then(() => sender.stop({ drainMs: Math.max(0, deadline - Date.now() - 500) }));
   await slack.stop();
   const requests = http.close();
   if (!(await within(jobs, deadline))) log.warn("a job is still running at the deadline; stopping without it");

@@ -18,7 +18,7 @@ import { takeLease, renewLease } from "../data/leases.ts";
 import { abandonExpiredClaims, claimNext, markFailedAttempt, markSent, type OutboxItem } from "../data/outbox.ts";
 import { log } from "../log.ts";
 import type { ChannelMessages, MessageRef } from "../reply/messages.ts";
-import { reportSlackError, type SlackFailure } from "../slack/slack-errors.ts";
+import { carriedSlackFailure, reportSlackError, type SlackFailure } from "../slack/slack-errors.ts";
 
 /** The lease row that makes one replica the sender. */
 const SENDER_LEASE = { jobName: "outbox-sender", fireKey: "sender" };
@@ -42,8 +42,11 @@ interface SenderDeps {
 export interface OutboxSender {
   /** Looks for rows now instead of at the next poll (after a job queued some). */
   wake(): void;
-  /** Stops after the row in flight, and hands the lease on at once. */
-  stop(): Promise<void>;
+  /**
+   * Stops after the row in flight, sending first, for at most `drainMs`, the rows ready now (what the last firings
+   * queued while the bot was stopping), then hands the lease on at once.
+   */
+  stop(options?: { drainMs?: number }): Promise<void>;
 }
 
 /** A row given up on: which, and what Slack said (with what to do, for a refusal). */
@@ -68,10 +71,14 @@ async function deliver(deps: SenderDeps, holder: string, item: OutboxItem): Prom
     log.debug({ key: item.key, method, channel: item.channel }, "outbox row sent");
     return undefined;
   } catch (error) {
-    const failure = reportSlackError(error, { method, channel: item.channel });
+    // A refusal the Web API client already logged (with its hint) comes wrapped; anything else is reported here.
+    const failure = carriedSlackFailure(error) ?? reportSlackError(error, { method, channel: item.channel });
     const retryAt = new Date(Date.now() + 2 ** item.attempts * 1_000);
     const outcome = await markFailedAttempt(deps.db, item, holder, { error: `${failure.code}${failure.hint ? `: ${failure.hint}` : ""}`, retryAt, final: failure.permanent });
-    log.warn({ key: item.key, method, channel: item.channel, slackError: failure.code, outcome }, outcome === "failed" ? "outbox row given up" : "outbox row will be tried again");
+    // A permanent refusal is logged once an hour per channel where it happened; one line per row would flood the log.
+    const fields = { key: item.key, method, channel: item.channel, outcome };
+    if (failure.permanent) log.debug({ ...fields, refusal: failure.code }, "outbox row given up: Slack refused it");
+    else log.warn({ ...fields, slackError: failure.code }, outcome === "failed" ? "outbox row given up" : "outbox row will be tried again");
     return outcome === "failed" ? { key: item.key, method, channel: item.channel, failure } : undefined;
   }
 }
@@ -134,6 +141,7 @@ export function startOutboxSender(deps: SenderDeps): OutboxSender {
   const lease = { ...SENDER_LEASE, holder };
   const pace = channelPace(deps.spacingMs);
   let stopped = false;
+  let finished = false;
   let held = false;
   let wakeUp: (() => void) | undefined;
   const sleep = (ms: number) =>
@@ -147,7 +155,7 @@ export function startOutboxSender(deps: SenderDeps): OutboxSender {
 
   // The heartbeat runs apart from sending, so a slow Slack call never lets the lease lapse.
   const heartbeat = setInterval(() => {
-    if (!held || stopped) return;
+    if (!held || finished) return;
     renewLease(deps.db, lease, new Date(), deps.leaseTtlMs)
       .then(async (kept) => {
         if (!kept) held = false;
@@ -181,15 +189,32 @@ export function startOutboxSender(deps: SenderDeps): OutboxSender {
     }
   })();
 
+  /** Sends what is ready until `until` or none is left, taking the lease first if another replica let it go. */
+  const drainBefore = async (until: number) => {
+    try {
+      if (!held) held = await takeLease(deps.db, lease, new Date(), deps.leaseTtlMs);
+      while (held && Date.now() < until) {
+        const { next } = await step(deps, holder, pace);
+        if (next === "idle") break;
+        if (next > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(next, until - Date.now())));
+      }
+    } catch (error) {
+      log.warn({ err: error }, "could not send the outbox before stopping; another replica or the next start sends it");
+    }
+  };
+
   return {
     wake() {
       wakeUp?.();
     },
-    async stop() {
+    async stop(options = {}) {
       stopped = true;
-      clearInterval(heartbeat);
       wakeUp?.();
       await loop;
+      const until = Date.now() + (options.drainMs ?? 0);
+      if (until > Date.now()) await drainBefore(until);
+      finished = true;
+      clearInterval(heartbeat);
       // Handed on at once: another replica need not wait for the expiry.
       if (held) await renewLease(deps.db, lease, new Date(), -1).catch(() => undefined);
     },
