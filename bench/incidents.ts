@@ -99,7 +99,7 @@ async function record(runtime: Runtime, runs: RunInput[]): Promise<void> {
 async function fire(runtime: Runtime, messages: ReturnType<typeof countingMessages>): Promise<{ messages: number; ms: number }> {
   const before = messages.posts + messages.updates;
   // Spacing 0: the count is what matters here; the job's real pacing is one write a second.
-  const result = await runJob(runtime, createFailureAlertsJob({ postSpacingMs: 0 }), { messages, firedAt: runtime.clock.now(), trigger: "schedule" });
+  const result = await runJob(runtime, createFailureAlertsJob(), { messages, firedAt: runtime.clock.now(), trigger: "schedule" });
   if (result.outcome !== "ok") throw new Error(`failure-alerts failed: ${result.error}`);
   return { messages: messages.posts + messages.updates - before, ms: result.durationMs };
 }

@@ -103,6 +103,14 @@ export async function sentMessage(db: Database, key: string): Promise<{ channel:
   return row?.postedChannel && row.ts ? { channel: row.postedChannel, ts: row.ts } : undefined;
 }
 
+/** How many rows were ever queued under `key`, or under keys that start with it when it ends with a colon (inside `transaction`). */
+export async function queuedKeys(db: Database, key: string, transaction?: Transaction): Promise<number> {
+  if (!key.endsWith(":")) return db.models.OutboxMessage.count({ where: { key }, transaction });
+  // LIKE's own wildcards (`_`) may be in the key: the prefix is checked again here.
+  const rows = await db.models.OutboxMessage.findAll({ where: { key: { [Op.like]: `${key}%` } }, attributes: ["key"], transaction });
+  return rows.filter((row) => row.key.startsWith(key)).length;
+}
+
 /** How many rows wait to be sent. */
 export async function pendingCount(db: Database): Promise<number> {
   return db.models.OutboxMessage.count({ where: { state: "pending" } });
