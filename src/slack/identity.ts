@@ -4,7 +4,7 @@ import type { Database } from "../data/database.ts";
 import type { GrantSubject } from "../data/grants.ts";
 import { badInput } from "../errors.ts";
 import type { OperatorRecord } from "../data/records.ts";
-import { findLinkedOperator, findOperatorByEmail, slackOperatorActor } from "../data/operators.ts";
+import { findLinkedOperator, findOperatorByEmail, slackOperatorActor, usergroupsWithGrants } from "../data/operators.ts";
 import type { Actor } from "../domain/permissions.ts";
 import { log } from "../log.ts";
 
@@ -86,6 +86,16 @@ export function webDirectory(client: WebClient, clock: Clock, ttlMs = DIRECTORY_
       }
     },
   };
+}
+
+/**
+ * Warms the path every Slack request takes to its actor before the first request does: the members of the user
+ * groups that hold grants are loaded into the directory's cache (one Slack call each, which also opens the Web API
+ * connection), and the link and email lookups run once. A failure here only leaves the first request to do it.
+ */
+export async function warmIdentity(db: Database, directory: SlackDirectory): Promise<void> {
+  const usergroups = await usergroupsWithGrants(db);
+  await Promise.all([...usergroups.map((usergroupId) => directory.membersOf(usergroupId)), findLinkedOperator(db, "U0WARMUP"), findOperatorByEmail(db, "warm-up@embedops.invalid")]);
 }
 
 /** A user mention as Slack escapes it in command text: `<@U123ABC|name>` or `<@U123ABC>`; also a bare `U…`/`W…` id. */
