@@ -16,7 +16,7 @@ interface UnresolvedFinding extends StoredFinding {
 }
 
 /** The findings not yet resolved (recovered or disabled), with their integration's status. */
-export async function unresolvedFindings(db: Database, transaction?: Transaction): Promise<UnresolvedFinding[]> {
+async function unresolvedFindings(db: Database, transaction?: Transaction): Promise<UnresolvedFinding[]> {
   const rows = await db.sequelize.query<Record<string, unknown>>(
     `SELECT f.integration_id, f.kind, f.first_reported_at, f.last_reported_at, f.snoozed_until, f.snoozed_by, i.status
      FROM housekeeping_findings f LEFT JOIN integrations i ON i.id = f.integration_id
@@ -50,7 +50,7 @@ const CHUNK = 1000;
  * snooze and resolution cleared), `seen` ones get their last-reported time, and `gone` ones are resolved as
  * disabled or recovered; inside `outer` when given (the report queues its messages in the same transaction).
  */
-export async function rememberFindings(
+async function rememberFindings(
   db: Database,
   findings: { fresh: ReportedFinding[]; seen: ReportedFinding[]; disabled: string[]; recovered: string[] },
   now: Date,
@@ -93,7 +93,7 @@ export async function rememberFindings(
 }
 
 /** Marks an integration's finding resolved because the integration was disabled (inside `transaction` when given). */
-export async function resolveFindingAsDisabled(db: Database, integrationId: string, now: Date, transaction?: Transaction): Promise<void> {
+async function resolveFindingAsDisabled(db: Database, integrationId: string, now: Date, transaction?: Transaction): Promise<void> {
   await db.models.HousekeepingFinding.update({ resolvedAt: now, resolution: "disabled", updatedAt: now }, { where: { integrationId }, transaction });
 }
 

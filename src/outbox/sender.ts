@@ -137,6 +137,7 @@ export async function drainOutbox(deps: SenderDeps, options: { timeoutMs?: numbe
 
 /** Starts this process's sender (see the top of this module); only the lease holder among the replicas sends. */
 export function startOutboxSender(deps: SenderDeps): OutboxSender {
+  // Stays long: the loop, its heartbeat, the drain at stop and the lease they share are one piece of state.
   const holder = deps.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const lease = { ...SENDER_LEASE, holder };
   const pace = channelPace(deps.spacingMs);
