@@ -86,11 +86,11 @@ const WARM_UP_LIMIT_MS = 3_000;
  * connection set up (auth.test), and the identity path of every Slack request (src/slack/identity.ts warmIdentity).
  * Neither may hold start-up for longer than WARM_UP_LIMIT_MS or stop it.
  */
-async function warmUp(runtime: Runtime, client: ReturnType<typeof createWebClient>, directory: ReturnType<typeof webDirectory>): Promise<void> {
+async function warmUp(runtime: Runtime, client: ReturnType<typeof createWebClient>): Promise<void> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const warmed = await Promise.race([
-    Promise.all([warmPool(runtime.db), client.auth.test(), warmIdentity(runtime.db, directory)]).then(
+    Promise.all([warmPool(runtime.db), client.auth.test(), warmIdentity(runtime.db)]).then(
       () => true,
       (error: unknown) => {
         log.warn({ err: error }, "could not warm the database pool or the Slack connection");
@@ -121,7 +121,7 @@ export async function startBot(config: Config, options: { clock?: Clock; batchTi
   let sender: OutboxSender | undefined;
   try {
     recovery = await startInterruptedRunRecovery(runtime);
-    await warmUp(runtime, client, directory);
+    await warmUp(runtime, client);
     slack = await createSlackApp(runtime, directory, mode);
     http = createHttpServer(apiRoutes(runtime), slack.requestListener);
     await slack.start();

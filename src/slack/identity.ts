@@ -89,13 +89,12 @@ export function webDirectory(client: WebClient, clock: Clock, ttlMs = DIRECTORY_
 }
 
 /**
- * Warms the path every Slack request takes to its actor before the first request does: the members of the user
- * groups that hold grants are loaded into the directory's cache (one Slack call each, which also opens the Web API
- * connection), and the link and email lookups run once. A failure here only leaves the first request to do it.
+ * Warms the database side of the path every Slack request takes to its actor before the first request does: the
+ * link, email and user-group grant lookups run once. User groups' members are not read ahead: the directory keeps
+ * what it reads for minutes, and a membership changed while the bot starts must count from the first request.
  */
-export async function warmIdentity(db: Database, directory: SlackDirectory): Promise<void> {
-  const usergroups = await usergroupsWithGrants(db);
-  await Promise.all([...usergroups.map((usergroupId) => directory.membersOf(usergroupId)), findLinkedOperator(db, "U0WARMUP"), findOperatorByEmail(db, "warm-up@embedops.invalid")]);
+export async function warmIdentity(db: Database): Promise<void> {
+  await Promise.all([findLinkedOperator(db, "U0WARMUP"), findOperatorByEmail(db, "warm-up@embedops.invalid"), usergroupsWithGrants(db)]);
 }
 
 /** A user mention as Slack escapes it in command text: `<@U123ABC|name>` or `<@U123ABC>`; also a bare `U…`/`W…` id. */
