@@ -57,7 +57,7 @@ let sequence = 0;
 
 /** Sends one slash command as Slack does (form body, HMAC signature) and times the ack and the answer on its response_url. */
 export async function sendSlash(
-  target: MeasuredProcess,
+  target: Pick<MeasuredProcess, "name" | "baseUrl">,
   standIn: SlackStandIn,
   kind: CommandKind,
   n: number,

@@ -17,6 +17,7 @@ import type { BenchContext, BenchOptions, Section } from "./section.ts";
 import { SlackStandIn } from "./slack-stand-in.ts";
 import { slashSection } from "./slash.ts";
 import { startupSection } from "./startup.ts";
+import { warmStartSection } from "./warm-start.ts";
 
 /** Reads the text bench/housekeeping-scan.ts prints (medians, ratio, whether both sets are equal). */
 function parseHousekeepingScan(output: string): Record<string, unknown> {
@@ -77,10 +78,10 @@ const SECTIONS: Section[] = [
     title: "7. Fuzzed slash command texts through the dispatcher",
     label: "7 fuzz",
     script: "fuzz.ts",
-    // PostgreSQL too when BENCH_POSTGRES_URL names a server (a fresh database is created there and dropped after).
+    // PostgreSQL too when --database-url (or BENCH_POSTGRES_URL) names a server (a fresh database is created there and dropped after).
     args: (ctx) => [
       ...(ctx.options.quick ? ["--sqlite", "1000", "--postgres-texts", "200"] : ["--sqlite", "10000", "--postgres-texts", "2000"]),
-      ...(process.env.BENCH_POSTGRES_URL ? ["--postgres", process.env.BENCH_POSTGRES_URL] : []),
+      ...(ctx.options.databaseUrl?.startsWith("postgres") ? ["--postgres", ctx.options.databaseUrl] : []),
     ],
     figures: [
       { key: "sqliteTexts", name: "SQLite: fuzzed texts", unit: "" },
@@ -137,11 +138,12 @@ const SECTIONS: Section[] = [
       { key: "incidentsGrowth_sqlite", name: "incidents: largest ÷ smallest fleet (median)", unit: "×", target: { text: "≤ 2×", met: (value) => value <= 2 } },
     ],
   }),
+  warmStartSection,
 ];
 
 const USAGE = `npm run bench -- [--quick] [--integrations N] [--runs-per-integration M] [--requests N] [--warmup N] [--kind-budget SECONDS] [--growth 10000,100000,1000000]
   [--growth-runs M] [--memory-requests N] [--concurrency N] [--waves N] [--sections ${SECTIONS.map((s) => s.key).join(",")}]
-  [--cpu-prof] [--builder sql|seed] [--rebuild] [--json PATH]`;
+  [--cpu-prof] [--builder sql|seed] [--rebuild] [--json PATH] [--database-url postgres://… (default BENCH_POSTGRES_URL)]`;
 
 function whole(name: string, value: string | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
@@ -173,6 +175,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       builder: { type: "string", default: "sql" },
       rebuild: { type: "boolean", default: false },
       json: { type: "string" },
+      "database-url": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -203,6 +206,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     rebuild: values.rebuild,
     sections,
     json: values.json,
+    databaseUrl: values["database-url"]?.trim() || process.env.BENCH_POSTGRES_URL?.trim() || undefined,
   };
 }
 

@@ -32,6 +32,8 @@ export interface BenchOptions {
   sections: string[];
   /** Where the figures go as JSON. */
   json?: string;
+  /** A PostgreSQL server for the sections that measure on it (fresh databases are made there and dropped). */
+  databaseUrl?: string;
 }
 
 /** What every section gets: options, the shared Slack stand-in, the scale database, progress lines. */

@@ -11,9 +11,6 @@ import type { Job, JobContext, JobSummary } from "./job.ts";
 /** The job's name, as `embedops job` and the logs know it. */
 const FAILURE_ALERTS_JOB = "failure-alerts";
 
-/** Slack asks for about one message a second per channel: incident posts and updates are spaced this far apart. */
-const POST_SPACING_MS = 1_000;
-
 /**
  * New alerts queued by one firing at most; the rest follow on the next firings, oldest streak first. Queuing
  * takes milliseconds each: the outbox sender posts them at Slack's pace, apart from the schedule.
@@ -25,21 +22,6 @@ const MAX_NEW_ALERTS = 1000;
  * long ago and stopped running is the housekeeping report's business, not on-call's.
  */
 const ALERT_LOOKBACK_MS = 24 * 60 * 60_000;
-
-/** Options of the job: the spacing of incident messages (tests of the rules pass 0). */
-interface FailureAlertsOptions {
-  postSpacingMs?: number;
-}
-
-/** Keeps incident messages to one channel at least `spacingMs` apart; the Web API client itself waits on 429 Retry-After. */
-function pacer(spacingMs: number) {
-  let last = 0;
-  return async () => {
-    const wait = last + spacingMs - Date.now();
-    if (last && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    last = Date.now();
-  };
-}
 
 /**
  * How an open alert stands now: still open while the kept verdict it was raised for holds since the same moment (an
@@ -60,19 +42,18 @@ function alertKind(integration: Pick<IntegrationRecord, "health">): "failing" | 
 /**
  * Builds the failure-alerts job. It posts nothing itself: each new alert is opened together with its message in
  * the outbox (one transaction), and each closed alert together with the update of that message, so a firing run
- * twice (taken over from a replica that died, or overlapping the next) queues every message once.
+ * twice (taken over from a replica that died, or overlapping the next) queues every message once; incidents'
+ * messages go through the outbox the same way.
  */
-export function createFailureAlertsJob(options: FailureAlertsOptions = {}): Job {
-  const spacingMs = options.postSpacingMs ?? POST_SPACING_MS;
+export function createFailureAlertsJob(): Job {
   let warnedNoChannel = false;
 
   async function perform(ctx: JobContext): Promise<JobSummary> {
     const { db, config, clock } = ctx.runtime;
     const now = clock.now();
     const channel = config.alertsChannel;
-    const pace = pacer(spacingMs);
     // Incidents first, even with no channel (auto-disable spares their members): their members get no single alert.
-    const incidents = await reviewIncidents({ db, config, now, channel, messages: ctx.messages, dryRun: ctx.dryRun, pace });
+    const incidents = await reviewIncidents({ db, config, now, channel, dryRun: ctx.dryRun });
     if (!channel && !ctx.dryRun) {
       // Said once per process: the job fires every minute.
       if (!warnedNoChannel) log.warn({ job: FAILURE_ALERTS_JOB }, "ALERTS_CHANNEL is not set: failure alerts are not posted");

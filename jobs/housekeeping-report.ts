@@ -1,14 +1,23 @@
 import { slackMode } from "../src/config.ts";
 import type { Database } from "../src/data/database.ts";
-import { rememberFindings, resolveFindingAsDisabled, unresolvedFindings } from "../src/data/findings.ts";
+import { commitReport } from "../src/data/findings.ts";
 import { scanHousekeeping } from "../src/data/health.ts";
-import { setIntegrationStatus } from "../src/data/integration-status.ts";
 import { openIncidentMembership } from "../src/data/incidents.ts";
 import { describeIntegrationsByIds } from "../src/data/integrations.ts";
-import { autoDisableDue, daysBetween, housekeepingRules, type HousekeepingRules } from "../src/domain/housekeeping.ts";
+import { lastErrorsOf } from "../src/data/receipts.ts";
+import { autoDisableDue, daysBetween, housekeepingRules, runsCost, type HousekeepingRules } from "../src/domain/housekeeping.ts";
 import { evaluateFindings, MAX_DETAILED_FINDINGS, reportView, type EvaluatedFinding } from "../src/housekeeping/report.ts";
 import { log } from "../src/log.ts";
-import { presentAutoDisabled, presentAutoDisableSpared, presentHousekeepingReport, type AutoDisabled, type AutoDisableSpared } from "../src/slack/presenters/housekeeping-report.ts";
+import type { Doc } from "../src/reply/document.ts";
+import {
+  presentAutoDisabled,
+  presentAutoDisableSpared,
+  presentHousekeepingReport,
+  type AutoDisabled,
+  type AutoDisableNotice,
+  type AutoDisableSpared,
+  type HousekeepingReportView,
+} from "../src/slack/presenters/housekeeping-report.ts";
 import type { Job, JobContext, JobSummary } from "./job.ts";
 
 /** The job's name, as `embedops job` and the audit log know it. */
@@ -17,124 +26,129 @@ const HOUSEKEEPING_JOB = "housekeeping-report";
 /** Where a dry run or the local console "posts" when HOUSEKEEPING_CHANNEL is unset, so the report can still be read. */
 const PLACEHOLDER_CHANNEL = "HOUSEKEEPING_CHANNEL";
 
-/**
- * Remembers this report's findings: new ones (or ones that came back after being resolved) start afresh,
- * reported ones get their last-reported time, snoozed ones are left as they are (a snooze clicked meanwhile
- * is never overwritten), and open findings no longer present are resolved as recovered or disabled.
- */
-async function remember(db: Database, findings: EvaluatedFinding[], now: Date): Promise<{ resolved: number }> {
-  const present = new Set(findings.map((finding) => finding.health.integrationId));
-  const gone = (await unresolvedFindings(db)).filter((finding) => !present.has(finding.integrationId));
-  const reported = (finding: EvaluatedFinding) => ({ integrationId: finding.health.integrationId, kind: finding.kind, reason: finding.reason });
-  await rememberFindings(
-    db,
-    {
-      fresh: findings.filter((finding) => finding.state === "new").map(reported),
-      seen: findings.filter((finding) => finding.state === "reported").map(reported),
-      disabled: gone.filter((finding) => finding.integrationStatus !== "enabled").map((finding) => finding.integrationId),
-      recovered: gone.filter((finding) => finding.integrationStatus === "enabled").map((finding) => finding.integrationId),
-    },
-    now,
-  );
-  return { resolved: gone.length };
+/** A finding AUTO_DISABLE_AFTER_DAYS disables, with its receipt, and the reason recorded on it. */
+interface DueDisable extends AutoDisabled {
+  disabledReason: string;
 }
 
 /**
- * Disables the findings whose AUTO_DISABLE_AFTER_DAYS grace ran out (or, in a dry run, says which it would),
- * except failing ones whose failure belongs to an open incident: those are returned as spared.
+ * The findings whose AUTO_DISABLE_AFTER_DAYS grace ran out, each with its receipt, except failing ones whose failure
+ * belongs to an open incident: those are returned as spared. Changes nothing: the report's commit disables them.
  */
-async function autoDisable(ctx: JobContext, findings: EvaluatedFinding[], rules: HousekeepingRules, now: Date): Promise<{ disabled: AutoDisabled[]; spared: AutoDisableSpared[] }> {
+async function planAutoDisable(ctx: JobContext, findings: EvaluatedFinding[], rules: HousekeepingRules, now: Date): Promise<{ due: DueDisable[]; spared: AutoDisableSpared[] }> {
   // Overdue is a warning, not a reason to stop paying: only failing and stale findings are disabled.
-  const due = findings.filter((finding) => finding.kind !== "overdue" && autoDisableDue(finding.health.stored, now, rules.autoDisableAfterDays));
-  if (due.length === 0) return { disabled: [], spared: [] };
-  const rows = await describeIntegrationsByIds(ctx.runtime.db, due.map((finding) => finding.health.integrationId));
-  const incidentOf = await openIncidentMembership(ctx.runtime.db, due.filter((finding) => finding.kind === "failing").map((finding) => finding.health.integrationId));
-  const disabled: AutoDisabled[] = [];
+  const dueFindings = findings.filter((finding) => finding.kind !== "overdue" && autoDisableDue(finding.health.stored, now, rules.autoDisableAfterDays));
+  if (dueFindings.length === 0) return { due: [], spared: [] };
+  const { db, config } = ctx.runtime;
+  const ids = dueFindings.map((finding) => finding.health.integrationId);
+  const rows = await describeIntegrationsByIds(db, ids);
+  const incidentOf = await openIncidentMembership(db, dueFindings.filter((finding) => finding.kind === "failing").map((finding) => finding.health.integrationId));
+  const errors = await lastErrorsOf(db, ids, 3);
+  const due: DueDisable[] = [];
   const spared: AutoDisableSpared[] = [];
-  for (const finding of due) {
+  for (const finding of dueFindings) {
     const id = finding.health.integrationId;
+    const row = rows.get(id);
     const incidentId = finding.kind === "failing" ? incidentOf.get(id) : undefined;
     if (incidentId) {
-      const row = rows.get(id);
       spared.push({ integrationId: id, name: row?.name ?? id, groupName: row?.groupName ?? finding.health.groupId, incidentId });
       log.info({ integrationId: id, incidentId }, "auto-disable skipped: the failure belongs to an open incident");
       continue;
     }
-    if (!ctx.dryRun) {
-      const change = await setIntegrationStatus(ctx.runtime.db, {
-        integrationId: id,
-        status: "disabled",
-        actor: ctx.actor,
-        reason: `${finding.kind} for ${rules.autoDisableAfterDays} days after the housekeeping report named it: ${finding.reason}`,
-        at: now,
-      });
-      if (!change.changed) continue;
-      await resolveFindingAsDisabled(ctx.runtime.db, id, now);
-      log.info({ integrationId: id, kind: finding.kind }, "integration disabled by the housekeeping report");
-    }
-    const row = rows.get(id);
-    disabled.push({
+    due.push({
       integrationId: id,
       name: row?.name ?? id,
       groupName: row?.groupName ?? finding.health.groupId,
       kind: finding.kind,
       reason: finding.reason,
-      firstReportedDays: daysBetween(finding.health.stored!.firstReportedAt, now, ctx.runtime.config.timeZone),
+      firstReportedDays: daysBetween(finding.health.stored!.firstReportedAt, now, config.timeZone),
+      receipt: {
+        lastErrors: (errors.get(id) ?? []).map((error) => ({ at: error.startedAt, error: error.error })),
+        runs30d: finding.health.runs30d,
+        cost: runsCost(finding.health.runs30d, rules.pricePerRun),
+      },
+      disabledReason: `${finding.kind} for ${rules.autoDisableAfterDays} days after the housekeeping report named it: ${finding.reason}`,
     });
   }
-  return { disabled, spared };
+  return { due, spared };
 }
 
-/** One firing of the report: scan, remember, auto-disable, post. */
+/**
+ * The report's messages in the order they go out, each under its key within the firing: the auto-disable receipts,
+ * the spared notice, the summary, and the details in the summary's thread. A report with nothing in it stays quiet.
+ */
+function reportMessages(firing: string, channel: string, parts: { disabled: AutoDisabled[]; spared: AutoDisableSpared[]; view: HousekeepingReportView; notice: AutoDisableNotice | undefined }) {
+  const key = (item: string) => `${HOUSEKEEPING_JOB}:${firing}:${item}`;
+  const out: Array<{ key: string; channel: string; doc: Doc; threadKey?: string }> = [];
+  if (parts.disabled.length && parts.notice) {
+    presentAutoDisabled(parts.disabled, parts.notice).forEach((doc, i) => out.push({ key: key(`auto-disabled:${i + 1}`), channel, doc }));
+  }
+  if (parts.spared.length) out.push({ key: key("spared"), channel, doc: presentAutoDisableSpared(parts.spared) });
+  if (parts.view.findings.length) {
+    const report = presentHousekeepingReport(parts.view);
+    out.push({ key: key("summary"), channel, doc: report.summary });
+    report.thread.forEach((doc, i) => out.push({ key: key(`details:${i + 1}`), channel, doc, threadKey: key("summary") }));
+  }
+  return out;
+}
+
+/** A dry run's messages, handed to its collector at once (threads by the collector's ts): nothing is queued. */
+async function printMessages(ctx: JobContext, messages: ReturnType<typeof reportMessages>): Promise<void> {
+  const posted = new Map<string, string>();
+  for (const message of messages) {
+    const threadTs = message.threadKey ? posted.get(message.threadKey) : undefined;
+    const ref = await ctx.messages.post(message.channel, message.doc, threadTs ? { threadTs } : undefined);
+    posted.set(message.key, ref.ts);
+  }
+}
+
+/**
+ * One firing of the report: scan, plan the auto-disables, then in one transaction remember the findings, disable
+ * and queue the messages in the outbox under the firing's keys (a dry run only prints them).
+ */
 async function perform(ctx: JobContext): Promise<JobSummary> {
   const { db, config } = ctx.runtime;
   const now = ctx.runtime.clock.now();
   const rules = housekeepingRules(config);
   const findings = evaluateFindings(await scanHousekeeping(db, { scope: { all: true }, now, rules, overdue: true }), now, config.timeZone);
-  const { resolved } = ctx.dryRun ? { resolved: 0 } : await remember(db, findings, now);
-  const { disabled, spared } = await autoDisable(ctx, findings, rules, now);
-  const disabledIds = new Set(disabled.map((d) => d.integrationId));
+  const { due, spared } = await planAutoDisable(ctx, findings, rules, now);
+  const dueIds = new Set(due.map((d) => d.integrationId));
   const view = await reportView(
     db,
-    findings.filter((finding) => !disabledIds.has(finding.health.integrationId)),
+    findings.filter((finding) => !dueIds.has(finding.health.integrationId)),
     { rules, showButtons: () => true, detailLimit: MAX_DETAILED_FINDINGS },
   );
   const printsOnly = ctx.dryRun || slackMode(config) === "console";
   const channel = config.housekeepingChannel ?? (printsOnly ? PLACEHOLDER_CHANNEL : undefined);
-  let posted = 0;
-  if (!channel) {
-    log.warn({ job: HOUSEKEEPING_JOB }, "HOUSEKEEPING_CHANNEL is not set: the report is not posted");
+  if (!channel) log.warn({ job: HOUSEKEEPING_JOB }, "HOUSEKEEPING_CHANNEL is not set: the report is not posted");
+  const notice = rules.autoDisableAfterDays === undefined ? undefined : { afterDays: rules.autoDisableAfterDays, currency: rules.currency, timeZone: config.timeZone };
+  const messagesFor = (disabled: AutoDisabled[]) => (channel ? reportMessages(ctx.fireKey ?? ctx.firedAt.toISOString(), channel, { disabled, spared, view, notice }) : []);
+  let outcome: { resolved: number; disabled: AutoDisabled[]; queued: number };
+  if (ctx.dryRun) {
+    const messages = messagesFor(due);
+    await printMessages(ctx, messages);
+    outcome = { resolved: 0, disabled: due, queued: messages.length };
   } else {
-    if (disabled.length && rules.autoDisableAfterDays !== undefined) {
-      for (const doc of presentAutoDisabled(disabled, rules.autoDisableAfterDays)) {
-        await ctx.messages.post(channel, doc);
-        posted += 1;
-      }
-    }
-    if (spared.length) {
-      await ctx.messages.post(channel, presentAutoDisableSpared(spared));
-      posted += 1;
-    }
-    // A report with nothing in it stays quiet: the channel hears only when there is something to do.
-    if (view.findings.length) {
-      const messages = presentHousekeepingReport(view);
-      const summary = await ctx.messages.post(channel, messages.summary);
-      posted += 1;
-      for (const doc of messages.thread) {
-        await ctx.messages.post(channel, doc, { threadTs: summary.ts });
-        posted += 1;
-      }
-    }
+    const committed = await commitReport(db, {
+      findings: findings.map((finding) => ({ integrationId: finding.health.integrationId, kind: finding.kind, reason: finding.reason, state: finding.state })),
+      autoDisable: due.map((d) => ({ integrationId: d.integrationId, reason: d.disabledReason })),
+      actor: ctx.actor,
+      now,
+      messages: (disabled) => messagesFor(due.filter((d) => disabled.has(d.integrationId))),
+    });
+    for (const id of committed.disabled) log.info({ integrationId: id }, "integration disabled by the housekeeping report");
+    outcome = { resolved: committed.resolved, disabled: due.filter((d) => committed.disabled.includes(d.integrationId)), queued: committed.queued };
   }
+  const { resolved, disabled, queued } = outcome;
   const t = view.totals;
   const text =
     `${ctx.dryRun ? "[dry run] " : ""}housekeeping report: ${t.failing} failing, ${t.stale} stale (${t.newFindings} new), ` +
     `${view.snoozed} snoozed, ${resolved} resolved, ${disabled.length} ${ctx.dryRun ? "would be " : ""}auto-disabled` +
     (spared.length ? ` (${spared.length} spared: in an open incident)` : "") + "; " +
-    `${t.runs30d} runs in 30 days ≈ ${t.cost.toFixed(2)} ${rules.currency}; ${posted} message(s) ${channel ? `to ${channel}` : "(HOUSEKEEPING_CHANNEL unset)"}`;
+    `${t.runs30d} runs in 30 days ≈ ${t.cost.toFixed(2)} ${rules.currency}; ${queued} message(s) ${channel ? `to ${channel}` : "(HOUSEKEEPING_CHANNEL unset)"}`;
   return {
     text,
-    counts: { failing: t.failing, stale: t.stale, new: t.newFindings, snoozed: view.snoozed, resolved, autoDisabled: disabled.length, sparedByIncidents: spared.length, runs30d: t.runs30d, messages: posted },
+    counts: { failing: t.failing, stale: t.stale, new: t.newFindings, snoozed: view.snoozed, resolved, autoDisabled: disabled.length, sparedByIncidents: spared.length, runs30d: t.runs30d, messages: queued },
   };
 }
 

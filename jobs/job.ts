@@ -7,6 +7,11 @@ export interface JobContext {
   runtime: Runtime;
   /** When this firing was scheduled (or now, when run by hand). */
   firedAt: Date;
+  /**
+   * The firing's key: its scheduled slot, the same in every replica and in a takeover of it; a job names what it
+   * queues in the outbox after it. Absent (a job called directly), `firedAt` names the firing.
+   */
+  fireKey?: string;
   /** True for `embedops job NAME --dry-run`: compute and describe, post and change nothing. */
   dryRun: boolean;
   /** Where the job posts: Slack, the console's output, or a dry run's collector. */

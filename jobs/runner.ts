@@ -55,6 +55,7 @@ export async function runJob(runtime: Runtime, job: Job, options: JobRunOptions)
       const summary = await job.perform({
         runtime,
         firedAt: options.firedAt,
+        fireKey: jobId,
         dryRun: Boolean(options.dryRun),
         messages: options.messages,
         actor: { kind: "job", job: job.name },

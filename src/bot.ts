@@ -15,7 +15,7 @@ import { openRuntime, type Runtime } from "./runtime.ts";
 import { startOutboxSender, type OutboxSender } from "./outbox/sender.ts";
 import { startInterruptedRunRecovery } from "./runner/interrupted-runs.ts";
 import { createSlackApp, type SlackApp } from "./slack/app.ts";
-import { webDirectory } from "./slack/identity.ts";
+import { warmIdentity, webDirectory } from "./slack/identity.ts";
 import { createWebClient, webChannelMessages } from "./slack/web-client.ts";
 
 /** A running bot: its runtime, the port its HTTP server bound, and how to stop it. */
@@ -63,7 +63,7 @@ async function shutdown(parts: RunningParts, graceMs: number): Promise<void> {
   log.info({ graceMs }, "stopping: schedules first, then new requests; finishing the work in flight");
   const batches = runtime.batchWorker.stop();
   // The sender last: what the firings and batches queued while stopping still goes out within the grace.
-  const jobs = Promise.all([schedules.stop(), recovery.stop(), batches]).then(() => sender.stop());
+  const jobs = Promise.all([schedules.stop(), recovery.stop(), batches]).then(() => sender.stop({ drainMs: Math.max(0, deadline - Date.now() - 500) }));
   await slack.stop();
   const requests = http.close();
   if (!(await within(jobs, deadline))) log.warn("a job is still running at the deadline; stopping without it");
@@ -76,6 +76,31 @@ async function shutdown(parts: RunningParts, graceMs: number): Promise<void> {
   if (!(await runtime.background.settle(Math.max(0, deadline - Date.now())))) log.warn({ pending: runtime.background.size }, "background work still running at the deadline");
   await runtime.close();
   log.info("embedops stopped");
+}
+
+/** How long warming may hold start-up: a slow database or Slack leaves the rest to the first requests. */
+const WARM_UP_LIMIT_MS = 3_000;
+
+/**
+ * Warms what the first requests need before the server listens: the database pool's connections open, the Web API
+ * connection set up (auth.test), and the identity path of every Slack request (src/slack/identity.ts warmIdentity).
+ * Neither may hold start-up for longer than WARM_UP_LIMIT_MS or stop it.
+ */
+async function warmUp(runtime: Runtime, client: ReturnType<typeof createWebClient>): Promise<void> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const warmed = await Promise.race([
+    Promise.all([warmPool(runtime.db), client.auth.test(), warmIdentity(runtime.db)]).then(
+      () => true,
+      (error: unknown) => {
+        log.warn({ err: error }, "could not warm the database pool or the Slack connection");
+        return false;
+      },
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), WARM_UP_LIMIT_MS))),
+  ]);
+  clearTimeout(timer);
+  log.info({ durationMs: Math.round(performance.now() - started), warmed }, warmed ? "warmed up: database pool, Slack connection, identity" : "warm-up incomplete: starting anyway");
 }
 
 /** Starts the bot connected to Slack (HTTP or Socket Mode): HTTP server, Bolt app, schedules. */
@@ -96,19 +121,15 @@ export async function startBot(config: Config, options: { clock?: Clock; batchTi
   let sender: OutboxSender | undefined;
   try {
     recovery = await startInterruptedRunRecovery(runtime);
-    // Warm before the first request: the pool's connections open, and the Web API connection (the identity path
-    // of every command) set up. Neither may hold start-up for long or stop it.
-    await Promise.race([
-      Promise.all([warmPool(runtime.db), client.auth.test()]).catch((error: unknown) => log.warn({ err: error }, "could not warm the database pool or the Slack connection")),
-      new Promise((resolve) => setTimeout(resolve, 3_000).unref()),
-    ]);
+    await warmUp(runtime, client);
     slack = await createSlackApp(runtime, directory, mode);
     http = createHttpServer(apiRoutes(runtime), slack.requestListener);
-    const port = await http.listen(config.port);
     await slack.start();
     sender = startOutboxSender({ db: runtime.db, messages, spacingMs: config.outboxSpacingMs, leaseTtlMs: config.jobLeaseTtlMs });
     schedules = startSchedules(runtime, messages);
     runtime.batchWorker.start();
+    // Listening comes last: the first burst of requests finds everything started, nothing still starting beside it.
+    const port = await http.listen(config.port);
     log.info({ mode, port }, "embedops is up");
     let stopping: Promise<void> | undefined;
     const running: RunningParts = { runtime, slack, http, schedules, recovery, sender };

@@ -5,10 +5,13 @@ import { JOBS } from "../../jobs/index.ts";
 import { findJob, runJob } from "../../jobs/runner.ts";
 import { drainOutbox } from "../outbox/sender.ts";
 import { loadConfig, type Config } from "../config.ts";
+import type { Database } from "../data/database.ts";
+import { pendingCount } from "../data/outbox.ts";
 import { badInput } from "../errors.ts";
-import { setLogLevel } from "../log.ts";
+import { setLogLevel, withLogContext } from "../log.ts";
 import { openRuntime } from "../runtime.ts";
 import type { ChannelMessages } from "../reply/messages.ts";
+import { slackFailureError } from "../slack/slack-errors.ts";
 import { toText } from "../slack/text-renderer.ts";
 import { createWebClient, webChannelMessages } from "../slack/web-client.ts";
 import { terminalLogLevel, type CliCommand } from "./cli-command.ts";
@@ -37,6 +40,22 @@ function slackMessages(config: Config): ChannelMessages {
   return { post: missing, update: missing };
 }
 
+/**
+ * By hand there is no running sender to wait for: what the job queued is delivered before the command ends, and a
+ * message Slack refused is said with what to do (exit 1). Without a bot token it waits in the outbox for the bot.
+ */
+async function deliverQueued(db: Database, config: Config, messages: ChannelMessages, jobName: string, stderr: Writable): Promise<number> {
+  if (!config.slackBotToken) {
+    const waiting = await pendingCount(db);
+    if (waiting === 0) return 0;
+    stderr.write(`embedops job ${jobName}: SLACK_BOT_TOKEN is not set, so nothing can be posted: ${waiting} message(s) wait in the outbox for the bot; add --dry-run to print instead.\n`);
+    return 1;
+  }
+  const { failed } = await withLogContext({ job: jobName }, () => drainOutbox({ db, messages, spacingMs: config.outboxSpacingMs, leaseTtlMs: config.jobLeaseTtlMs }));
+  for (const { failure, method, channel } of failed) stderr.write(`embedops job ${jobName}: failed: ${slackFailureError(failure, { method, channel }).message}\n`);
+  return failed.length ? 1 : 0;
+}
+
 /** `embedops job NAME [--dry-run]`: runs one job now through the job runner and prints its summary. */
 export const jobCommand: CliCommand = {
   name: "job",
@@ -58,9 +77,7 @@ export const jobCommand: CliCommand = {
         return 1;
       }
       io.stdout.write(`${result.summary?.text ?? `${job.name} done`} (${result.durationMs} ms)\n`);
-      // By hand there is no running sender to wait for: what the job queued is delivered before the command ends.
-      if (!dryRun) await drainOutbox({ db: runtime.db, messages, spacingMs: config.outboxSpacingMs, leaseTtlMs: config.jobLeaseTtlMs });
-      return 0;
+      return dryRun ? 0 : await deliverQueued(runtime.db, config, messages, job.name, io.stderr);
     } finally {
       await runtime.close();
     }

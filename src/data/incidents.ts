@@ -2,9 +2,11 @@ import { randomBytes } from "node:crypto";
 import { QueryTypes, type Transaction } from "sequelize";
 import type { FailingMember, IncidentPlan, OpenIncidentFacts } from "../domain/incidents.ts";
 import type { GroupScope } from "../domain/permissions.ts";
+import type { Doc } from "../reply/document.ts";
 import type { Database } from "./database.ts";
 import type { HealthThresholds } from "../domain/health.ts";
 import { refreshDueHealth, toDate } from "./health.ts";
+import { enqueuePost, enqueueUpdate, queuedKeys } from "./outbox.ts";
 
 /** The health thresholds, at a moment: due verdicts are recomputed before "failing" is read. */
 type FailingRules = HealthThresholds & { now: Date };
@@ -191,27 +193,47 @@ export async function incidentsToShow(db: Database): Promise<IncidentRecord[]> {
   return rows.map(incidentRecord);
 }
 
-/** How long a claim to post an incident's first message holds: a process that died meanwhile frees it after this. */
-const POST_CLAIM_MS = 2 * 60_000;
-
-/**
- * Claims the posting of an incident's first message for `holder`: true for one caller only, while no message
- * is recorded and no other claim younger than two minutes holds it (two firings that overlap post it once).
- */
-export async function claimIncidentPost(db: Database, incidentId: string, holder: string, now: Date): Promise<boolean> {
-  const rows = await db.sequelize.query<Row>(
-    `UPDATE incidents SET shown = :claim, updated_at = :now
-     WHERE id = :id AND ts IS NULL AND (shown IS NULL OR shown NOT LIKE 'claim:%' OR updated_at < :expired)
-     RETURNING id`,
-    { replacements: { id: incidentId, claim: `claim:${holder}`, now, expired: new Date(now.getTime() - POST_CLAIM_MS) }, type: QueryTypes.SELECT },
-  );
-  return rows.length === 1;
+/** The outbox key of an incident's message. */
+function incidentPostKey(incidentId: string): string {
+  return `incident:${incidentId}:post`;
 }
 
-/** Records the message that shows an incident, and what it shows. */
-export async function recordIncidentMessage(db: Database, incidentId: string, message: { channel: string | null; ts: string | null; shown: string }): Promise<void> {
-  await db.sequelize.query("UPDATE incidents SET channel = :channel, ts = :ts, shown = :shown WHERE id = :id", {
-    replacements: { id: incidentId, channel: message.channel, ts: message.ts, shown: message.shown },
+/** What showing an incident's new state queued: its first message, an update of it, nothing (resolved before it was ever posted), or nothing because another firing showed this state first. */
+type IncidentShown = "post" | "update" | "quiet" | "taken";
+
+/**
+ * Shows an incident's new state (`shown`, a fingerprint of what its message says), in one transaction: records it,
+ * guarded by the state this firing saw (`previousShown`), so of two overlapping firings only one goes on; then queues
+ * in the outbox the incident's first message (`incident:ID:post`) or an update of it (`incident:ID:update:N`), which
+ * supersedes an update of it not sent yet. An incident resolved before any message was queued stays quiet.
+ */
+export async function showIncident(
+  db: Database,
+  incident: Pick<IncidentRecord, "id" | "state" | "channel" | "ts" | "shown">,
+  show: { shown: string; channel?: string; doc: Doc; at: Date },
+): Promise<IncidentShown> {
+  return db.sequelize.transaction(async (transaction) => {
+    const guard = incident.shown === null ? "shown IS NULL" : "shown = :previous";
+    const won = await db.sequelize.query<Row>(`UPDATE incidents SET shown = :shown, updated_at = :now WHERE id = :id AND ${guard} RETURNING id`, {
+      replacements: { id: incident.id, shown: show.shown, previous: incident.shown, now: show.at },
+      type: QueryTypes.SELECT,
+      transaction,
+    });
+    if (won.length !== 1) return "taken";
+    const postKey = incidentPostKey(incident.id);
+    const posted = await queuedKeys(db, postKey, transaction);
+    if (posted > 0 || (incident.channel && incident.ts)) {
+      const key = `incident:${incident.id}:update:${(await queuedKeys(db, `incident:${incident.id}:update:`, transaction)) + 1}`;
+      // A message posted before the outbox carried incidents is named by its channel and ts.
+      if (posted === 0) await enqueueUpdate(db, transaction, { key, ref: { channel: incident.channel!, ts: incident.ts! }, doc: show.doc, at: show.at });
+      else await enqueueUpdate(db, transaction, { key, targetKey: postKey, doc: show.doc, at: show.at });
+      return "update";
+    }
+    // Resolved before anyone was told it began: nothing to say.
+    if (incident.state === "resolved") return "quiet";
+    if (!show.channel) throw new Error(`incident ${incident.id} has no channel to be posted to`);
+    await enqueuePost(db, transaction, { key: postKey, channel: show.channel, doc: show.doc, at: show.at });
+    return "post";
   });
 }
 

@@ -20,6 +20,12 @@ export async function findLinkedOperator(db: Database, slackUserId: string): Pro
   return operator ? operator.get({ plain: true }) : null;
 }
 
+/** The Slack user groups that hold a grant: every Slack request asks who is in them. */
+export async function usergroupsWithGrants(db: Database): Promise<string[]> {
+  const rows = await db.models.Grant.findAll({ where: { slackUsergroupId: { [Op.ne]: null } }, attributes: ["slackUsergroupId"], group: ["slackUsergroupId"], raw: true });
+  return rows.flatMap((row) => (row.slackUsergroupId ? [row.slackUsergroupId] : []));
+}
+
 /** The actor of an operator: their role and the grants in force, their own and their user groups'. */
 export async function operatorActor(db: Database, operator: OperatorRecord, options: { slackUserId?: string; usergroupIds?: string[] } = {}): Promise<Actor> {
   const usergroupIds = options.usergroupIds ?? [];

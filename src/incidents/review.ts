@@ -1,12 +1,10 @@
 import type { Config } from "../config.ts";
 import type { Database } from "../data/database.ts";
-import { randomBytes } from "node:crypto";
-import { applyIncidentPlan, claimIncidentPost, incidentCandidates, incidentSummaries, incidentsToShow, openIncidentFacts, recordIncidentMessage, type IncidentSummary } from "../data/incidents.ts";
+import { applyIncidentPlan, incidentCandidates, incidentSummaries, incidentsToShow, openIncidentFacts, showIncident, type IncidentSummary } from "../data/incidents.ts";
 import { healthRules } from "../data/integrations.ts";
 import { planIncidents, type IncidentPlan } from "../domain/incidents.ts";
 import { log } from "../log.ts";
 import type { Doc } from "../reply/document.ts";
-import type { ChannelMessages } from "../reply/messages.ts";
 import { incidentFingerprint, presentIncident, type IncidentView } from "../slack/presenters/incident.ts";
 
 /** What one failure-alerts firing hands the incident check. */
@@ -16,11 +14,8 @@ interface IncidentReview {
   now: Date;
   /** Where messages go; unset (no ALERTS_CHANNEL) checks incidents without posting. */
   channel?: string;
-  messages: ChannelMessages;
   /** True for a dry run: plan and describe, change and post nothing. */
   dryRun: boolean;
-  /** Waits for the channel's next free slot (Slack's pace), before each post or update. */
-  pace: () => Promise<void>;
 }
 
 /** What the check did, and the integrations whose failure an incident speaks for (they get no single alert). */
@@ -29,6 +24,7 @@ interface IncidentReviewResult {
   members: Set<string>;
   opened: number;
   resolved: number;
+  /** Messages queued in the outbox: first messages, and updates of them. */
   posted: number;
   updated: number;
   /** A dry run's messages, as they would be posted. */
@@ -66,9 +62,9 @@ function membersAfter(plan: IncidentPlan, open: Awaited<ReturnType<typeof openIn
 
 /**
  * The incident check of one failure-alerts firing: opens, grows and resolves incidents from the failing
- * integrations (idempotent: a second run over the same facts changes nothing), then posts each new incident
- * once and updates a posted one in place when what it shows changed (at most one update per incident per
- * firing). A message that could not be posted is posted by the next firing.
+ * integrations (idempotent: a second run over the same facts changes nothing), then queues in the outbox each new
+ * incident's message once and an update of a queued one when what it shows changed (at most one per incident per
+ * firing; one not sent yet is superseded). The outbox sender posts them at Slack's pace.
  */
 export async function reviewIncidents(review: IncidentReview): Promise<IncidentReviewResult> {
   const { db, config, now } = review;
@@ -92,7 +88,6 @@ export async function reviewIncidents(review: IncidentReview): Promise<IncidentR
     log.info({ opened: result.opened, joined: plan.join.length, left: plan.leave.length, resolved: plan.resolve.length }, "incidents changed");
   }
 
-  const holder = randomBytes(6).toString("hex");
   const shown = await incidentsToShow(db);
   const summaries = new Map((await incidentSummaries(db, { all: true }, shown.map((incident) => incident.id))).map((summary) => [summary.id, summary]));
   for (const incident of shown) {
@@ -101,29 +96,13 @@ export async function reviewIncidents(review: IncidentReview): Promise<IncidentR
     const view = incidentView(summary);
     const fingerprint = incidentFingerprint(view);
     if (fingerprint === incident.shown) continue;
-    // A resolved incident that was never posted stays quiet: nobody was told it began.
-    if (incident.state === "resolved" && !incident.ts) {
-      await recordIncidentMessage(db, incident.id, { channel: incident.channel, ts: null, shown: fingerprint });
-      continue;
-    }
-    if (!review.channel) continue;
-    const doc = presentIncident(view, now, config.timeZone);
-    try {
-      await review.pace();
-      if (incident.channel && incident.ts) {
-        await review.messages.update({ channel: incident.channel, ts: incident.ts }, doc);
-        await recordIncidentMessage(db, incident.id, { channel: incident.channel, ts: incident.ts, shown: fingerprint });
-        result.updated += 1;
-      } else {
-        if (!(await claimIncidentPost(db, incident.id, holder, now))) continue;
-        const ref = await review.messages.post(review.channel, doc);
-        await recordIncidentMessage(db, incident.id, { channel: ref.channel, ts: ref.ts, shown: fingerprint });
-        result.posted += 1;
-        log.info({ incidentId: incident.id, failing: view.failing }, "incident posted");
-      }
-    } catch (error) {
-      log.warn({ err: error, incidentId: incident.id }, "could not post or update an incident message");
-    }
+    // Without a channel only a resolved incident is recorded (quietly, if it was never posted); the rest wait for one.
+    if (!review.channel && incident.state !== "resolved") continue;
+    const queued = await showIncident(db, incident, { shown: fingerprint, channel: review.channel, doc: presentIncident(view, now, config.timeZone), at: now });
+    if (queued === "post") {
+      result.posted += 1;
+      log.info({ incidentId: incident.id, failing: view.failing }, "incident message queued");
+    } else if (queued === "update") result.updated += 1;
   }
   return result;
 }

@@ -4,7 +4,7 @@ import type { Database } from "../data/database.ts";
 import type { GrantSubject } from "../data/grants.ts";
 import { badInput } from "../errors.ts";
 import type { OperatorRecord } from "../data/records.ts";
-import { findLinkedOperator, findOperatorByEmail, slackOperatorActor } from "../data/operators.ts";
+import { findLinkedOperator, findOperatorByEmail, slackOperatorActor, usergroupsWithGrants } from "../data/operators.ts";
 import type { Actor } from "../domain/permissions.ts";
 import { log } from "../log.ts";
 
@@ -86,6 +86,15 @@ export function webDirectory(client: WebClient, clock: Clock, ttlMs = DIRECTORY_
       }
     },
   };
+}
+
+/**
+ * Warms the database side of the path every Slack request takes to its actor before the first request does: the
+ * link, email and user-group grant lookups run once. User groups' members are not read ahead: the directory keeps
+ * what it reads for minutes, and a membership changed while the bot starts must count from the first request.
+ */
+export async function warmIdentity(db: Database): Promise<void> {
+  await Promise.all([findLinkedOperator(db, "U0WARMUP"), findOperatorByEmail(db, "warm-up@embedops.invalid"), usergroupsWithGrants(db)]);
 }
 
 /** A user mention as Slack escapes it in command text: `<@U123ABC|name>` or `<@U123ABC>`; also a bare `U…`/`W…` id. */

@@ -3,7 +3,7 @@ import { log } from "../log.ts";
 import { slackApiErrorsTotal } from "../metrics.ts";
 
 /** What went wrong with a Slack Web API call, in Slack's words, and what an operator should do about it. */
-interface SlackFailure {
+export interface SlackFailure {
   /** Slack's error code (`channel_not_found`), or `http_500`, `network`, `rate_limited`. */
   code: string;
   /** True when retrying cannot help: the channel, the token or the app's setup must change first. */
@@ -72,5 +72,12 @@ export function slackFailureError(failure: SlackFailure, where: { method: string
   const message = failure.hint
     ? `Slack refused ${where.method}${where.channel ? ` to ${where.channel}` : ""}: ${failure.code}. What to do: ${failure.hint}.`
     : `Slack did not accept ${where.method}${where.channel ? ` to ${where.channel}` : ""} (${failure.code}); it will be tried again at the next run.`;
-  return new EmbedopsError(ErrorCode.Upstream, message, { slackError: failure.code, permanent: failure.permanent });
+  return new EmbedopsError(ErrorCode.Upstream, message, { slackError: failure.code, permanent: failure.permanent, ...(failure.hint ? { hint: failure.hint } : {}) });
+}
+
+/** The Slack failure an error made by slackFailureError carries (already counted and logged where it was made). */
+export function carriedSlackFailure(error: unknown): SlackFailure | undefined {
+  if (!(error instanceof EmbedopsError) || typeof error.details?.slackError !== "string") return undefined;
+  const hint = typeof error.details.hint === "string" ? error.details.hint : undefined;
+  return { code: error.details.slackError, permanent: error.details.permanent === true, ...(hint ? { hint } : {}) };
 }

@@ -22,7 +22,7 @@ import { FlowEngine } from "../runner/flow-engine.ts";
 const CHANNEL = "C0ALERTS";
 const HOUSE = "C0HOUSE";
 const clock = new FakeClock("2026-11-20T12:00:00Z");
-const job: Job = createFailureAlertsJob({ postSpacingMs: 0 });
+const job: Job = createFailureAlertsJob();
 
 let testDb: TestDatabase;
 let db: Database;
@@ -280,6 +280,7 @@ describe("incidents", () => {
     clock.advance(4 * 24 * 60 * 60_000);
     await fire();
     const summary = await housekeepingReport.perform({ runtime, firedAt: clock.now(), dryRun: false, messages: runtime.services.messages, actor: { kind: "job", job: "housekeeping-report" } });
+    await drainOutbox({ db, messages: runtime.services.messages, spacingMs: 0, leaseTtlMs: 5_000 });
     const status = async (id: string) => (await db.models.Integration.findByPk(id))!.status;
     for (const member of ["o1", "o2", "o3", "o4", "o5"]) expect(await status(member)).toBe("enabled");
     expect(await status("alone")).toBe("disabled");

@@ -72,6 +72,25 @@ describe("a migration that fails halfway", () => {
   });
 });
 
+describe("the slack_posts table", () => {
+  it("is gone once migrated, and comes back empty when its drop is undone", async () => {
+    const target = await fresh();
+    const db = openDatabase(target.url);
+    try {
+      await migrate(db);
+      expect(await tables(target.url)).not.toContain("slack_posts");
+      expect(await tables(target.url)).toContain("outbox_messages");
+      const drop = MIGRATIONS.find((m) => m.name === "2026120202-drop-slack-posts")!;
+      await drop.down({ context: db.sequelize.getQueryInterface() });
+      expect(await tables(target.url)).toContain("slack_posts");
+      await drop.up({ context: db.sequelize.getQueryInterface() });
+      expect(await tables(target.url)).not.toContain("slack_posts");
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 function runMigrate(url: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["bin/embedops.mjs", "migrate"], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", DATABASE_URL: url, LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"] });

@@ -2,6 +2,7 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { housekeepingReport } from "../../jobs/housekeeping-report.ts";
 import { runJob } from "../../jobs/runner.ts";
 import type { Database } from "../../src/data/database.ts";
+import { drainOutbox } from "../../src/outbox/sender.ts";
 import { toBlockKit } from "../../src/slack/block-kit.ts";
 import { toText } from "../../src/slack/text-renderer.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -47,6 +48,8 @@ async function setup(env: Record<string, string> = {}) {
   const fire = async (dryRun = false) => {
     const result = await runJob(made.runtime, housekeepingReport, { messages: made.messages, firedAt: made.clock.now(), trigger: "manual", dryRun });
     expect(result.outcome).toBe("ok");
+    // The report queues its messages in the outbox; the sender posts them.
+    await drainOutbox({ db, messages: made.messages, spacingMs: 0, leaseTtlMs: 5_000 });
     return result;
   };
   const lastReportText = () => {
@@ -182,6 +185,70 @@ describe("the housekeeping report", () => {
     const notice = messages.posted.slice(before).map((post) => toText(post.doc)).join("\n");
     expect(notice).toContain("Disabled 2 integrations reported 3 days ago");
     expect(notice).toContain("last 5 runs failed");
+  });
+
+  it("answers every auto-disable with a receipt: who, why, the last three errors, runs and cost of 30 days, and Enable", async () => {
+    const { fire, clock, messages } = await setup({ AUTO_DISABLE_AFTER_DAYS: "3" });
+    await fire();
+    clock.set(new Date(NOW.getTime() + 3 * DAY));
+    const before = messages.posted.length;
+    await fire();
+    const notices = messages.posted.slice(before).filter((post) => post.doc.text.startsWith("Disabled "));
+    expect(notices).toHaveLength(1);
+    const rendered = toBlockKit(notices[0]!.doc);
+    const text = JSON.stringify(rendered.blocks);
+    expect(text).toContain("was disabled by the housekeeping report: failing, last 5 runs failed");
+    // hk_fail: one success 12 days before NOW and five errors the day before, all within 30 days; 0.5 EUR a run.
+    const receipt = rendered.blocks.find((block) => JSON.stringify(block).includes("`hk_fail`")) as { fields: Array<{ text: string }>; accessory: { value: string; text: { text: string } } };
+    expect(receipt.fields.map((field) => field.text)).toEqual(["*Runs in the last 30 days*\n6", "*Their cost*\n3.00 EUR"]);
+    expect(receipt.accessory).toMatchObject({ text: { text: "Enable" }, value: "enable hk_fail" });
+    const errors = toText(notices[0]!.doc).split("\n").find((line) => line.startsWith("Last errors:"))!;
+    expect(errors.match(/401 from HubSpot/g)).toHaveLength(3);
+    expect(toText(notices[0]!.doc)).toContain("No failed run on record.");
+    expect(text).toContain("enable hk_never");
+  });
+
+  it("splits many receipts into messages within 50 blocks, each integration once with its Enable", async () => {
+    const many = Array.from({ length: 30 }, (_, i) => ({ id: `hk_auto_${String(i).padStart(2, "0")}`, createdAt: daysAgo(45) }));
+    await addIntegrations(db, many);
+    const { fire, clock, messages } = await setup({ AUTO_DISABLE_AFTER_DAYS: "3" });
+    await fire();
+    clock.set(new Date(NOW.getTime() + 3 * DAY));
+    const before = messages.posted.length;
+    const result = await fire();
+    expect(result.summary?.counts?.autoDisabled).toBe(32);
+    const notices = messages.posted.slice(before).filter((post) => post.doc.text.startsWith("Disabled 32 integrations"));
+    expect(notices.length).toBe(2);
+    const enables = notices.flatMap((post) => {
+      const blocks = toBlockKit(post.doc).blocks;
+      expect(blocks.length).toBeLessThanOrEqual(50);
+      return blocks.flatMap((block) => ("accessory" in block && block.accessory && "value" in block.accessory ? [String(block.accessory.value)] : []));
+    });
+    expect(enables.sort()).toEqual([...many.map((m) => `enable ${m.id}`), "enable hk_fail", "enable hk_never"].sort());
+  });
+
+  it("posts a firing's report once when it runs twice: a takeover, or two overlapping", async () => {
+    const many = Array.from({ length: 70 }, (_, i) => ({ id: `hk_twice_${String(i).padStart(2, "0")}`, createdAt: daysAgo(45) }));
+    await addIntegrations(db, many);
+    const made = await testRuntime(db, testDb!.url);
+    opened.push(made.runtime);
+    const fireKey = "2026-11-20T09:00:00.000Z";
+    const run = (trigger: "schedule" | "takeover") => runJob(made.runtime, housekeepingReport, { messages: made.messages, firedAt: new Date(fireKey), trigger, fireKey });
+    await Promise.all([run("schedule"), run("schedule")]);
+    await run("takeover");
+    await drainOutbox({ db, messages: made.messages, spacingMs: 0, leaseTtlMs: 5_000 });
+    await run("takeover");
+    await drainOutbox({ db, messages: made.messages, spacingMs: 0, leaseTtlMs: 5_000 });
+    const summaries = made.messages.posted.filter((post) => !post.threadTs);
+    expect(summaries).toHaveLength(1);
+    const thread = made.messages.posted.filter((post) => post.threadTs === summaries[0]!.ts);
+    expect(thread.length).toBeGreaterThanOrEqual(3);
+    expect(made.messages.posted).toHaveLength(1 + thread.length);
+    expect(idsIn(thread.map((post) => toText(post.doc)).join("\n"), "hk_twice_")).toEqual(many.map((m) => m.id).sort());
+    // The next slot is another report.
+    await runJob(made.runtime, housekeepingReport, { messages: made.messages, firedAt: new Date("2026-11-21T09:00:00.000Z"), trigger: "schedule", fireKey: "2026-11-21T09:00:00.000Z" });
+    await drainOutbox({ db, messages: made.messages, spacingMs: 0, leaseTtlMs: 5_000 });
+    expect(made.messages.posted.filter((post) => !post.threadTs)).toHaveLength(2);
   });
 
   it("keeps every message within 50 blocks: a summary, and the details in its thread", async () => {

@@ -25,6 +25,8 @@ beforeAll(async () => {
   for (const who of [WORLD.operators.viewer, WORLD.operators.manager, WORLD.operators.runner]) t.slack.emails.set(who.slack, who.email);
   const result = await runJob(t.bot.runtime, housekeepingReport, { messages: t.bot.runtime.services.messages, firedAt: NOW, trigger: "manual" });
   expect(result.outcome).toBe("ok");
+  // The report is queued in the outbox; the bot's sender posts it.
+  await eventually(() => t.slack.callsTo("chat.postMessage").find((call) => call.body.channel === "C0HOUSE"));
 });
 
 afterAll(async () => {

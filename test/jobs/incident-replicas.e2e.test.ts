@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFailureAlertsJob } from "../../jobs/failure-alerts.ts";
 import { FakeClock } from "../../src/clock.ts";
 import type { Database } from "../../src/data/database.ts";
+import { drainOutbox } from "../../src/outbox/sender.ts";
 import { eventually, startTestBot, type TestBot } from "../support/bot.ts";
 import { createTestDatabase, TEST_DIALECT, type TestDatabase } from "../support/database.ts";
 import { addIntegrations, addRuns, loadWorld } from "../support/fixtures.ts";
@@ -42,10 +43,13 @@ describe(`incidents with several replicas on one ${TEST_DIALECT} database`, () =
     dbs.push(a, b);
     const one = await testRuntime(a, testDb.url, { ALERTS_CHANNEL: CHANNEL });
     const two = await testRuntime(b, testDb.url, { ALERTS_CHANNEL: CHANNEL });
-    const job = createFailureAlertsJob({ postSpacingMs: 0 });
+    const job = createFailureAlertsJob();
     const perform = (side: typeof one) =>
       job.perform({ runtime: side.runtime, firedAt: NOW, dryRun: false, messages: side.messages, actor: { kind: "job", job: "failure-alerts" } });
     for (let round = 0; round < 3; round++) await Promise.all([perform(one), perform(two)]);
+    // Both replicas' senders drain the outbox at once: each message is claimed, and posted, by one of them.
+    const drain = (side: typeof one) => drainOutbox({ db: side.runtime.db, messages: side.messages, spacingMs: 0, leaseTtlMs: 5_000 });
+    await Promise.all([drain(one), drain(two)]);
     const posts = [...one.messages.posted, ...two.messages.posted].filter((post) => post.doc.text.startsWith("Incident "));
     expect(posts).toHaveLength(2);
     expect(new Set(posts.map((post) => post.doc.text.split(":")[0])).size).toBe(2);

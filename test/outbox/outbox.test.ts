@@ -150,4 +150,45 @@ describe(`the outbox on ${TEST_DIALECT}`, () => {
     }
     expect(slack.callsTo("chat.postMessage")).toHaveLength(2);
   });
+
+  it("posts a thread reply only once its first message has a ts, in that message's thread, and fails it with its first message", async () => {
+    await db.sequelize.transaction(async (transaction) => {
+      await enqueuePost(db, transaction, { key: "report:summary", channel: "C0HOUSE", doc: doc("summary"), at: clock.now() });
+      await enqueuePost(db, transaction, { key: "report:details:1", channel: "C0HOUSE", doc: doc("details 1"), at: clock.now(), threadKey: "report:summary" });
+      await enqueuePost(db, transaction, { key: "gone:summary", channel: "C0GONE", doc: doc("gone"), at: clock.now() });
+      await enqueuePost(db, transaction, { key: "gone:details:1", channel: "C0GONE", doc: doc("gone details"), at: clock.now(), threadKey: "gone:summary" });
+    });
+    // The reply is older than nothing it needs: held back while its first message waits.
+    await db.models.OutboxMessage.update({ notBefore: new Date(Date.now() + 60_000) }, { where: { key: "report:summary" } });
+    slack.queue("chat.postMessage", { body: { ok: false, error: "channel_not_found" } });
+    await drainOutbox({ db, messages: messages(), spacingMs: 0, leaseTtlMs: 5_000 });
+    expect(slack.callsTo("chat.postMessage").map((call) => call.body.text)).toEqual(["gone"]);
+    expect((await db.models.OutboxMessage.findOne({ where: { key: "report:details:1" } }))!.state).toBe("pending");
+    expect((await db.models.OutboxMessage.findOne({ where: { key: "gone:details:1" } }))!.state).toBe("failed");
+
+    await db.models.OutboxMessage.update({ notBefore: null }, { where: { key: "report:summary" } });
+    await drainOutbox({ db, messages: messages(), spacingMs: 0, leaseTtlMs: 5_000 });
+    const [summary, reply] = slack.callsTo("chat.postMessage").slice(1);
+    expect(summary!.body.text).toBe("summary");
+    expect(summary!.body.thread_ts).toBeUndefined();
+    expect(reply!.body.text).toBe("details 1");
+    expect(reply!.body.thread_ts).toBe((await sentMessage(db, "report:summary"))!.ts);
+    expect(reply!.body.channel).toBe("C0HOUSE");
+  });
+
+  it("sends only the latest of the updates of one message queued before any was sent", async () => {
+    await enqueue([{ key: "m", channel: "C0A", text: "m" }]);
+    const update = (key: string, text: string) => db.sequelize.transaction((transaction) => enqueueUpdate(db, transaction, { key, targetKey: "m", doc: doc(text), at: clock.now() }));
+    await update("m:update:1", "m grew");
+    await update("m:update:2", "m grew more");
+    // Queued again (a firing run twice): the key is there, nothing is superseded or added.
+    await update("m:update:2", "m grew more, again");
+    await drainOutbox({ db, messages: messages(), spacingMs: 0, leaseTtlMs: 5_000 });
+    expect(slack.callsTo("chat.update").map((call) => call.body.text)).toEqual(["m grew more"]);
+    expect((await db.models.OutboxMessage.findOne({ where: { key: "m:update:1" } }))!.state).toBe("superseded");
+    // An update queued once the previous one went out is sent as well.
+    await update("m:update:3", "m recovered");
+    await drainOutbox({ db, messages: messages(), spacingMs: 0, leaseTtlMs: 5_000 });
+    expect(slack.callsTo("chat.update").map((call) => call.body.text)).toEqual(["m grew more", "m recovered"]);
+  });
 });

@@ -4,11 +4,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/data/database.ts";
-import { EmbedopsError } from "../../src/errors.ts";
 import * as logModule from "../../src/log.ts";
 import { registry } from "../../src/metrics.ts";
 import { textDoc } from "../../src/reply/document.ts";
-import { postOnce } from "../../src/slack/post-once.ts";
+import { enqueuePost } from "../../src/data/outbox.ts";
+import { drainOutbox } from "../../src/outbox/sender.ts";
+import { slackFailureError } from "../../src/slack/slack-errors.ts";
 import { createWebClient, webChannelMessages } from "../../src/slack/web-client.ts";
 import type { ChannelMessages } from "../../src/reply/messages.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -71,47 +72,56 @@ describe("the Web API client's retries against the local Slack", () => {
   });
 });
 
-describe("postOnce", () => {
-  const docs = ["one", "two", "three", "four", "five"].map((word) => ({ key: `report|2026-11-23|${word}`, doc: textDoc(`finding ${word}`) }));
+describe("the outbox sender against Slack's refusals", () => {
+  const docs = ["one", "two", "three", "four", "five"].map((word) => ({ key: `housekeeping-report:2026-11-23T09:00:00.000Z:${word}`, doc: textDoc(`finding ${word}`) }));
+  const at = new Date("2026-11-23T09:00:00Z");
 
-  async function postAll(): Promise<Array<{ posted: boolean }>> {
-    const results = [];
-    for (const { key, doc } of docs) results.push(await postOnce(db, messages, key, "C0HOUSE", doc));
-    return results;
+  /** One firing's messages queued, as a job queues them: a second queuing of the same keys changes nothing. */
+  async function queueAll(channel: string, rows = docs): Promise<void> {
+    await db.sequelize.transaction(async (transaction) => {
+      for (const { key, doc } of rows) await enqueuePost(db, transaction, { key, channel, doc, at });
+    });
   }
+  const drain = () => drainOutbox({ db, messages, spacingMs: 0, leaseTtlMs: 5_000 });
 
-  it("resumes a job that failed half-way through without posting anything twice", async () => {
+  it("posts a firing's messages once however often it is queued and drained, and gives up a refused one with what to do", async () => {
     const calls = slack.callsTo("chat.postMessage").length;
     slack.queue("chat.postMessage", ok("C0HOUSE", "10.1"));
     slack.queue("chat.postMessage", ok("C0HOUSE", "10.2"));
     slack.queue("chat.postMessage", { body: { ok: false, error: "not_in_channel" } });
-    const failure = await postAll().catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(EmbedopsError);
-    expect((failure as Error).message).toContain("not_in_channel");
-    expect((failure as Error).message).toContain("/invite @embedops");
-
-    const second = await postAll();
-    expect(second.map((r) => r.posted)).toEqual([false, false, true, true, true]);
+    await queueAll("C0HOUSE");
+    const first = await drain();
+    expect(first.failed).toHaveLength(1);
+    expect(first.failed[0]).toMatchObject({ key: docs[2]!.key, method: "chat.postMessage", channel: "C0HOUSE" });
+    const said = slackFailureError(first.failed[0]!.failure, first.failed[0]!).message;
+    expect(said).toContain("not_in_channel");
+    expect(said).toContain("/invite @embedops");
     const texts = slack.callsTo("chat.postMessage").slice(calls).filter((_, i) => i !== 2).map((c) => c.body.text);
-    expect(texts).toEqual(["finding one", "finding two", "finding three", "finding four", "finding five"]);
+    expect(texts).toEqual(["finding one", "finding two", "finding four", "finding five"]);
 
-    const third = await postAll();
-    expect(third.every((r) => !r.posted)).toBe(true);
-    expect(slack.callsTo("chat.postMessage").length - calls).toBe(6);
-    expect(await db.models.SlackPost.count({ where: { channel: "C0HOUSE" } })).toBe(5);
+    // The same firing again (a takeover, an overlap): nothing is posted twice, the refused one is not tried again.
+    await queueAll("C0HOUSE");
+    expect((await drain()).failed).toHaveLength(0);
+    expect(slack.callsTo("chat.postMessage").length - calls).toBe(5);
+    expect(await db.models.OutboxMessage.count({ where: { channel: "C0HOUSE", state: "sent" } })).toBe(4);
+    const refused = await db.models.OutboxMessage.findOne({ where: { key: docs[2]!.key } });
+    expect(refused?.state).toBe("failed");
+    expect(refused?.error).toContain("invite it there with /invite @embedops");
   });
 
-  it("logs a permanent error once, with a hint that says what to do", async () => {
+  it("logs a permanent refusal once, with a hint that says what to do, and sends nothing there again", async () => {
     const spy = vi.spyOn(logModule.log, "error");
     try {
-      for (let i = 0; i < 3; i++) {
-        slack.queue("chat.postMessage", { body: { ok: false, error: "channel_not_found" } });
-        await expect(postOnce(db, messages, `alert|missing|${i}`, "C0GONE", textDoc("lost"))).rejects.toThrow(/check the channel id/);
-      }
+      const rows = [0, 1, 2].map((i) => ({ key: `failure-alert:gone-${i}:post`, doc: textDoc("lost") }));
+      for (let i = 0; i < rows.length; i++) slack.queue("chat.postMessage", { body: { ok: false, error: "channel_not_found" } });
+      await queueAll("C0GONE", rows);
+      const { failed } = await drain();
+      expect(failed.map((f) => f.failure.code)).toEqual(["channel_not_found", "channel_not_found", "channel_not_found"]);
+      expect(failed.every((f) => f.failure.hint?.includes("check the channel id"))).toBe(true);
       const lines = spy.mock.calls.filter((call) => JSON.stringify(call).includes("C0GONE"));
       expect(lines.length).toBe(1);
       expect(JSON.stringify(lines[0])).toContain("check the channel id");
-      expect(await db.models.SlackPost.count({ where: { channel: "C0GONE" } })).toBe(0);
+      expect(await db.models.OutboxMessage.count({ where: { channel: "C0GONE", state: "sent" } })).toBe(0);
     } finally {
       spy.mockRestore();
     }

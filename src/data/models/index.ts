@@ -13,7 +13,6 @@ import { initIntegration } from "./integration.ts";
 import { initJobLease } from "./job-lease.ts";
 import { initOperator } from "./operator.ts";
 import { initSlackLink } from "./slack-link.ts";
-import { initSlackPost } from "./slack-post.ts";
 import { initOutboxMessage } from "./outbox-message.ts";
 
 /** Defines every model on one Sequelize instance. */
@@ -33,7 +32,6 @@ export function initModels(sequelize: Sequelize) {
     HousekeepingFinding: initHousekeepingFinding(sequelize),
     FailureAlert: initFailureAlert(sequelize),
     JobLease: initJobLease(sequelize),
-    SlackPost: initSlackPost(sequelize),
     OutboxMessage: initOutboxMessage(sequelize),
   };
   // The names a list page shows beside each integration, joined in the same statement.

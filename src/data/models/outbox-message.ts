@@ -3,8 +3,11 @@ import { DataTypes, Model, type CreationOptional, type InferAttributes, type Inf
 /** What an outbox row asks for: a new message, or an update of the message another row posted. */
 type OutboxKind = "post" | "update";
 
-/** Where an outbox row stands: waiting, delivered, or given up on (the reason in `error`). */
-type OutboxState = "pending" | "sent" | "failed";
+/**
+ * Where an outbox row stands: waiting, delivered, given up on (the reason in `error`), or superseded (an update
+ * replaced, before it was sent, by a later update of the same message).
+ */
+type OutboxState = "pending" | "sent" | "failed" | "superseded";
 
 /** One Slack write a job decided on, written in the same transaction as its findings and sent by the outbox sender. */
 export class OutboxMessage extends Model<InferAttributes<OutboxMessage>, InferCreationAttributes<OutboxMessage>> {
@@ -13,7 +16,7 @@ export class OutboxMessage extends Model<InferAttributes<OutboxMessage>, InferCr
   declare key: string;
   declare kind: OutboxKind;
   declare channel: string;
-  /** For an update: the key of the post whose message it replaces. */
+  /** For an update: the key of the post whose message it replaces; for a post, the key of the message whose thread it replies in. */
   declare targetKey: string | null;
   /** The message, a reply document as JSON. */
   declare doc: string;

@@ -1,7 +1,7 @@
 import { COST_WINDOW_DAYS, SNOOZE_DAYS, type FindingKind, type ReportTotals } from "../../domain/housekeeping.ts";
 import type { Block, Button, Doc } from "../../reply/document.ts";
 import { escapeMarkup } from "../../reply/document.ts";
-import { link, money, truncate } from "./format.ts";
+import { formatTime, link, money, truncate } from "./format.ts";
 
 /** Slack shows at most this many blocks in one message. */
 const MAX_BLOCKS = 50;
@@ -240,22 +240,55 @@ export interface AutoDisabled {
   kind: FindingKind;
   reason: string;
   firstReportedDays: number;
+  /** The receipt every disable answers with: its last three errors, its runs of the last 30 days and their cost. */
+  receipt: { lastErrors: Array<{ at: Date; error: string | null }>; runs30d: number; cost: number };
 }
 
-/** The notice of what AUTO_DISABLE_AFTER_DAYS disabled and why, in messages within the block limit. */
-export function presentAutoDisabled(disabled: AutoDisabled[], afterDays: number, maxBlocks = MAX_BLOCKS): Doc[] {
-  const lines = disabled.map(
-    (d) =>
-      `• *${escapeMarkup(truncate(d.name, 60))}* \`${d.integrationId}\` (${escapeMarkup(truncate(d.groupName, 40))}): ${d.kind}, ${escapeMarkup(d.reason)}; first reported ${plural(d.firstReportedDays, "day")} ago. \`enable ${d.integrationId}\` turns it back on.`,
-  );
-  // A section holds 3000 characters; a line runs to about 400.
-  const perSection = 6;
-  const sections: Block[] = [];
-  for (let i = 0; i < lines.length; i += perSection) sections.push({ type: "section", text: lines.slice(i, i + perSection).join("\n") });
-  const text = `Disabled ${plural(disabled.length, "integration")} reported ${plural(afterDays, "day")} ago and neither fixed nor snoozed`;
+/** How the auto-disable notice words money and time. */
+export interface AutoDisableNotice {
+  afterDays: number;
+  currency: string;
+  timeZone: string;
+}
+
+/** One integration's receipt: who disabled it and why, with its runs and their cost and `Enable`; then its last errors. */
+function receiptBlocks(d: AutoDisabled, notice: AutoDisableNotice): Block[] {
+  const errors = d.receipt.lastErrors;
+  return [
+    {
+      type: "section",
+      text:
+        `:no_entry_sign: *${escapeMarkup(truncate(d.name, 60))}* \`${d.integrationId}\` (${escapeMarkup(truncate(d.groupName, 40))}) was disabled by the housekeeping report: ` +
+        `${d.kind}, ${escapeMarkup(truncate(d.reason, 300))}; first reported ${plural(d.firstReportedDays, "day")} ago.`,
+      fields: [
+        { label: `Runs in the last ${COST_WINDOW_DAYS} days`, value: String(d.receipt.runs30d) },
+        { label: "Their cost", value: money(d.receipt.cost, notice.currency) },
+      ],
+      button: { label: "Enable", command: `enable ${d.integrationId}` },
+    },
+    {
+      type: "context",
+      text: errors.length
+        ? `Last errors: ${errors.map((e) => `${formatTime(e.at, notice.timeZone)}: ${escapeMarkup(truncate(e.error ?? "error", 200))}`).join(" · ")}`
+        : "No failed run on record.",
+    },
+  ];
+}
+
+/**
+ * The notice of what AUTO_DISABLE_AFTER_DAYS disabled: one receipt per integration (who, why, last three errors,
+ * runs of the last 30 days and their cost, `Enable`), as many per message as fit within the block limit.
+ */
+export function presentAutoDisabled(disabled: AutoDisabled[], notice: AutoDisableNotice, maxBlocks = MAX_BLOCKS): Doc[] {
+  const perMessage = Math.max(1, Math.floor((maxBlocks - 1) / 2));
+  const text = `Disabled ${plural(disabled.length, "integration")} reported ${plural(notice.afterDays, "day")} ago and neither fixed nor snoozed`;
   const docs: Doc[] = [];
-  for (let i = 0; i < sections.length || i === 0; i += maxBlocks - 1) {
-    docs.push({ text, blocks: [{ type: "section", text: `:no_entry_sign: *${text}*${i ? " (continued)" : ""}:` }, ...sections.slice(i, i + maxBlocks - 1)] });
+  for (let i = 0; i < disabled.length || i === 0; i += perMessage) {
+    const part = disabled.length > perMessage ? ` (${i + 1}–${Math.min(i + perMessage, disabled.length)} of ${disabled.length})` : "";
+    docs.push({
+      text: `${text}${part}`,
+      blocks: [{ type: "section", text: `*${text}*${part}. \`enable ID\` or the button turns one back on.` }, ...disabled.slice(i, i + perMessage).flatMap((d) => receiptBlocks(d, notice))],
+    });
   }
   return docs;
 }
