@@ -1,8 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { DataTypes, Model, Op, type InferAttributes, type InferCreationAttributes, type Sequelize, type Transaction, type WhereOptions } from "sequelize";
-import type { Actor, GroupScope } from "../domain/permissions.ts";
+import { runOutcome } from "../domain/bulk.ts";
+import { actorLabel, type Actor, type GroupScope } from "../domain/permissions.ts";
+import { recordAudit } from "./audit.ts";
 import type { Database } from "./database.ts";
+import { recordRuns } from "./flow-runs.ts";
 import { setIntegrationStatus } from "./integration-status.ts";
+import { plain } from "./models/index.ts";
+import type { IntegrationRecord, RunStatus } from "./records.ts";
 
 // The only door to the batches and batch_members tables: plain values in, plain rows out, every value bound.
 
@@ -337,6 +342,49 @@ export async function takeMember(db: Database, batchId: string, integrationId: s
   return count === 1;
 }
 
+/**
+ * Takes the next `limit` pending members of a batch at once (pending → in_flight, one transaction) and answers
+ * exactly those this call took: on PostgreSQL rows another replica holds are skipped, on SQLite the
+ * transaction holds the write lock. A member taken without a run was not acted on yet.
+ */
+export async function takeMembers(db: Database, batchId: string, limit: number, at: Date): Promise<BatchMemberRecord[]> {
+  const { Member } = models(db);
+  return db.sequelize.transaction(async (transaction) => {
+    const rows = await Member.findAll({
+      where: { batchId, state: "pending" },
+      order: [["position", "ASC"]],
+      limit,
+      transaction,
+      ...(db.dialect === "postgres" ? { lock: true, skipLocked: true } : {}),
+    });
+    if (rows.length === 0) return [];
+    const ids = rows.map((row) => row.integrationId);
+    const [count] = await Member.update({ state: "in_flight", updatedAt: at }, { where: { batchId, state: "pending", integrationId: { [Op.in]: ids } }, transaction });
+    if (count !== ids.length) throw new Error(`took ${count} of ${ids.length} locked batch members`);
+    return rows.map((row) => ({ ...memberRecord(row), state: "in_flight" as const, updatedAt: at }));
+  });
+}
+
+/** in_flight → pending for members taken but not acted on (a stop): the next look takes them again. */
+export async function returnMembers(db: Database, batchId: string, integrationIds: readonly string[], at: Date): Promise<number> {
+  let total = 0;
+  for (const part of chunks(integrationIds)) {
+    const [count] = await models(db).Member.update({ state: "pending", updatedAt: at }, { where: { batchId, state: "in_flight", runId: null, integrationId: { [Op.in]: part } } });
+    total += count;
+  }
+  return total;
+}
+
+/** in_flight → done as `outcome` for members taken but not acted on (an abort); returns how many. */
+export async function closeTaken(db: Database, batchId: string, integrationIds: readonly string[], outcome: MemberOutcome, detail: string, at: Date): Promise<number> {
+  let total = 0;
+  for (const part of chunks(integrationIds)) {
+    const [count] = await models(db).Member.update({ state: "done", outcome, detail, updatedAt: at }, { where: { batchId, state: "in_flight", runId: null, integrationId: { [Op.in]: part } } });
+    total += count;
+  }
+  return total;
+}
+
 /** in_flight → pending: recovery of a member nothing was done for. */
 export async function returnMember(db: Database, batchId: string, integrationId: string, at: Date): Promise<boolean> {
   const [count] = await models(db).Member.update({ state: "pending", updatedAt: at }, { where: { batchId, integrationId, state: "in_flight" } });
@@ -542,3 +590,127 @@ export async function createUndoBatch(db: Database, originalId: string, batch: N
 }
 
 class AlreadyUndone extends Error {}
+
+/** A member whose manual run one claim of several took: what its request needs. */
+export interface ClaimedMemberRun {
+  integrationId: string;
+  runId: string;
+  requestedBy: string;
+  startedAt: Date;
+  integration: IntegrationRecord;
+  /** The integration's flow's trigger URL (the request uses the integration's own first). */
+  flowTriggerUrl: string | null;
+}
+
+/** What a claim of several members' runs found. */
+interface ClaimedRuns {
+  /** The batch was aborted: nothing was claimed. */
+  aborted: boolean;
+  claimed: ClaimedMemberRun[];
+  /** Members the quick claim could not take (a run held, disabled, deleted, its run id seen before): one by one. */
+  contended: string[];
+}
+
+/**
+ * Claims the manual runs of several taken members at once, in one transaction: each integration's manual-run
+ * claim (the conditional UPDATE a single run takes too), the runs recorded `running`, the requests audited, and the
+ * member rows given their run ids. A run recorded means its request may go out: after a restart it is never sent
+ * again. An integration the quick claim cannot take is answered as contended, untouched, for the one-by-one claim.
+ * Nothing is claimed once the batch is aborted: an abort stops it before the next request.
+ */
+export async function claimMemberRuns(
+  db: Database,
+  claim: { batchId: string; members: Array<{ integrationId: string; runId: string }>; actor: Actor; auditDetail: (runId: string) => string; now: Date },
+): Promise<ClaimedRuns> {
+  const { members, actor, now } = claim;
+  if (members.length === 0) return { aborted: false, claimed: [], contended: [] };
+  const { Integration, FlowRun, EmbedFlow } = db.models;
+  const requestedBy = actorLabel(actor);
+  return db.sequelize.transaction(async (transaction): Promise<ClaimedRuns> => {
+    const batch = await models(db).Batch.findByPk(claim.batchId, { attributes: ["id", "abortedBy"], transaction });
+    if (!batch || batch.abortedBy) return { aborted: true, claimed: [], contended: [] };
+    const seen = new Set((await FlowRun.findAll({ where: { id: { [Op.in]: members.map((m) => m.runId) } }, attributes: ["id"], raw: true, transaction })).map((run) => run.id));
+    const won: Array<{ integrationId: string; runId: string }> = [];
+    const contended: string[] = [];
+    for (const member of members) {
+      if (seen.has(member.runId)) {
+        contended.push(member.integrationId);
+        continue;
+      }
+      const [count] = await Integration.update({ manualRunId: member.runId }, { where: { id: member.integrationId, manualRunId: null, status: "enabled" }, transaction });
+      if (count === 1) won.push(member);
+      else contended.push(member.integrationId);
+    }
+    if (won.length === 0) return { aborted: false, claimed: [], contended };
+    await recordRuns(db, won.map((m) => ({ id: m.runId, integrationId: m.integrationId, status: "running" as const, trigger: "manual" as const, startedAt: now, requestedBy })), transaction, now);
+    const runIds = won.map((m) => m.runId);
+    const slackUserId = actor.kind === "operator" ? actor.slackUserId : undefined;
+    if (slackUserId) await FlowRun.update({ requestedBySlackUserId: slackUserId }, { where: { id: { [Op.in]: runIds } }, transaction });
+    const integrations = new Map((await Integration.findAll({ where: { id: { [Op.in]: won.map((m) => m.integrationId) } }, transaction })).map((row) => [row.id, plain(row)]));
+    const flowIds = [...new Set([...integrations.values()].map((i) => i.flowId))];
+    const flows = new Map((await EmbedFlow.findAll({ where: { id: { [Op.in]: flowIds } }, attributes: ["id", "triggerUrl"], raw: true, transaction })).map((flow) => [flow.id, flow.triggerUrl ?? null]));
+    for (const member of won) {
+      const integration = integrations.get(member.integrationId)!;
+      await recordAudit(db, { actor, action: "run", targetId: integration.id, groupId: integration.groupId, outcome: "ok", detail: claim.auditDetail(member.runId), at: now }, transaction);
+    }
+    for (const member of won) {
+      await models(db).Member.update({ runId: member.runId, updatedAt: now }, { where: { batchId: claim.batchId, integrationId: member.integrationId, state: "in_flight" }, transaction });
+    }
+    const claimed = won.map((m) => {
+      const integration = integrations.get(m.integrationId)!;
+      return { integrationId: m.integrationId, runId: m.runId, requestedBy, startedAt: now, integration, flowTriggerUrl: flows.get(integration.flowId) ?? null };
+    });
+    return { aborted: false, claimed, contended };
+  });
+}
+
+/** How the engine answered one member's run request. */
+export interface MemberRunAnswer {
+  integrationId: string;
+  groupId: string;
+  runId: string;
+  startedAt: Date;
+  status: RunStatus;
+  error: string | null;
+  /** When the answer came. */
+  at: Date;
+}
+
+/**
+ * Stores the engine's answers to several members' run requests in one transaction: the runs (as one manual run's
+ * answer is stored), the audit entries, and each member done with its outcome. A member another process resolved
+ * meanwhile keeps that resolution; its run still gets the answer.
+ */
+export async function finishMemberRuns(db: Database, batchId: string, answers: readonly MemberRunAnswer[], actor: Actor, now: Date): Promise<void> {
+  if (answers.length === 0) return;
+  const { Member } = models(db);
+  await db.sequelize.transaction(async (transaction) => {
+    await recordRuns(
+      db,
+      answers.map((a) => ({ id: a.runId, integrationId: a.integrationId, status: a.status, startedAt: a.startedAt, finishedAt: a.status === "running" ? null : a.at, error: a.error })),
+      transaction,
+      now,
+    );
+    for (const a of answers) {
+      await recordAudit(
+        db,
+        { actor, action: "run", targetId: a.integrationId, groupId: a.groupId, outcome: a.status === "error" ? "error" : "ok", detail: `${a.runId}: ${a.status === "running" ? "accepted by the flow engine" : a.status}${a.error ? `: ${a.error}` : ""}`, at: a.at },
+        transaction,
+      );
+    }
+    // Any answer at all: the runs are the engine's now (or finished), never "interrupted".
+    await db.models.FlowRun.update({ engineAnsweredAt: now }, { where: { id: { [Op.in]: answers.map((a) => a.runId) }, engineAnsweredAt: { [Op.is]: null } }, transaction });
+    // Members with the same outcome and detail end in one statement.
+    const groups = new Map<string, { outcome: MemberOutcome; detail: string | null; ids: string[] }>();
+    for (const a of answers) {
+      const outcome: MemberOutcome = runOutcome(a.status);
+      const key = `${outcome}\n${a.error ?? ""}`;
+      const group = groups.get(key) ?? { outcome, detail: a.error, ids: [] };
+      group.ids.push(a.integrationId);
+      groups.set(key, group);
+    }
+    for (const group of groups.values()) {
+      await Member.update({ state: "done", outcome: group.outcome, detail: group.detail, updatedAt: now }, { where: { batchId, state: "in_flight", integrationId: { [Op.in]: group.ids } }, transaction });
+    }
+  });
+}
