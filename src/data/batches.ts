@@ -457,6 +457,42 @@ export async function membersWithOutcome(db: Database, batchId: string, outcomes
   return rows.map(memberRecord);
 }
 
+/** Members that ended with one outcome and one reason: how many, and the first few in order. */
+export interface ProblemGroup {
+  outcome: MemberOutcome;
+  detail: string | null;
+  count: number;
+  first: Array<{ integrationId: string; name: string }>;
+}
+
+/**
+ * A batch's failed and skipped members grouped by outcome and reason, the largest groups first (ties: the group
+ * met first), at most `limit` groups with the first `sample` members of each; and how many groups there are in all.
+ */
+export async function problemGroups(db: Database, batchId: string, limit: number, sample: number): Promise<{ groups: ProblemGroup[]; total: number }> {
+  const { Member } = models(db);
+  const { fn, col, literal } = db.sequelize;
+  const where = { batchId, outcome: { [Op.in]: ["failed", "skipped"] } };
+  const rows = (await Member.findAll({
+    where,
+    attributes: ["outcome", "detail", [fn("COUNT", col("integration_id")), "n"], [fn("MIN", col("position")), "first"]],
+    group: ["outcome", "detail"],
+    order: [[literal("n"), "DESC"], [literal("first"), "ASC"]],
+    raw: true,
+  })) as unknown as Array<{ outcome: MemberOutcome; detail: string | null; n: number | string }>;
+  const groups: ProblemGroup[] = [];
+  for (const row of rows.slice(0, limit)) {
+    const first = await Member.findAll({
+      where: { batchId, outcome: row.outcome, detail: row.detail === null ? { [Op.is]: null } : row.detail },
+      attributes: ["integrationId", "name"],
+      order: [["position", "ASC"]],
+      limit: sample,
+      raw: true,
+    });
+    groups.push({ outcome: row.outcome, detail: row.detail, count: Number(row.n), first: first.map((member) => ({ integrationId: member.integrationId, name: member.name })) });
+  }
+  return { groups, total: rows.length };
+}
 
 /** The distinct groups of a batch's members. */
 export async function memberGroups(db: Database, batchId: string): Promise<string[]> {
