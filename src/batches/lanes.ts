@@ -18,7 +18,7 @@ import { manualRunId } from "../runner/runner.ts";
 // are taken in chunks, the lanes' run claims in one transaction each round, the engine's answers stored in groups.
 
 /** Members taken (pending → in_flight) at a time: taken without a run, they are simply taken again after a stop. */
-export const TAKE_CHUNK = 100;
+const TAKE_CHUNK = 100;
 /** The engine's answers are stored at least this often… */
 const FLUSH_MS = 100;
 /** …or as soon as this many wait. */
@@ -77,7 +77,7 @@ export class TakenMembers {
 }
 
 /** What a run lane gets next: a member whose run is claimed and may be sent, or one to claim on its own. */
-export type NextRun = { kind: "claimed"; member: BatchMemberRecord; run: ClaimedMemberRun } | { kind: "alone"; member: BatchMemberRecord };
+type NextRun = { kind: "claimed"; member: BatchMemberRecord; run: ClaimedMemberRun } | { kind: "alone"; member: BatchMemberRecord };
 
 /**
  * Hands the lanes of a bulk run their next member with its run claimed. The lanes that ask while a claim is under

@@ -324,22 +324,10 @@ export async function releaseLease(db: Database, id: string, owner: string): Pro
   await models(db).Batch.update({ leaseOwner: null, leaseUntil: null }, { where: { id, leaseOwner: owner } });
 }
 
-/** The next pending members of a batch, in order. */
-export async function pendingMembers(db: Database, batchId: string, limit: number): Promise<BatchMemberRecord[]> {
-  const rows = await models(db).Member.findAll({ where: { batchId, state: "pending" }, order: [["position", "ASC"]], limit });
-  return rows.map(memberRecord);
-}
-
 /** Members left in flight (by a process that stopped): recovery resolves each. */
 export async function inFlightMembers(db: Database, batchId: string): Promise<BatchMemberRecord[]> {
   const rows = await models(db).Member.findAll({ where: { batchId, state: "in_flight" }, order: [["position", "ASC"]] });
   return rows.map(memberRecord);
-}
-
-/** pending → in_flight; true when this call took the member (no one else will act on it). */
-export async function takeMember(db: Database, batchId: string, integrationId: string, at: Date): Promise<boolean> {
-  const [count] = await models(db).Member.update({ state: "in_flight", updatedAt: at }, { where: { batchId, integrationId, state: "pending" } });
-  return count === 1;
 }
 
 /**
