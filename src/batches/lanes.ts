@@ -87,6 +87,7 @@ type NextRun = { kind: "claimed"; member: BatchMemberRecord; run: ClaimedMemberR
 export class RunClaimer {
   private waiters: Array<{ resolve: (next: NextRun | null) => void; reject: (error: unknown) => void }> = [];
   private busy = false;
+  private readonly flowUrls = new Map<string, string | null>();
   /** The batch was found aborted: no lane gets another member. */
   aborted = false;
 
@@ -134,6 +135,7 @@ export class RunClaimer {
       actor,
       auditDetail: runRequestDetail,
       now: clock.now(),
+      flowUrls: this.flowUrls,
     });
     if (aborted) {
       this.aborted = true;

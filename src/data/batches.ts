@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { DataTypes, Model, Op, type InferAttributes, type InferCreationAttributes, type Sequelize, type Transaction, type WhereOptions } from "sequelize";
 import { runOutcome } from "../domain/bulk.ts";
 import { actorLabel, type Actor, type GroupScope } from "../domain/permissions.ts";
-import { recordAudit } from "./audit.ts";
+import { recordAudits } from "./audit.ts";
 import type { Database } from "./database.ts";
 import { recordRuns } from "./flow-runs.ts";
 import { setIntegrationStatus } from "./integration-status.ts";
@@ -644,45 +644,62 @@ interface ClaimedRuns {
  */
 export async function claimMemberRuns(
   db: Database,
-  claim: { batchId: string; members: Array<{ integrationId: string; runId: string }>; actor: Actor; auditDetail: (runId: string) => string; now: Date },
+  claim: {
+    batchId: string;
+    members: Array<{ integrationId: string; runId: string }>;
+    actor: Actor;
+    auditDetail: (runId: string) => string;
+    now: Date;
+    /** Trigger URLs of flows seen before (filled in here): a batch's members mostly share a few flows. */
+    flowUrls: Map<string, string | null>;
+  },
 ): Promise<ClaimedRuns> {
-  const { members, actor, now } = claim;
+  const { members, actor, now, flowUrls } = claim;
   if (members.length === 0) return { aborted: false, claimed: [], contended: [] };
   const { Integration, FlowRun, EmbedFlow } = db.models;
+  const { Batch, Member } = models(db);
   const requestedBy = actorLabel(actor);
+  const runIdOf = new Map(members.map((m) => [m.integrationId, m.runId]));
+  /** `CASE integration_id WHEN … THEN run id … END`: one statement gives each row its own run id. */
+  const runIdCase = (column: string) =>
+    db.sequelize.literal(`CASE ${column} ${members.map((m) => `WHEN ${db.sequelize.escape(m.integrationId)} THEN ${db.sequelize.escape(m.runId)}`).join(" ")} END`);
   return db.sequelize.transaction(async (transaction): Promise<ClaimedRuns> => {
-    const batch = await models(db).Batch.findByPk(claim.batchId, { attributes: ["id", "abortedBy"], transaction });
+    const batch = await Batch.findByPk(claim.batchId, { attributes: ["id", "abortedBy"], transaction });
     if (!batch || batch.abortedBy) return { aborted: true, claimed: [], contended: [] };
     const seen = new Set((await FlowRun.findAll({ where: { id: { [Op.in]: members.map((m) => m.runId) } }, attributes: ["id"], raw: true, transaction })).map((run) => run.id));
-    const won: Array<{ integrationId: string; runId: string }> = [];
-    const contended: string[] = [];
-    for (const member of members) {
-      if (seen.has(member.runId)) {
-        contended.push(member.integrationId);
-        continue;
-      }
-      const [count] = await Integration.update({ manualRunId: member.runId }, { where: { id: member.integrationId, manualRunId: null, status: "enabled" }, transaction });
-      if (count === 1) won.push(member);
-      else contended.push(member.integrationId);
+    const fresh = members.filter((m) => !seen.has(m.runId)).map((m) => m.integrationId);
+    // The claim of each integration's manual run, as a single run takes it: only where none is held.
+    if (fresh.length) {
+      await Integration.update(
+        { manualRunId: runIdCase("id") as unknown as string },
+        { where: { id: { [Op.in]: fresh }, manualRunId: null, status: "enabled" }, transaction },
+      );
     }
+    const rows = fresh.length ? await Integration.findAll({ where: { id: { [Op.in]: fresh } }, transaction }) : [];
+    const integrations = new Map(rows.filter((row) => row.manualRunId === runIdOf.get(row.id)).map((row) => [row.id, plain(row)]));
+    const won = members.filter((m) => integrations.has(m.integrationId));
+    const contended = members.filter((m) => !integrations.has(m.integrationId)).map((m) => m.integrationId);
     if (won.length === 0) return { aborted: false, claimed: [], contended };
     await recordRuns(db, won.map((m) => ({ id: m.runId, integrationId: m.integrationId, status: "running" as const, trigger: "manual" as const, startedAt: now, requestedBy })), transaction, now);
     const runIds = won.map((m) => m.runId);
     const slackUserId = actor.kind === "operator" ? actor.slackUserId : undefined;
     if (slackUserId) await FlowRun.update({ requestedBySlackUserId: slackUserId }, { where: { id: { [Op.in]: runIds } }, transaction });
-    const integrations = new Map((await Integration.findAll({ where: { id: { [Op.in]: won.map((m) => m.integrationId) } }, transaction })).map((row) => [row.id, plain(row)]));
-    const flowIds = [...new Set([...integrations.values()].map((i) => i.flowId))];
-    const flows = new Map((await EmbedFlow.findAll({ where: { id: { [Op.in]: flowIds } }, attributes: ["id", "triggerUrl"], raw: true, transaction })).map((flow) => [flow.id, flow.triggerUrl ?? null]));
-    for (const member of won) {
-      const integration = integrations.get(member.integrationId)!;
-      await recordAudit(db, { actor, action: "run", targetId: integration.id, groupId: integration.groupId, outcome: "ok", detail: claim.auditDetail(member.runId), at: now }, transaction);
-    }
-    for (const member of won) {
-      await models(db).Member.update({ runId: member.runId, updatedAt: now }, { where: { batchId: claim.batchId, integrationId: member.integrationId, state: "in_flight" }, transaction });
+    await recordAudits(
+      db,
+      won.map((m) => ({ actor, action: "run", targetId: m.integrationId, groupId: integrations.get(m.integrationId)!.groupId, outcome: "ok" as const, detail: claim.auditDetail(m.runId), at: now })),
+      transaction,
+    );
+    await Member.update(
+      { runId: runIdCase("integration_id") as unknown as string, updatedAt: now },
+      { where: { batchId: claim.batchId, integrationId: { [Op.in]: won.map((m) => m.integrationId) }, state: "in_flight" }, transaction },
+    );
+    const unknownFlows = [...new Set([...integrations.values()].map((i) => i.flowId))].filter((id) => !flowUrls.has(id));
+    if (unknownFlows.length) {
+      for (const flow of await EmbedFlow.findAll({ where: { id: { [Op.in]: unknownFlows } }, attributes: ["id", "triggerUrl"], raw: true, transaction })) flowUrls.set(flow.id, flow.triggerUrl ?? null);
     }
     const claimed = won.map((m) => {
       const integration = integrations.get(m.integrationId)!;
-      return { integrationId: m.integrationId, runId: m.runId, requestedBy, startedAt: now, integration, flowTriggerUrl: flows.get(integration.flowId) ?? null };
+      return { integrationId: m.integrationId, runId: m.runId, requestedBy, startedAt: now, integration, flowTriggerUrl: flowUrls.get(integration.flowId) ?? null };
     });
     return { aborted: false, claimed, contended };
   });
@@ -715,13 +732,19 @@ export async function finishMemberRuns(db: Database, batchId: string, answers: r
       transaction,
       now,
     );
-    for (const a of answers) {
-      await recordAudit(
-        db,
-        { actor, action: "run", targetId: a.integrationId, groupId: a.groupId, outcome: a.status === "error" ? "error" : "ok", detail: `${a.runId}: ${a.status === "running" ? "accepted by the flow engine" : a.status}${a.error ? `: ${a.error}` : ""}`, at: a.at },
-        transaction,
-      );
-    }
+    await recordAudits(
+      db,
+      answers.map((a) => ({
+        actor,
+        action: "run",
+        targetId: a.integrationId,
+        groupId: a.groupId,
+        outcome: a.status === "error" ? ("error" as const) : ("ok" as const),
+        detail: `${a.runId}: ${a.status === "running" ? "accepted by the flow engine" : a.status}${a.error ? `: ${a.error}` : ""}`,
+        at: a.at,
+      })),
+      transaction,
+    );
     // Any answer at all: the runs are the engine's now (or finished), never "interrupted".
     await db.models.FlowRun.update({ engineAnsweredAt: now }, { where: { id: { [Op.in]: answers.map((a) => a.runId) }, engineAnsweredAt: { [Op.is]: null } }, transaction });
     // Members with the same outcome and detail end in one statement.
