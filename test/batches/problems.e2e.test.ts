@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FlowEngine } from "../runner/flow-engine.ts";
 import { startTestBot, type TestBot } from "../support/bot.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { addIntegrations, loadWorld, WORLD } from "../support/fixtures.ts";
+import { addIntegrations, addRuns, loadWorld, WORLD } from "../support/fixtures.ts";
 import { batchIdOf, blocksOf, command, finalSummary } from "./support.ts";
 
 // A finished batch says which members failed and why: grouped by reason, largest first, with the first ids.
@@ -94,5 +94,27 @@ describe("a finished batch's problems", () => {
     expect(section).toContain("• … and 35 other reasons.");
     expect(section.length).toBeLessThan(3000);
     for (const block of final.body.blocks as Array<{ text?: { text: string } }>) expect((block.text?.text ?? "").length).toBeLessThanOrEqual(3000);
+  });
+
+  it("claims apart the members it cannot claim with the others: one with a manual run still running, one disabled meanwhile", async () => {
+    const db = t.bot.runtime.db;
+    const copies = ["int_c1", "int_c2", "int_c3", "int_c4", "int_c5"];
+    await db.models.EmbedFlow.create({ id: "flow_4", name: "Contended", url: null, trigger: "scheduler", triggerUrl: `${engine.url}/run` });
+    await addIntegrations(db, copies.map((id) => ({ id, flowId: "flow_4" })));
+    engine.reset();
+    engine.answer = () => ({ status: 200, body: { status: "success" } });
+    const preview = await command(t, "run flow:flow_4", O.admin.slack);
+    const batchId = batchIdOf(preview);
+    // Before the confirmation: someone runs int_c2 by hand (still running), and int_c4 is disabled.
+    await addRuns(db, [{ id: "run_by_hand", integrationId: "int_c2", status: "running", trigger: "manual", startedAt: new Date(), requestedBy: O.runner.email }], new Date());
+    await db.models.Integration.update({ manualRunId: "run_by_hand" }, { where: { id: "int_c2" } });
+    await db.models.Integration.update({ status: "disabled" }, { where: { id: "int_c4" } });
+    await command(t, `confirm ${batchId}`, O.admin.slack);
+    const final = await finalSummary(t, batchId);
+    expect(String(final.body.text)).toContain("3 succeeded, 0 failed, 0 running, 2 skipped");
+    const section = problemSection(final);
+    expect(section).toContain("• *1 × skipped*: a manual run is still running (run_by_hand) — `int_c2`");
+    expect(section).toContain("• *1 × skipped*: disabled meanwhile — `int_c4`");
+    expect(engine.requests.map((r) => r.body.integration_id).sort()).toEqual(["int_c1", "int_c3", "int_c5"]);
   });
 });
