@@ -89,7 +89,7 @@ export class RunClaimer {
   private busy = false;
   private readonly flowUrls = new Map<string, string | null>();
   /** The batch was found aborted: no lane gets another member. */
-  aborted = false;
+  private aborted = false;
 
   constructor(
     private readonly deps: { db: Database; clock: Clock; batchId: string; actor: Actor; scope: GroupScope; members: TakenMembers; stopped: () => boolean },
