@@ -1,4 +1,4 @@
-import { membersWithOutcome, tallyMembers, type BatchRecord, type MemberTally } from "../data/batches.ts";
+import { membersWithOutcome, problemGroups, tallyMembers, type BatchRecord, type MemberTally, type ProblemGroup } from "../data/batches.ts";
 import type { Database } from "../data/database.ts";
 import { runsSince } from "../data/receipts.ts";
 import { RECEIPT_DAYS, runCost } from "../domain/bulk.ts";
@@ -16,14 +16,20 @@ export interface BatchSummaryView {
   total: number;
   apart: number;
   tally: MemberTally;
-  /** The first members that failed or were skipped, with why. */
-  problems: Array<{ integrationId: string; name: string; outcome: string; detail: string | null }>;
+  /** The members that failed or were skipped, grouped by why: the largest groups, each with its first members. */
+  problems: ProblemGroup[];
+  /** How many groups of problems there are in all (more than `problems` shows when they are many). */
+  problemGroupCount: number;
   undoOf: string | null;
   undoneBy: string | null;
   expiresAt: Date | null;
   /** A finished bulk disable's receipt: the runs of the last 30 days of those it disabled, and their cost. */
   receipt?: { runs30d: number; cost: number; currency: string };
 }
+
+/** The groups of failures a summary shows, and the members named in each. */
+const PROBLEM_GROUPS = 5;
+const PROBLEM_SAMPLE = 3;
 
 /** What a disable's receipt is priced with. */
 interface ReceiptPricing {
@@ -40,7 +46,7 @@ export function personMarkup(label: string | null, slackUserId: string | null): 
 
 /** Builds the summary view of a batch (with a finished disable's receipt when pricing is given). */
 export async function batchSummaryView(db: Database, batch: BatchRecord, pricing?: ReceiptPricing): Promise<BatchSummaryView> {
-  const [tally, problems] = await Promise.all([tallyMembers(db, batch.id), membersWithOutcome(db, batch.id, ["failed", "skipped"], 5)]);
+  const [tally, problems] = await Promise.all([tallyMembers(db, batch.id), problemGroups(db, batch.id, PROBLEM_GROUPS, PROBLEM_SAMPLE)]);
   let receipt: BatchSummaryView["receipt"];
   if (pricing && batch.action === "disable" && batch.status === "finished") {
     const changed = await membersWithOutcome(db, batch.id, ["changed"]);
@@ -60,7 +66,8 @@ export async function batchSummaryView(db: Database, batch: BatchRecord, pricing
     total: batch.total,
     apart: batch.apart,
     tally,
-    problems: problems.map((member) => ({ integrationId: member.integrationId, name: member.name, outcome: member.outcome ?? "", detail: member.detail })),
+    problems: problems.groups,
+    problemGroupCount: problems.total,
     undoOf: batch.undoOf,
     undoneBy: batch.undoneBy,
     expiresAt: batch.expiresAt,

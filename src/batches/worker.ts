@@ -6,19 +6,19 @@ import {
   changeMemberStatus,
   claimBatch,
   closePending,
+  closeTaken,
   expireBatches,
   findBatch,
   finishMember,
   inFlightMembers,
   moveBatch,
   parkLease,
-  pendingMembers,
   releaseLease,
   renewLease,
   returnMember,
+  returnMembers,
   runState,
   settleRunOutcomes,
-  takeMember,
   tallyMembers,
   type BatchMemberRecord,
   type BatchRecord,
@@ -29,6 +29,7 @@ import { BULK_NEED, runOutcome } from "../domain/bulk.ts";
 import { inScope, scopeFor, type Actor, type GroupScope } from "../domain/permissions.ts";
 import { log } from "../log.ts";
 import { MANUAL_RUN_STALE_AFTER_MS, manualRunId, type Runner } from "../runner/runner.ts";
+import { RunAnswers, RunClaimer, TakenMembers } from "./lanes.ts";
 import type { ChannelMessages } from "../reply/messages.ts";
 import { presentBatchSummary } from "../slack/presenters/batch.ts";
 import { batchSummaryView } from "./summary.ts";
@@ -57,9 +58,6 @@ interface BatchWorkerDeps {
   /** This replica's name on the leases it holds. */
   owner?: string;
 }
-
-/** Members read from the database at a time. */
-const PAGE = 200;
 
 /** A lost lease or a stop: the batch is left for whoever takes it next. */
 class Interrupted extends Error {}
@@ -171,7 +169,7 @@ export class BatchWorker {
           await closePending(db, batch.id, "skipped", "the requester is no longer an operator", clock.now());
         } else {
           await this.recover(batch, actor);
-          await this.actOnPending(() => batch, () => lost || this.stopped, actor, summary);
+          await this.actOnPending(() => batch, { lost: () => lost, stopped: () => this.stopped }, actor, summary);
         }
         if (lost || this.stopped) throw new Interrupted();
         const tally = await tallyMembers(db, batch.id);
@@ -250,58 +248,98 @@ export class BatchWorker {
     void actor;
   }
 
-  private async actOnPending(current: () => BatchRecord, interrupted: () => boolean, actor: Actor, summary: { show(force: boolean): Promise<void> }): Promise<void> {
-    const { db, config } = this.deps;
+  /**
+   * Acts on the pending members with BULK_CONCURRENCY lanes, each with at most one member in hand. Members are
+   * taken a chunk at a time; a run's lanes claim their runs together and leave the engine's answers to be stored
+   * in groups (see lanes.ts). Members taken but not acted on when it stops go back to pending, or when it was
+   * aborted end as aborted.
+   */
+  private async actOnPending(current: () => BatchRecord, state: { lost(): boolean; stopped(): boolean }, actor: Actor, summary: { show(force: boolean): Promise<void> }): Promise<void> {
+    const { db, clock, config, runner } = this.deps;
     const batch = current();
     const scope = scopeFor(actor, BULK_NEED[batch.action]);
-    const concurrency = config.bulkConcurrency;
-    for (;;) {
-      if (interrupted() || current().abortedBy) return;
-      const page = await pendingMembers(db, batch.id, PAGE);
-      if (page.length === 0) return;
-      const queue = [...page];
-      const lane = async () => {
-        for (let member = queue.shift(); member; member = queue.shift()) {
-          if (interrupted() || current().abortedBy) return;
-          await this.actOn(batch, member, actor, scope);
-          await summary.show(false);
+    const halt = () => state.lost() || state.stopped() || Boolean(current().abortedBy);
+    const members = new TakenMembers(db, batch.id, clock);
+    const answers = new RunAnswers({ db, clock, batchId: batch.id, actor });
+    const claimer = new RunClaimer({ db, clock, batchId: batch.id, actor, scope, members, stopped: halt });
+    const runLane = async () => {
+      while (!halt()) {
+        const next = await claimer.next();
+        if (!next) return;
+        if (next.kind === "alone") {
+          await this.runAlone(batch, next.member, actor);
+        } else {
+          const answer = await runner.request({ id: next.run.runId, requestedBy: next.run.requestedBy }, next.run.integration, actor, next.run.flowTriggerUrl);
+          const { integration } = next.run;
+          await answers.add({ integrationId: integration.id, groupId: integration.groupId, runId: next.run.runId, startedAt: next.run.startedAt, status: answer.status, error: answer.error ?? null, at: clock.now() });
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, lane));
+        await summary.show(false);
+      }
+    };
+    const changeLane = async () => {
+      while (!halt()) {
+        const [member] = await members.take(1);
+        if (!member) return;
+        await this.change(batch, member, actor, scope);
+        await summary.show(false);
+      }
+    };
+    const lanes = Array.from({ length: Math.max(1, config.bulkConcurrency) }, batch.action === "run" ? runLane : changeLane);
+    const ended = await Promise.allSettled(lanes);
+    await answers.flush();
+    const left = members.leftOver();
+    if (!state.lost()) {
+      // Read again: an abort is seen by the claim at once, by the lease's renewal only up to a second later.
+      const abortedBy = (await findBatch(db, batch.id))?.abortedBy;
+      if (abortedBy) {
+        await closeTaken(db, batch.id, left, "aborted", `aborted by ${abortedBy}`, clock.now());
+        await closePending(db, batch.id, "aborted", `aborted by ${abortedBy}`, clock.now());
+      } else if (left.length) {
+        await returnMembers(db, batch.id, left, clock.now());
+      }
+    }
+    const failed = ended.find((lane): lane is PromiseRejectedResult => lane.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  /** A member the grouped claim could not take (a run held, disabled or deleted meanwhile): claimed on its own. */
+  private async runAlone(batch: BatchRecord, member: BatchMemberRecord, actor: Actor): Promise<void> {
+    const { db, clock, runner } = this.deps;
+    const finish = (outcome: Parameters<typeof finishMember>[3]) => finishMember(db, batch.id, member.integrationId, outcome, clock.now());
+    try {
+      const claim = await runner.claim({ integrationId: member.integrationId, actor, requestKey: batch.id });
+      switch (claim.kind) {
+        case "claimed": {
+          const stored = await runner.send(claim.run, claim.integration, actor);
+          await finish({ outcome: runOutcome(stored.status), runId: stored.id, detail: stored.error ?? null });
+          return;
+        }
+        case "duplicate":
+          await finish({ outcome: runOutcome(claim.run.status), runId: claim.run.id, detail: claim.run.error ?? null });
+          return;
+        case "running":
+          await finish({ outcome: "skipped", detail: `a manual run is still running (${claim.run.id})` });
+          return;
+        case "disabled":
+          await finish({ outcome: "skipped", detail: "disabled meanwhile" });
+          return;
+        case "missing":
+          await finish({ outcome: "skipped", detail: "deleted meanwhile" });
+          return;
+      }
+    } catch (error) {
+      log.error({ err: error, batchId: batch.id, integrationId: member.integrationId }, "a batch member failed");
+      await finish({ outcome: "skipped", detail: "could not be done (see the bot's log)" }).catch(() => undefined);
     }
   }
 
-  /** Acts on one member, once: it is taken (pending → in_flight) before anything is done. */
-  private async actOn(batch: BatchRecord, member: BatchMemberRecord, actor: Actor, scope: GroupScope): Promise<void> {
-    const { db, clock, runner } = this.deps;
-    if (!(await takeMember(db, batch.id, member.integrationId, clock.now()))) return;
-    const finish = (outcome: Parameters<typeof finishMember>[3]) => finishMember(db, batch.id, member.integrationId, outcome, clock.now());
+  /** Disables or enables one taken member; its change and its end are one transaction. */
+  private async change(batch: BatchRecord, member: BatchMemberRecord, actor: Actor, scope: GroupScope): Promise<void> {
+    const { db, clock } = this.deps;
     try {
       if (!inScope(scope, member.groupId)) {
-        await finish({ outcome: "skipped", detail: "the requester may no longer act on its group" });
+        await finishMember(db, batch.id, member.integrationId, { outcome: "skipped", detail: "the requester may no longer act on its group" }, clock.now());
         return;
-      }
-      if (batch.action === "run") {
-        const claim = await runner.claim({ integrationId: member.integrationId, actor, requestKey: batch.id });
-        switch (claim.kind) {
-          case "claimed": {
-            const stored = await runner.send(claim.run, claim.integration, actor);
-            await finish({ outcome: runOutcome(stored.status), runId: stored.id, detail: stored.error ?? null });
-            return;
-          }
-          case "duplicate":
-            await finish({ outcome: runOutcome(claim.run.status), runId: claim.run.id, detail: claim.run.error ?? null });
-            return;
-          case "running":
-            await finish({ outcome: "skipped", detail: `a manual run is still running (${claim.run.id})` });
-            return;
-          case "disabled":
-            await finish({ outcome: "skipped", detail: "disabled meanwhile" });
-            return;
-          case "missing":
-            await finish({ outcome: "skipped", detail: "deleted meanwhile" });
-            return;
-        }
       }
       const status = batch.action === "disable" ? "disabled" : "enabled";
       // An undo of a disable puts each member's reason back; an ordinary enable clears it.
@@ -318,7 +356,7 @@ export class BatchWorker {
       });
     } catch (error) {
       log.error({ err: error, batchId: batch.id, integrationId: member.integrationId }, "a batch member failed");
-      await finish({ outcome: "skipped", detail: "could not be done (see the bot's log)" }).catch(() => undefined);
+      await finishMember(db, batch.id, member.integrationId, { outcome: "skipped", detail: "could not be done (see the bot's log)" }, clock.now()).catch(() => undefined);
     }
   }
 

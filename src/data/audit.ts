@@ -35,6 +35,24 @@ export async function recordAudit(db: Database, entry: AuditEntry, transaction?:
   );
 }
 
+/** Appends several entries in one statement, inside the caller's transaction (a bulk action's members). */
+export async function recordAudits(db: Database, entries: readonly AuditEntry[], transaction: Transaction): Promise<void> {
+  if (entries.length === 0) return;
+  await db.models.AuditEvent.bulkCreate(
+    entries.map((entry) => ({
+      at: entry.at,
+      actor: actorLabel(entry.actor),
+      actorSlackUserId: entry.actor.kind === "operator" || entry.actor.kind === "unmapped" ? (entry.actor.slackUserId ?? null) : null,
+      action: entry.action,
+      targetId: entry.targetId ?? null,
+      groupId: entry.groupId ?? null,
+      outcome: entry.outcome,
+      detail: entry.detail ?? null,
+    })),
+    { transaction },
+  );
+}
+
 /** Whom an audit page is about: a Slack user, an email (actor or target), or any id (target, group, actor). */
 export type AuditSubject = { slackUserId: string } | { email: string } | { id: string };
 

@@ -1,8 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { DataTypes, Model, Op, type InferAttributes, type InferCreationAttributes, type Sequelize, type Transaction, type WhereOptions } from "sequelize";
-import type { Actor, GroupScope } from "../domain/permissions.ts";
+import { runOutcome } from "../domain/bulk.ts";
+import { actorLabel, type Actor, type GroupScope } from "../domain/permissions.ts";
+import { recordAudits } from "./audit.ts";
 import type { Database } from "./database.ts";
+import { recordRuns } from "./flow-runs.ts";
 import { setIntegrationStatus } from "./integration-status.ts";
+import { plain } from "./models/index.ts";
+import type { IntegrationRecord, RunStatus } from "./records.ts";
 
 // The only door to the batches and batch_members tables: plain values in, plain rows out, every value bound.
 
@@ -319,22 +324,53 @@ export async function releaseLease(db: Database, id: string, owner: string): Pro
   await models(db).Batch.update({ leaseOwner: null, leaseUntil: null }, { where: { id, leaseOwner: owner } });
 }
 
-/** The next pending members of a batch, in order. */
-export async function pendingMembers(db: Database, batchId: string, limit: number): Promise<BatchMemberRecord[]> {
-  const rows = await models(db).Member.findAll({ where: { batchId, state: "pending" }, order: [["position", "ASC"]], limit });
-  return rows.map(memberRecord);
-}
-
 /** Members left in flight (by a process that stopped): recovery resolves each. */
 export async function inFlightMembers(db: Database, batchId: string): Promise<BatchMemberRecord[]> {
   const rows = await models(db).Member.findAll({ where: { batchId, state: "in_flight" }, order: [["position", "ASC"]] });
   return rows.map(memberRecord);
 }
 
-/** pending → in_flight; true when this call took the member (no one else will act on it). */
-export async function takeMember(db: Database, batchId: string, integrationId: string, at: Date): Promise<boolean> {
-  const [count] = await models(db).Member.update({ state: "in_flight", updatedAt: at }, { where: { batchId, integrationId, state: "pending" } });
-  return count === 1;
+/**
+ * Takes the next `limit` pending members of a batch at once (pending → in_flight, one transaction) and answers
+ * exactly those this call took: on PostgreSQL rows another replica holds are skipped, on SQLite the
+ * transaction holds the write lock. A member taken without a run was not acted on yet.
+ */
+export async function takeMembers(db: Database, batchId: string, limit: number, at: Date): Promise<BatchMemberRecord[]> {
+  const { Member } = models(db);
+  return db.sequelize.transaction(async (transaction) => {
+    const rows = await Member.findAll({
+      where: { batchId, state: "pending" },
+      order: [["position", "ASC"]],
+      limit,
+      transaction,
+      ...(db.dialect === "postgres" ? { lock: true, skipLocked: true } : {}),
+    });
+    if (rows.length === 0) return [];
+    const ids = rows.map((row) => row.integrationId);
+    const [count] = await Member.update({ state: "in_flight", updatedAt: at }, { where: { batchId, state: "pending", integrationId: { [Op.in]: ids } }, transaction });
+    if (count !== ids.length) throw new Error(`took ${count} of ${ids.length} locked batch members`);
+    return rows.map((row) => ({ ...memberRecord(row), state: "in_flight" as const, updatedAt: at }));
+  });
+}
+
+/** in_flight → pending for members taken but not acted on (a stop): the next look takes them again. */
+export async function returnMembers(db: Database, batchId: string, integrationIds: readonly string[], at: Date): Promise<number> {
+  let total = 0;
+  for (const part of chunks(integrationIds)) {
+    const [count] = await models(db).Member.update({ state: "pending", updatedAt: at }, { where: { batchId, state: "in_flight", runId: null, integrationId: { [Op.in]: part } } });
+    total += count;
+  }
+  return total;
+}
+
+/** in_flight → done as `outcome` for members taken but not acted on (an abort); returns how many. */
+export async function closeTaken(db: Database, batchId: string, integrationIds: readonly string[], outcome: MemberOutcome, detail: string, at: Date): Promise<number> {
+  let total = 0;
+  for (const part of chunks(integrationIds)) {
+    const [count] = await models(db).Member.update({ state: "done", outcome, detail, updatedAt: at }, { where: { batchId, state: "in_flight", runId: null, integrationId: { [Op.in]: part } } });
+    total += count;
+  }
+  return total;
 }
 
 /** in_flight → pending: recovery of a member nothing was done for. */
@@ -409,6 +445,42 @@ export async function membersWithOutcome(db: Database, batchId: string, outcomes
   return rows.map(memberRecord);
 }
 
+/** Members that ended with one outcome and one reason: how many, and the first few in order. */
+export interface ProblemGroup {
+  outcome: MemberOutcome;
+  detail: string | null;
+  count: number;
+  first: Array<{ integrationId: string; name: string }>;
+}
+
+/**
+ * A batch's failed and skipped members grouped by outcome and reason, the largest groups first (ties: the group
+ * met first), at most `limit` groups with the first `sample` members of each; and how many groups there are in all.
+ */
+export async function problemGroups(db: Database, batchId: string, limit: number, sample: number): Promise<{ groups: ProblemGroup[]; total: number }> {
+  const { Member } = models(db);
+  const { fn, col, literal } = db.sequelize;
+  const where = { batchId, outcome: { [Op.in]: ["failed", "skipped"] } };
+  const rows = (await Member.findAll({
+    where,
+    attributes: ["outcome", "detail", [fn("COUNT", col("integration_id")), "n"], [fn("MIN", col("position")), "first"]],
+    group: ["outcome", "detail"],
+    order: [[literal("n"), "DESC"], [literal("first"), "ASC"]],
+    raw: true,
+  })) as unknown as Array<{ outcome: MemberOutcome; detail: string | null; n: number | string }>;
+  const groups: ProblemGroup[] = [];
+  for (const row of rows.slice(0, limit)) {
+    const first = await Member.findAll({
+      where: { batchId, outcome: row.outcome, detail: row.detail === null ? { [Op.is]: null } : row.detail },
+      attributes: ["integrationId", "name"],
+      order: [["position", "ASC"]],
+      limit: sample,
+      raw: true,
+    });
+    groups.push({ outcome: row.outcome, detail: row.detail, count: Number(row.n), first: first.map((member) => ({ integrationId: member.integrationId, name: member.name })) });
+  }
+  return { groups, total: rows.length };
+}
 
 /** The distinct groups of a batch's members. */
 export async function memberGroups(db: Database, batchId: string): Promise<string[]> {
@@ -542,3 +614,150 @@ export async function createUndoBatch(db: Database, originalId: string, batch: N
 }
 
 class AlreadyUndone extends Error {}
+
+/** A member whose manual run one claim of several took: what its request needs. */
+export interface ClaimedMemberRun {
+  integrationId: string;
+  runId: string;
+  requestedBy: string;
+  startedAt: Date;
+  integration: IntegrationRecord;
+  /** The integration's flow's trigger URL (the request uses the integration's own first). */
+  flowTriggerUrl: string | null;
+}
+
+/** What a claim of several members' runs found. */
+interface ClaimedRuns {
+  /** The batch was aborted: nothing was claimed. */
+  aborted: boolean;
+  claimed: ClaimedMemberRun[];
+  /** Members the quick claim could not take (a run held, disabled, deleted, its run id seen before): one by one. */
+  contended: string[];
+}
+
+/**
+ * Claims the manual runs of several taken members at once, in one transaction: each integration's manual-run
+ * claim (the conditional UPDATE a single run takes too), the runs recorded `running`, the requests audited, and the
+ * member rows given their run ids. A run recorded means its request may go out: after a restart it is never sent
+ * again. An integration the quick claim cannot take is answered as contended, untouched, for the one-by-one claim.
+ * Nothing is claimed once the batch is aborted: an abort stops it before the next request.
+ */
+export async function claimMemberRuns(
+  db: Database,
+  claim: {
+    batchId: string;
+    members: Array<{ integrationId: string; runId: string }>;
+    actor: Actor;
+    auditDetail: (runId: string) => string;
+    now: Date;
+    /** Trigger URLs of flows seen before (filled in here): a batch's members mostly share a few flows. */
+    flowUrls: Map<string, string | null>;
+  },
+): Promise<ClaimedRuns> {
+  const { members, actor, now, flowUrls } = claim;
+  if (members.length === 0) return { aborted: false, claimed: [], contended: [] };
+  const { Integration, FlowRun, EmbedFlow } = db.models;
+  const { Batch, Member } = models(db);
+  const requestedBy = actorLabel(actor);
+  const runIdOf = new Map(members.map((m) => [m.integrationId, m.runId]));
+  /** `CASE integration_id WHEN … THEN run id … END`: one statement gives each row its own run id. */
+  const runIdCase = (column: string) =>
+    db.sequelize.literal(`CASE ${column} ${members.map((m) => `WHEN ${db.sequelize.escape(m.integrationId)} THEN ${db.sequelize.escape(m.runId)}`).join(" ")} END`);
+  return db.sequelize.transaction(async (transaction): Promise<ClaimedRuns> => {
+    const batch = await Batch.findByPk(claim.batchId, { attributes: ["id", "abortedBy"], transaction });
+    if (!batch || batch.abortedBy) return { aborted: true, claimed: [], contended: [] };
+    const seen = new Set((await FlowRun.findAll({ where: { id: { [Op.in]: members.map((m) => m.runId) } }, attributes: ["id"], raw: true, transaction })).map((run) => run.id));
+    const fresh = members.filter((m) => !seen.has(m.runId)).map((m) => m.integrationId);
+    // The claim of each integration's manual run, as a single run takes it: only where none is held.
+    if (fresh.length) {
+      await Integration.update(
+        { manualRunId: runIdCase("id") as unknown as string },
+        { where: { id: { [Op.in]: fresh }, manualRunId: null, status: "enabled" }, transaction },
+      );
+    }
+    const rows = fresh.length ? await Integration.findAll({ where: { id: { [Op.in]: fresh } }, transaction }) : [];
+    const integrations = new Map(rows.filter((row) => row.manualRunId === runIdOf.get(row.id)).map((row) => [row.id, plain(row)]));
+    const won = members.filter((m) => integrations.has(m.integrationId));
+    const contended = members.filter((m) => !integrations.has(m.integrationId)).map((m) => m.integrationId);
+    if (won.length === 0) return { aborted: false, claimed: [], contended };
+    await recordRuns(db, won.map((m) => ({ id: m.runId, integrationId: m.integrationId, status: "running" as const, trigger: "manual" as const, startedAt: now, requestedBy })), transaction, now);
+    const runIds = won.map((m) => m.runId);
+    const slackUserId = actor.kind === "operator" ? actor.slackUserId : undefined;
+    if (slackUserId) await FlowRun.update({ requestedBySlackUserId: slackUserId }, { where: { id: { [Op.in]: runIds } }, transaction });
+    await recordAudits(
+      db,
+      won.map((m) => ({ actor, action: "run", targetId: m.integrationId, groupId: integrations.get(m.integrationId)!.groupId, outcome: "ok" as const, detail: claim.auditDetail(m.runId), at: now })),
+      transaction,
+    );
+    await Member.update(
+      { runId: runIdCase("integration_id") as unknown as string, updatedAt: now },
+      { where: { batchId: claim.batchId, integrationId: { [Op.in]: won.map((m) => m.integrationId) }, state: "in_flight" }, transaction },
+    );
+    const unknownFlows = [...new Set([...integrations.values()].map((i) => i.flowId))].filter((id) => !flowUrls.has(id));
+    if (unknownFlows.length) {
+      for (const flow of await EmbedFlow.findAll({ where: { id: { [Op.in]: unknownFlows } }, attributes: ["id", "triggerUrl"], raw: true, transaction })) flowUrls.set(flow.id, flow.triggerUrl ?? null);
+    }
+    const claimed = won.map((m) => {
+      const integration = integrations.get(m.integrationId)!;
+      return { integrationId: m.integrationId, runId: m.runId, requestedBy, startedAt: now, integration, flowTriggerUrl: flowUrls.get(integration.flowId) ?? null };
+    });
+    return { aborted: false, claimed, contended };
+  });
+}
+
+/** How the engine answered one member's run request. */
+export interface MemberRunAnswer {
+  integrationId: string;
+  groupId: string;
+  runId: string;
+  startedAt: Date;
+  status: RunStatus;
+  error: string | null;
+  /** When the answer came. */
+  at: Date;
+}
+
+/**
+ * Stores the engine's answers to several members' run requests in one transaction: the runs (as one manual run's
+ * answer is stored), the audit entries, and each member done with its outcome. A member another process resolved
+ * meanwhile keeps that resolution; its run still gets the answer.
+ */
+export async function finishMemberRuns(db: Database, batchId: string, answers: readonly MemberRunAnswer[], actor: Actor, now: Date): Promise<void> {
+  if (answers.length === 0) return;
+  const { Member } = models(db);
+  await db.sequelize.transaction(async (transaction) => {
+    await recordRuns(
+      db,
+      answers.map((a) => ({ id: a.runId, integrationId: a.integrationId, status: a.status, startedAt: a.startedAt, finishedAt: a.status === "running" ? null : a.at, error: a.error })),
+      transaction,
+      now,
+    );
+    await recordAudits(
+      db,
+      answers.map((a) => ({
+        actor,
+        action: "run",
+        targetId: a.integrationId,
+        groupId: a.groupId,
+        outcome: a.status === "error" ? ("error" as const) : ("ok" as const),
+        detail: `${a.runId}: ${a.status === "running" ? "accepted by the flow engine" : a.status}${a.error ? `: ${a.error}` : ""}`,
+        at: a.at,
+      })),
+      transaction,
+    );
+    // Any answer at all: the runs are the engine's now (or finished), never "interrupted".
+    await db.models.FlowRun.update({ engineAnsweredAt: now }, { where: { id: { [Op.in]: answers.map((a) => a.runId) }, engineAnsweredAt: { [Op.is]: null } }, transaction });
+    // Members with the same outcome and detail end in one statement.
+    const groups = new Map<string, { outcome: MemberOutcome; detail: string | null; ids: string[] }>();
+    for (const a of answers) {
+      const outcome: MemberOutcome = runOutcome(a.status);
+      const key = `${outcome}\n${a.error ?? ""}`;
+      const group = groups.get(key) ?? { outcome, detail: a.error, ids: [] };
+      group.ids.push(a.integrationId);
+      groups.set(key, group);
+    }
+    for (const group of groups.values()) {
+      await Member.update({ state: "done", outcome: group.outcome, detail: group.detail, updatedAt: now }, { where: { batchId, state: "in_flight", integrationId: { [Op.in]: group.ids } }, transaction });
+    }
+  });
+}

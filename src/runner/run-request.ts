@@ -36,7 +36,7 @@ interface RunRequest {
 }
 
 /** What the flow engine's answer means for the run. */
-type RunRequestOutcome =
+export type RunRequestOutcome =
   | { status: "running" | "success"; error?: undefined }
   | { status: "error"; error: string };
 

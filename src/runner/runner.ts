@@ -10,7 +10,7 @@ import { log } from "../log.ts";
 import { runRequestsTotal } from "../metrics.ts";
 import type { ChannelMessages, MessageRef } from "../reply/messages.ts";
 import { announceRunOutcomes, runRequestDetail } from "./run-outcome.ts";
-import { sendRunRequest } from "./run-request.ts";
+import { sendRunRequest, type RunRequestOutcome } from "./run-request.ts";
 
 /** Two `run` requests of one person for one integration this close together are one double click. */
 export const DOUBLE_CLICK_WINDOW_MS = 5_000;
@@ -41,6 +41,11 @@ export interface Runner {
   attachMessage(runId: string, where: { ref?: MessageRef; responseUrl?: string }): Promise<void>;
   /** Sends a claimed run's request, records and announces the outcome; resolves with the stored run. Never throws. */
   send(run: FlowRunRecord, integration: IntegrationRecord, actor: Actor): Promise<FlowRunRecord>;
+  /**
+   * Sends a claimed run's request and answers how the engine answered, recording nothing: for a caller that
+   * stores many outcomes at once (a bulk run). `flowTriggerUrl` spares the look-up of the flow's URL. Never throws.
+   */
+  request(run: Pick<FlowRunRecord, "id" | "requestedBy">, integration: IntegrationRecord, actor: Actor, flowTriggerUrl?: string | null): Promise<RunRequestOutcome>;
 }
 
 /** What the runner needs. */
@@ -80,12 +85,12 @@ export function createRunner(deps: RunnerDeps): Runner {
     await attachRunMessage(db, runId, where);
   }
 
-  async function send(run: FlowRunRecord, integration: IntegrationRecord, actor: Actor): Promise<FlowRunRecord> {
+  async function request(run: Pick<FlowRunRecord, "id" | "requestedBy">, integration: IntegrationRecord, actor: Actor, flowUrl?: string | null): Promise<RunRequestOutcome> {
     const outcome = config.runnerSigningSecret
       ? await sendRunRequest({
           runId: run.id,
           integration,
-          triggerUrl: integration.triggerUrl ?? (await flowTriggerUrl(db, integration.flowId)) ?? undefined,
+          triggerUrl: integration.triggerUrl ?? (flowUrl === undefined ? await flowTriggerUrl(db, integration.flowId) : flowUrl) ?? undefined,
           requestedBy: run.requestedBy ?? actorLabel(actor),
           secret: config.runnerSigningSecret,
           timeoutMs: config.runnerTimeoutMs,
@@ -94,6 +99,11 @@ export function createRunner(deps: RunnerDeps): Runner {
       : ({ status: "error", error: "Not sent: RUNNER_SIGNING_SECRET is not set on the bot." } as const);
     runRequestsTotal.inc({ outcome: outcome.status });
     log.info({ integrationId: integration.id, runId: run.id, status: outcome.status, reason: outcome.error }, "run request answered");
+    return outcome;
+  }
+
+  async function send(run: FlowRunRecord, integration: IntegrationRecord, actor: Actor): Promise<FlowRunRecord> {
+    const outcome = await request(run, integration, actor);
     const stored = await recordManualRunOutcome(db, { run, integration, actor, status: outcome.status, error: outcome.error, now: clock.now() });
     try {
       await announceRunOutcomes({ db, config, clock, services: { messages: deps.messages } }, [stored]);
@@ -120,5 +130,13 @@ export function createRunner(deps: RunnerDeps): Runner {
     claim,
     attachMessage,
     send: safeSend,
+    async request(run, integration, actor, flowUrl) {
+      try {
+        return await request(run, integration, actor, flowUrl);
+      } catch (error) {
+        log.error({ err: error, runId: run.id, integrationId: integration.id }, "could not send a run request");
+        return { status: "error", error: "Not sent: the bot could not build the request (see its log)." };
+      }
+    },
   };
 }

@@ -13,11 +13,11 @@ export async function command(t: TestBot, text: string, user: string, extra: Rec
   return eventually(() => t.slack.responses.find((r) => r.method === `/response/${id}`), 15_000);
 }
 
-/** Clicks a button (its command) as `user`; waits for the answer, or for a dialog when one opens instead. */
-export async function click(t: TestBot, value: string, user: string): Promise<{ answer?: RecordedCall; dialog?: RecordedCall }> {
+/** Clicks a button (its command) as `user`, in `channel` when given; waits for the answer, or for a dialog when one opens instead. */
+export async function click(t: TestBot, value: string, user: string, channel?: string): Promise<{ answer?: RecordedCall; dialog?: RecordedCall }> {
   const id = `clk${++counter}`;
   const dialogsBefore = t.slack.callsTo("views.open").length;
-  const response = await postSigned(t.baseUrl, buttonClickForm(value, user, t.slack.responseUrl(id)));
+  const response = await postSigned(t.baseUrl, buttonClickForm(value, user, t.slack.responseUrl(id), channel ? { channel } : {}));
   expect(response.status).toBe(200);
   return eventually(() => {
     const answer = t.slack.responses.find((r) => r.method === `/response/${id}`);

@@ -79,6 +79,24 @@ export function summaryCounts(view: Pick<BatchSummaryView, "action" | "tally" | 
   return parts.join(", ");
 }
 
+/**
+ * The failed and skipped members grouped by why, largest first: "• 12 × failed: the engine answered 429 — `int_1`
+ * (Name), `int_2`, `int_3` and 9 more". At most five groups and three names each, so the section stays far below
+ * Block Kit's 3,000 characters whatever the batch's size.
+ */
+function problemLines(view: Pick<BatchSummaryView, "problems" | "problemGroupCount">): string {
+  const lines = view.problems.map((group) => {
+    const why = group.detail ? `: ${escapeMarkup(truncate(group.detail, 200))}` : "";
+    const named = group.first.map((m, i) => (i === 0 ? `\`${m.integrationId}\` (${escapeMarkup(truncate(m.name, 40))})` : `\`${m.integrationId}\``));
+    const more = group.count > group.first.length ? ` and ${group.count - group.first.length} more` : "";
+    return `• *${group.count} × ${group.outcome}*${why} — ${named.join(", ")}${more}`;
+  });
+  const others = view.problemGroupCount - view.problems.length;
+  if (others > 0) lines.push(`• … and ${plural(others, "other reason")}.`);
+  const text = lines.join("\n");
+  return text.length <= 2_900 ? text : `${text.slice(0, 2_899)}…`;
+}
+
 /** Presents a batch's channel message: progress or outcome, and the buttons that apply now. */
 export function presentBatchSummary(view: BatchSummaryView): Doc {
   const finalOutcomes = view.tally.done - (view.tally.outcomes.running ?? 0);
@@ -126,9 +144,7 @@ export function presentBatchSummary(view: BatchSummaryView): Doc {
       ],
     });
   }
-  if (view.problems.length) {
-    blocks.push({ type: "section", text: view.problems.map((p) => `• ${escapeMarkup(truncate(p.name, 60))} (\`${p.integrationId}\`): ${p.outcome}${p.detail ? `: ${escapeMarkup(truncate(p.detail, 150))}` : ""}`).join("\n") });
-  }
+  if (view.problems.length) blocks.push({ type: "section", text: problemLines(view) });
   const buttons: Button[] = [];
   if (view.status === "awaiting_approval") buttons.push({ label: "Approve", command: `approve ${view.id}`, style: "primary" });
   if (["awaiting_approval", "queued", "running"].includes(view.status) && !view.abortedBy) {
