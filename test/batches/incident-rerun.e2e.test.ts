@@ -66,7 +66,7 @@ afterAll(async () => {
 describe("Re-run affected", () => {
   it("runs, after Confirm, exactly the incident's members the clicker may run, and counts the others apart", async () => {
     const runtime = t.bot.runtime;
-    await createFailureAlertsJob({ postSpacingMs: 0 }).perform({ runtime, firedAt: new Date(), dryRun: false, messages: runtime.services.messages, actor: { kind: "job", job: "failure-alerts" } });
+    await createFailureAlertsJob().perform({ runtime, firedAt: new Date(), dryRun: false, messages: runtime.services.messages, actor: { kind: "job", job: "failure-alerts" } });
     const incident = await eventually(() => t.slack.callsTo("chat.postMessage").find((call) => call.body.channel === CHANNEL && blocksOf(call).includes("Re-run affected")), 10_000);
     const button = buttonsOf(incident).find((b) => b.text.text === "Re-run affected")!;
     expect(button.value).toMatch(/^rerun failing incident:inc_[0-9a-z]+$/);
