@@ -25,7 +25,7 @@ export const CLI_COMMANDS: readonly CliEntry[] = [
   {
     name: "job",
     usage: "embedops job NAME [--dry-run]",
-    summary: "Run one job now (housekeeping-report, run-retention, failure-alerts); --dry-run prints what it would post and changes nothing.",
+    summary: "Run one job now (housekeeping-report, run-retention, failure-alerts, health-sweep); --dry-run prints what it would post and changes nothing.",
     load: async () => (await import("./job.ts")).jobCommand,
   },
   { name: "grant", usage: "embedops grant EMAIL|S… view|run|manage|admin group:ID|all", summary: "Give an operator or a Slack user group a permission on a group or on all (audited).", load: async () => (await import("./grant.ts")).grantCommand },

@@ -110,18 +110,19 @@ describe("the outbox sender against Slack's refusals", () => {
   });
 
   it("logs a permanent refusal once, with a hint that says what to do, and sends nothing there again", async () => {
+    // The once-an-hour memory is the process's: this channel is refused in no other test file.
     const spy = vi.spyOn(logModule.log, "error");
     try {
       const rows = [0, 1, 2].map((i) => ({ key: `failure-alert:gone-${i}:post`, doc: textDoc("lost") }));
       for (let i = 0; i < rows.length; i++) slack.queue("chat.postMessage", { body: { ok: false, error: "channel_not_found" } });
-      await queueAll("C0GONE", rows);
+      await queueAll("C0REFUSED", rows);
       const { failed } = await drain();
       expect(failed.map((f) => f.failure.code)).toEqual(["channel_not_found", "channel_not_found", "channel_not_found"]);
       expect(failed.every((f) => f.failure.hint?.includes("check the channel id"))).toBe(true);
-      const lines = spy.mock.calls.filter((call) => JSON.stringify(call).includes("C0GONE"));
+      const lines = spy.mock.calls.filter((call) => JSON.stringify(call).includes("C0REFUSED"));
       expect(lines.length).toBe(1);
       expect(JSON.stringify(lines[0])).toContain("check the channel id");
-      expect(await db.models.OutboxMessage.count({ where: { channel: "C0GONE", state: "sent" } })).toBe(0);
+      expect(await db.models.OutboxMessage.count({ where: { channel: "C0REFUSED", state: "sent" } })).toBe(0);
     } finally {
       spy.mockRestore();
     }
