@@ -18,39 +18,29 @@ interface AuditEntry {
   at: Date;
 }
 
+/** An entry as the audit table keeps it. */
+function auditRow(entry: AuditEntry) {
+  return {
+    at: entry.at,
+    actor: actorLabel(entry.actor),
+    actorSlackUserId: entry.actor.kind === "operator" || entry.actor.kind === "unmapped" ? (entry.actor.slackUserId ?? null) : null,
+    action: entry.action,
+    targetId: entry.targetId ?? null,
+    groupId: entry.groupId ?? null,
+    outcome: entry.outcome,
+    detail: entry.detail ?? null,
+  };
+}
+
 /** Appends to the audit log, inside the caller's transaction when it has one. */
 export async function recordAudit(db: Database, entry: AuditEntry, transaction?: Transaction): Promise<void> {
-  await db.models.AuditEvent.create(
-    {
-      at: entry.at,
-      actor: actorLabel(entry.actor),
-      actorSlackUserId: entry.actor.kind === "operator" || entry.actor.kind === "unmapped" ? (entry.actor.slackUserId ?? null) : null,
-      action: entry.action,
-      targetId: entry.targetId ?? null,
-      groupId: entry.groupId ?? null,
-      outcome: entry.outcome,
-      detail: entry.detail ?? null,
-    },
-    { transaction },
-  );
+  await db.models.AuditEvent.create(auditRow(entry), { transaction });
 }
 
 /** Appends several entries in one statement, inside the caller's transaction (a bulk action's members). */
 export async function recordAudits(db: Database, entries: readonly AuditEntry[], transaction: Transaction): Promise<void> {
   if (entries.length === 0) return;
-  await db.models.AuditEvent.bulkCreate(
-    entries.map((entry) => ({
-      at: entry.at,
-      actor: actorLabel(entry.actor),
-      actorSlackUserId: entry.actor.kind === "operator" || entry.actor.kind === "unmapped" ? (entry.actor.slackUserId ?? null) : null,
-      action: entry.action,
-      targetId: entry.targetId ?? null,
-      groupId: entry.groupId ?? null,
-      outcome: entry.outcome,
-      detail: entry.detail ?? null,
-    })),
-    { transaction },
-  );
+  await db.models.AuditEvent.bulkCreate(entries.map(auditRow), { transaction });
 }
 
 /** Whom an audit page is about: a Slack user, an email (actor or target), or any id (target, group, actor). */

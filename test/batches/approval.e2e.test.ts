@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FlowEngine } from "../runner/flow-engine.ts";
-import { eventually, startTestBot, type TestBot } from "../support/bot.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { addIntegrations, loadWorld, WORLD } from "../support/fixtures.ts";
+import { eventually, startWorldBot, type TestBot } from "../support/bot.ts";
+import type { TestDatabase } from "../support/database.ts";
+import { WORLD } from "../support/fixtures.ts";
 import { batchIdOf, blocksOf, buttonCommand, buttonsOf, click, command, finalSummary, latestSummary } from "./support.ts";
 
 const O = WORLD.operators;
@@ -13,16 +13,15 @@ let t: TestBot;
 let engine: FlowEngine;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
   engine = await new FlowEngine().start();
-  const db = await testDb.open();
-  await loadWorld(db);
-  await db.models.EmbedFlow.update({ triggerUrl: `${engine.url}/run` }, { where: {} });
-  await addIntegrations(db, [...G1.map((id) => ({ id })), { id: "int_small" , flowId: "flow_2" }]);
-  await db.close();
-  t = await startTestBot(testDb.url, { RUNNER_SIGNING_SECRET: "approval-secret", APPROVAL_ABOVE: "2" }, { batchTiming: { pollMs: 50, summaryIntervalMs: 100 } });
-  for (const who of Object.values(O)) t.slack.emails.set(who.slack, who.email);
+  ({ testDb, t } = await startWorldBot({
+    flowEngineUrl: engine.url,
+    integrations: [...G1.map((id) => ({ id })), { id: "int_small" , flowId: "flow_2" }],
+    env: { RUNNER_SIGNING_SECRET: "approval-secret", APPROVAL_ABOVE: "2" },
+    bot: { batchTiming: { pollMs: 50, summaryIntervalMs: 100 } },
+  }));
 });
+
 
 afterAll(async () => {
   await t?.stop();

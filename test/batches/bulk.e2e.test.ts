@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testToken, postJson } from "../api/tokens.ts";
 import { FlowEngine } from "../runner/flow-engine.ts";
-import { eventually, startTestBot, type TestBot } from "../support/bot.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { addIntegrations, addRuns, loadWorld, WORLD } from "../support/fixtures.ts";
+import { eventually, startWorldBot, type TestBot } from "../support/bot.ts";
+import type { TestDatabase } from "../support/database.ts";
+import { addRuns, WORLD } from "../support/fixtures.ts";
 import { batchIdOf, blocksOf, buttonCommand, buttonsOf, click, command, finalSummary, latestSummary, submitDialog } from "./support.ts";
 
 const O = WORLD.operators;
@@ -17,32 +17,33 @@ let t: TestBot;
 let engine: FlowEngine;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
   engine = await new FlowEngine().start();
-  const db = await testDb.open();
-  await loadWorld(db);
-  await db.models.EmbedFlow.update({ triggerUrl: `${engine.url}/run` }, { where: {} });
-  await addIntegrations(db, [
-    ...G1.map((id) => ({ id })),
-    { id: "int_off1", status: "disabled" as const },
-    { id: "int_off2", status: "disabled" as const },
-    ...G2.map((id) => ({ id, configurationId: "cfg_2" as const })),
-    ...P1.map((id) => ({ id, configurationId: "cfg_3" as const, flowId: "flow_2" })),
-  ]);
-  const recent = new Date(Date.now() - 2 * 86_400_000);
-  await addRuns(
-    db,
-    G1.slice(0, 4).flatMap((id) => [1, 2, 3].map((n) => ({ id: `old_${id}_${n}`, integrationId: id, status: "error" as const, trigger: "scheduler" as const, startedAt: new Date(recent.getTime() + n * 60_000), error: `401 from HubSpot ${n}` }))),
-    new Date(),
-  );
-  // The manager may view Beta Group but not manage it: its integrations are counted apart, never touched.
-  const manager = await db.models.Operator.findOne({ where: { email: O.manager.email } });
-  const now = new Date();
-  await db.models.Grant.create({ operatorId: manager!.id, slackUsergroupId: null, permission: "view", groupId: "g2", subjectKey: `op:${manager!.id}`, scopeKey: "g2", createdBy: "fixture", createdAt: now, updatedAt: now });
-  await db.close();
-  t = await startTestBot(testDb.url, { RUNNER_SIGNING_SECRET: "bulk-secret", RUNS_API_SECRET: RUNS_SECRET, PRICE_PER_RUN: "0.5", RUNNER_TIMEOUT_MS: "3000" }, { batchTiming: { pollMs: 50, summaryIntervalMs: 200 } });
-  for (const who of Object.values(O)) t.slack.emails.set(who.slack, who.email);
+  ({ testDb, t } = await startWorldBot({
+    flowEngineUrl: engine.url,
+    integrations: [
+      ...G1.map((id) => ({ id })),
+      { id: "int_off1", status: "disabled" as const },
+      { id: "int_off2", status: "disabled" as const },
+      ...G2.map((id) => ({ id, configurationId: "cfg_2" as const })),
+      ...P1.map((id) => ({ id, configurationId: "cfg_3" as const, flowId: "flow_2" })),
+    ],
+    prepare: async (db) => {
+      const recent = new Date(Date.now() - 2 * 86_400_000);
+      await addRuns(
+        db,
+        G1.slice(0, 4).flatMap((id) => [1, 2, 3].map((n) => ({ id: `old_${id}_${n}`, integrationId: id, status: "error" as const, trigger: "scheduler" as const, startedAt: new Date(recent.getTime() + n * 60_000), error: `401 from HubSpot ${n}` }))),
+        new Date(),
+      );
+      // The manager may view Beta Group but not manage it: its integrations are counted apart, never touched.
+      const manager = await db.models.Operator.findOne({ where: { email: O.manager.email } });
+      const now = new Date();
+      await db.models.Grant.create({ operatorId: manager!.id, slackUsergroupId: null, permission: "view", groupId: "g2", subjectKey: `op:${manager!.id}`, scopeKey: "g2", createdBy: "fixture", createdAt: now, updatedAt: now });
+    },
+    env: { RUNNER_SIGNING_SECRET: "bulk-secret", RUNS_API_SECRET: RUNS_SECRET, PRICE_PER_RUN: "0.5", RUNNER_TIMEOUT_MS: "3000" },
+    bot: { batchTiming: { pollMs: 50, summaryIntervalMs: 200 } },
+  }));
 });
+
 
 afterAll(async () => {
   await t?.stop();

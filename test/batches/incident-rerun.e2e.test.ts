@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFailureAlertsJob } from "../../jobs/failure-alerts.ts";
 import type { RunInput } from "../../src/data/flow-runs.ts";
 import { FlowEngine } from "../runner/flow-engine.ts";
-import { eventually, startTestBot, type TestBot } from "../support/bot.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { addIntegrations, addRuns, loadWorld, WORLD } from "../support/fixtures.ts";
+import { eventually, startWorldBot, type TestBot } from "../support/bot.ts";
+import type { TestDatabase } from "../support/database.ts";
+import { addRuns, WORLD } from "../support/fixtures.ts";
 import { batchIdOf, blocksOf, buttonsOf, click, finalSummary } from "./support.ts";
 
 // An incident's `Re-run affected`, clicked in the alerts channel, runs the incident's members the clicker may run
@@ -24,38 +24,35 @@ let t: TestBot;
 let engine: FlowEngine;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
   engine = await new FlowEngine().start();
-  const db = await testDb.open();
-  await loadWorld(db);
-  await db.models.EmbedFlow.update({ triggerUrl: `${engine.url}/run` }, { where: {} });
-  await addIntegrations(db, [
-    ...MEMBERS.map((id) => ({ id, name: `Copy ${id}`, configurationId: CONFIG_OF[id] })),
-    // In g1 too, but not failing with the outage: never part of the re-run.
-    { id: "healthy", name: "Healthy copy" },
-    { id: "other", name: "Other failure" },
-  ]);
-  const start = Date.now() - 20 * 60_000;
-  const failed = (integrationId: string, error: string): RunInput[] =>
-    [0, 1, 2].map((n) => {
-      const startedAt = new Date(start + n * 60_000);
-      return { id: `r_${integrationId}_${n}`, integrationId, status: "error", trigger: "scheduler", startedAt, finishedAt: startedAt, error };
-    });
-  await addRuns(db, [...MEMBERS.flatMap((id) => failed(id, outage(id))), ...failed("other", "HubSpot answered 401: token revoked")], new Date());
-  // Rita may view Beta Group but not run there: its members are counted apart, never run. Gamma Partner she may not see.
-  const rita = await db.models.Operator.findOne({ where: { email: O.runner.email } });
-  const now = new Date();
-  await db.models.Grant.create({ operatorId: rita!.id, slackUsergroupId: null, permission: "view", groupId: "g2", subjectKey: `op:${rita!.id}`, scopeKey: "g2", createdBy: "fixture", createdAt: now, updatedAt: now });
-  await addRuns(db, [{ id: "r_healthy", integrationId: "healthy", status: "success", trigger: "scheduler", startedAt: new Date(start), finishedAt: new Date(start) }], new Date());
-  await db.close();
-  t = await startTestBot(
-    testDb.url,
+  ({ testDb, t } = await startWorldBot({
+    flowEngineUrl: engine.url,
+    integrations: [
+      ...MEMBERS.map((id) => ({ id, name: `Copy ${id}`, configurationId: CONFIG_OF[id] })),
+      // In g1 too, but not failing with the outage: never part of the re-run.
+      { id: "healthy", name: "Healthy copy" },
+      { id: "other", name: "Other failure" },
+    ],
+    prepare: async (db) => {
+      const start = Date.now() - 20 * 60_000;
+      const failed = (integrationId: string, error: string): RunInput[] =>
+        [0, 1, 2].map((n) => {
+          const startedAt = new Date(start + n * 60_000);
+          return { id: `r_${integrationId}_${n}`, integrationId, status: "error", trigger: "scheduler", startedAt, finishedAt: startedAt, error };
+        });
+      await addRuns(db, [...MEMBERS.flatMap((id) => failed(id, outage(id))), ...failed("other", "HubSpot answered 401: token revoked")], new Date());
+      // Rita may view Beta Group but not run there: its members are counted apart, never run. Gamma Partner she may not see.
+      const rita = await db.models.Operator.findOne({ where: { email: O.runner.email } });
+      const now = new Date();
+      await db.models.Grant.create({ operatorId: rita!.id, slackUsergroupId: null, permission: "view", groupId: "g2", subjectKey: `op:${rita!.id}`, scopeKey: "g2", createdBy: "fixture", createdAt: now, updatedAt: now });
+      await addRuns(db, [{ id: "r_healthy", integrationId: "healthy", status: "success", trigger: "scheduler", startedAt: new Date(start), finishedAt: new Date(start) }], new Date());
+    },
     // The schedule stays out of the way: the test fires the alerts itself.
-    { RUNNER_SIGNING_SECRET: RUNNER_SECRET, ALERTS_CHANNEL: CHANNEL, ALERTS_CRON: "0 0 1 1 *", HOUSEKEEPING_CRON: "0 0 1 1 *" },
-    { batchTiming: { pollMs: 50, summaryIntervalMs: 200 } },
-  );
-  for (const who of Object.values(O)) t.slack.emails.set(who.slack, who.email);
+    env: { RUNNER_SIGNING_SECRET: RUNNER_SECRET, ALERTS_CHANNEL: CHANNEL, ALERTS_CRON: "0 0 1 1 *", HOUSEKEEPING_CRON: "0 0 1 1 *" },
+    bot: { batchTiming: { pollMs: 50, summaryIntervalMs: 200 } },
+  }));
 });
+
 
 afterAll(async () => {
   await t?.stop();

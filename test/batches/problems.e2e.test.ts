@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FlowEngine } from "../runner/flow-engine.ts";
-import { startTestBot, type TestBot } from "../support/bot.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { addIntegrations, addRuns, loadWorld, WORLD } from "../support/fixtures.ts";
+import { startWorldBot, type TestBot } from "../support/bot.ts";
+import type { TestDatabase } from "../support/database.ts";
+import { addIntegrations, addRuns, WORLD } from "../support/fixtures.ts";
 import { batchIdOf, blocksOf, command, finalSummary } from "./support.ts";
 
 // A finished batch says which members failed and why: grouped by reason, largest first, with the first ids.
@@ -16,16 +16,15 @@ let t: TestBot;
 let engine: FlowEngine;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
   engine = await new FlowEngine().start();
-  const db = await testDb.open();
-  await loadWorld(db);
-  await db.models.EmbedFlow.update({ triggerUrl: `${engine.url}/run` }, { where: {} });
-  await addIntegrations(db, [...RUN.map((id) => ({ id })), ...OFF.map((id) => ({ id, flowId: "flow_2" }))]);
-  await db.close();
-  t = await startTestBot(testDb.url, { RUNNER_SIGNING_SECRET: "problems-secret", RUNNER_TIMEOUT_MS: "3000" }, { batchTiming: { pollMs: 50, summaryIntervalMs: 200 } });
-  for (const who of Object.values(O)) t.slack.emails.set(who.slack, who.email);
+  ({ testDb, t } = await startWorldBot({
+    flowEngineUrl: engine.url,
+    integrations: [...RUN.map((id) => ({ id })), ...OFF.map((id) => ({ id, flowId: "flow_2" }))],
+    env: { RUNNER_SIGNING_SECRET: "problems-secret", RUNNER_TIMEOUT_MS: "3000" },
+    bot: { batchTiming: { pollMs: 50, summaryIntervalMs: 200 } },
+  }));
 });
+
 
 afterAll(async () => {
   await t?.stop();
