@@ -22,7 +22,6 @@ beforeAll(async () => {
   }));
 });
 
-
 afterAll(async () => {
   await t?.stop();
   await engine?.stop();

@@ -44,7 +44,6 @@ beforeAll(async () => {
   }));
 });
 
-
 afterAll(async () => {
   await t?.stop();
   await engine?.stop();

@@ -53,7 +53,6 @@ beforeAll(async () => {
   }));
 });
 
-
 afterAll(async () => {
   await t?.stop();
   await engine?.stop();

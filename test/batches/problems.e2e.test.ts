@@ -25,7 +25,6 @@ beforeAll(async () => {
   }));
 });
 
-
 afterAll(async () => {
   await t?.stop();
   await engine?.stop();
