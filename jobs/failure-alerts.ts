@@ -39,6 +39,81 @@ function alertKind(integration: Pick<IntegrationRecord, "health">): "failing" | 
   return integration.health === "overdue" ? "overdue" : "failing";
 }
 
+/** What one firing did, or (in a dry run) would do. */
+interface Firing {
+  ctx: JobContext;
+  now: Date;
+  channel: string | undefined;
+  /** `posted`: alerts handed to the outbox, which posts them at Slack's pace. */
+  counts: { posted: number; recovered: number; disabled: number; waiting: number };
+  wouldPost: Doc[];
+  wouldUpdate: Doc[];
+}
+
+/** 1. Open alerts whose episode ended or whose integration was disabled: say so on their message. */
+async function closeEndedAlerts(firing: Firing): Promise<void> {
+  const { ctx, now, counts } = firing;
+  const { db, config } = ctx.runtime;
+  const open = await openAlerts(db);
+  const alertIntegrations = new Map((await integrationsByIds(db, [...new Set(open.map((alert) => alert.integrationId))])).map((integration) => [integration.id, integration]));
+  const closing = open
+    .map((alert) => ({ alert, integration: alertIntegrations.get(alert.integrationId), state: alertState(alert, alertIntegrations.get(alert.integrationId)) }))
+    .filter((entry) => entry.state !== "open");
+  const closingRows = await describeIntegrationsByIds(db, closing.flatMap((entry) => (entry.integration ? [entry.integration.id] : [])));
+  for (const { alert, integration, state } of closing) {
+    counts[state === "recovered" ? "recovered" : "disabled"] += 1;
+    const row = closingRows.get(alert.integrationId);
+    const recoveredAt = alert.kind === "overdue" ? integration?.latestRunAt : (integration?.lastSuccessAt ?? integration?.latestRunAt);
+    const endedAt = state === "recovered" ? (recoveredAt ?? now) : (integration?.statusChangedAt ?? now);
+    const doc = row && integration
+      ? presentFailureAlert({ row, state, kind: alert.kind, streakStartedAt: alert.streakStartedAt, failuresInRow: integration.failuresInRow, error: alert.error, endedAt, now, timeZone: config.timeZone })
+      : undefined;
+    if (ctx.dryRun) {
+      if (doc) firing.wouldUpdate.push(doc);
+      continue;
+    }
+    await closeAlertWithUpdate(db, alert, state === "recovered" ? "recovered" : "disabled", doc ? { doc, at: now } : undefined);
+  }
+}
+
+/** 2. Integrations that newly became failing (any rule) or overdue outside an incident, and alerts not posted before. */
+async function queueNewAlerts(firing: Firing, incidentMembers: ReadonlySet<string>): Promise<void> {
+  const { ctx, now, counts, channel } = firing;
+  const { db, config } = ctx.runtime;
+  const failing = await newlyUnhealthy(db, healthRules(config, now), new Date(now.getTime() - ALERT_LOOKBACK_MS));
+  const keyOf = (integration: IntegrationRecord) => `${integration.id}|${integration.healthSince?.getTime()}`;
+  const alerted = new Map((await alertsOf(db, failing.map((integration) => integration.id))).map((alert) => [`${alert.integrationId}|${alert.streakStartedAt.getTime()}`, alert]));
+  // An open alert with no message and none queued was opened before the outbox existed and never posted.
+  const queued = await alertsQueued(db, [...alerted.values()].filter((alert) => alert.state === "open" && !alert.ts).map((alert) => alert.id));
+  const due = failing.filter((integration) => {
+    if (incidentMembers.has(integration.id) || !integration.healthSince) return false;
+    const alert = alerted.get(keyOf(integration));
+    return !alert || (alert.state === "open" && !alert.ts && !queued.has(alert.id));
+  });
+  counts.waiting = Math.max(0, due.length - MAX_NEW_ALERTS);
+  const batch = due.slice(0, MAX_NEW_ALERTS);
+  const rows = await describeIntegrationsByIds(db, batch.map((integration) => integration.id));
+  for (const integration of batch) {
+    const row = rows.get(integration.id);
+    const since = integration.healthSince;
+    if (!row || !since) continue;
+    const kind = alertKind(integration);
+    const error = kind === "overdue" ? null : integration.latestRunError;
+    const reason = integration.failuresInRow >= config.failingAfterErrors && kind === "failing" ? null : integration.healthReason;
+    const doc = presentFailureAlert({ row, state: "open", kind, reason, streakStartedAt: since, failuresInRow: integration.failuresInRow, error, now, timeZone: config.timeZone });
+    if (ctx.dryRun || !channel) {
+      firing.wouldPost.push(doc);
+      continue;
+    }
+    // The alert and its message in one transaction: its unique (integration, streak) key keeps two firings from alerting the same streak.
+    const alert = alerted.get(keyOf(integration));
+    if (alert) await queueAlertPost(db, alert.id, { channel, doc, at: now });
+    else if (!(await openAlertWithPost(db, { integrationId: integration.id, kind, streakStartedAt: since, error }, { channel, doc, at: now }))) continue;
+    counts.posted += 1;
+    log.info({ integrationId: integration.id, kind, failuresInRow: integration.failuresInRow }, "failure alert queued");
+  }
+}
+
 /**
  * Builds the failure-alerts job. It posts nothing itself: each new alert is opened together with its message in
  * the outbox (one transaction), and each closed alert together with the update of that message, so a firing run
@@ -60,72 +135,10 @@ export function createFailureAlertsJob(): Job {
       warnedNoChannel = true;
       return { text: "failure alerts: ALERTS_CHANNEL is not set; nothing posted", counts: { posted: 0, recovered: 0, disabled: 0, incidentsOpened: incidents.opened } };
     }
-    const wouldPost: Doc[] = [];
-    const wouldUpdate: Doc[] = [];
-    // `posted`: alerts handed to the outbox, which posts them at Slack's pace.
-    const counts = { posted: 0, recovered: 0, disabled: 0, waiting: 0 };
-
-    // 1. Open alerts whose streak ended or whose integration was disabled: say so on their message.
-    const open = await openAlerts(db);
-    const alertIntegrations = new Map((await integrationsByIds(db, [...new Set(open.map((alert) => alert.integrationId))])).map((integration) => [integration.id, integration]));
-    const closing = open
-      .map((alert) => ({ alert, integration: alertIntegrations.get(alert.integrationId), state: alertState(alert, alertIntegrations.get(alert.integrationId)) }))
-      .filter((entry) => entry.state !== "open");
-    const closingRows = await describeIntegrationsByIds(db, closing.flatMap((entry) => (entry.integration ? [entry.integration.id] : [])));
-    for (const { alert, integration, state } of closing) {
-      counts[state === "recovered" ? "recovered" : "disabled"] += 1;
-      const row = closingRows.get(alert.integrationId);
-      const recoveredAt = alert.kind === "overdue" ? integration?.latestRunAt : (integration?.lastSuccessAt ?? integration?.latestRunAt);
-      const endedAt = state === "recovered" ? (recoveredAt ?? now) : (integration?.statusChangedAt ?? now);
-      const doc = row
-        ? presentFailureAlert({ row, state, kind: alert.kind, streakStartedAt: alert.streakStartedAt, failuresInRow: integration!.failuresInRow, error: alert.error, endedAt, now, timeZone: config.timeZone })
-        : undefined;
-      if (ctx.dryRun) {
-        if (doc) wouldUpdate.push(doc);
-        continue;
-      }
-      await closeAlertWithUpdate(db, alert, state === "recovered" ? "recovered" : "disabled", doc ? { doc, at: now } : undefined);
-    }
-
-    // 2. Integrations that newly became failing (any rule) or overdue, and alerts that could not be posted before.
-    const failing = await newlyUnhealthy(db, healthRules(config, now), new Date(now.getTime() - ALERT_LOOKBACK_MS));
-    const alerted = new Map((await alertsOf(db, failing.map((integration) => integration.id))).map((alert) => [`${alert.integrationId}|${alert.streakStartedAt.getTime()}`, alert]));
-    // An open alert with no message and none queued was opened before the outbox existed and never posted.
-    const queued = await alertsQueued(db, [...alerted.values()].filter((alert) => alert.state === "open" && !alert.ts).map((alert) => alert.id));
-    const due = failing.filter((integration) => {
-      if (incidents.members.has(integration.id)) return false;
-      const alert = alerted.get(`${integration.id}|${integration.healthSince!.getTime()}`);
-      return !alert || (alert.state === "open" && !alert.ts && !queued.has(alert.id));
-    });
-    counts.waiting = Math.max(0, due.length - MAX_NEW_ALERTS);
-    const batch = due.slice(0, MAX_NEW_ALERTS);
-    const rows = await describeIntegrationsByIds(db, batch.map((integration) => integration.id));
-    for (const integration of batch) {
-      const row = rows.get(integration.id)!;
-      const kind = alertKind(integration);
-      const doc = presentFailureAlert({
-        row,
-        state: "open",
-        kind,
-        reason: integration.failuresInRow >= config.failingAfterErrors && kind === "failing" ? null : integration.healthReason,
-        streakStartedAt: integration.healthSince!,
-        failuresInRow: integration.failuresInRow,
-        error: kind === "overdue" ? null : integration.latestRunError,
-        now,
-        timeZone: config.timeZone,
-      });
-      if (ctx.dryRun) {
-        wouldPost.push(doc);
-        continue;
-      }
-      // The alert and its message in one transaction: its unique (integration, streak) key keeps two firings from alerting the same streak.
-      const alert = alerted.get(`${integration.id}|${integration.healthSince!.getTime()}`);
-      const opened = { integrationId: integration.id, kind, streakStartedAt: integration.healthSince!, error: kind === "overdue" ? null : integration.latestRunError };
-      if (alert) await queueAlertPost(db, alert.id, { channel: channel!, doc, at: now });
-      else if (!(await openAlertWithPost(db, opened, { channel: channel!, doc, at: now }))) continue;
-      counts.posted += 1;
-      log.info({ integrationId: integration.id, kind, failuresInRow: integration.failuresInRow }, "failure alert queued");
-    }
+    const firing: Firing = { ctx, now, channel, counts: { posted: 0, recovered: 0, disabled: 0, waiting: 0 }, wouldPost: [], wouldUpdate: [] };
+    await closeEndedAlerts(firing);
+    await queueNewAlerts(firing, incidents.members);
+    const { counts, wouldPost, wouldUpdate } = firing;
 
     if (ctx.dryRun) {
       const where = channel ?? "ALERTS_CHANNEL (unset)";
