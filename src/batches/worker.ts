@@ -185,22 +185,7 @@ export class BatchWorker {
           return true;
         }
       }
-      if (batch.status === "settling") {
-        const changed = await settleRunOutcomes(db, batch.id, clock.now());
-        const tally = await tallyMembers(db, batch.id);
-        const waitedTooLong = clock.now().getTime() - batch.updatedAt.getTime() > MANUAL_RUN_STALE_AFTER_MS;
-        if ((tally.outcomes.running ?? 0) === 0 || waitedTooLong) {
-          await moveBatch(db, batch.id, ["settling"], "finished", clock.now(), { finishedAt: clock.now() });
-          log.info({ batchId: batch.id, outcomes: tally.outcomes }, "batch finished");
-          await summary.show(true);
-          await releaseLease(db, batch.id, this.owner);
-          return true;
-        }
-        if (changed > 0) await summary.show(false);
-        // Wait for the engine's reports without holding the worker: the batch is parked until the next look.
-        await parkLease(db, batch.id, this.owner, new Date(clock.now().getTime() + Math.max(this.timing.pollMs, this.timing.summaryIntervalMs)));
-        return false;
-      }
+      if (batch.status === "settling") return await this.settle(batch, summary);
       await releaseLease(db, batch.id, this.owner);
       return true;
     } catch (error) {
@@ -216,6 +201,28 @@ export class BatchWorker {
     } finally {
       clearInterval(heartbeat);
     }
+  }
+
+  /**
+   * A bulk run whose requests are all answered, waiting for the outcomes the engine reports later: finished when
+   * none is running any more (or it waited too long), else parked until the next look; true when it finished.
+   */
+  private async settle(batch: BatchRecord, summary: { show(force: boolean): Promise<void> }): Promise<boolean> {
+    const { db, clock } = this.deps;
+    const changed = await settleRunOutcomes(db, batch.id, clock.now());
+    const tally = await tallyMembers(db, batch.id);
+    const waitedTooLong = clock.now().getTime() - batch.updatedAt.getTime() > MANUAL_RUN_STALE_AFTER_MS;
+    if ((tally.outcomes.running ?? 0) === 0 || waitedTooLong) {
+      await moveBatch(db, batch.id, ["settling"], "finished", clock.now(), { finishedAt: clock.now() });
+      log.info({ batchId: batch.id, outcomes: tally.outcomes }, "batch finished");
+      await summary.show(true);
+      await releaseLease(db, batch.id, this.owner);
+      return true;
+    }
+    if (changed > 0) await summary.show(false);
+    // Wait for the engine's reports without holding the worker: the batch is parked until the next look.
+    await parkLease(db, batch.id, this.owner, new Date(clock.now().getTime() + Math.max(this.timing.pollMs, this.timing.summaryIntervalMs)));
+    return false;
   }
 
   /** The batch's requester as an actor, with their grants as they are now; null when they are no longer an operator. */
