@@ -140,7 +140,7 @@ function catalog(): Pick<ImportInput, "groups" | "configurations" | "flows"> {
 // Demo data
 // ---------------------------------------------------------------------------------------------
 
-type Profile = "healthy" | "flaky" | "failing" | "silent" | "never" | "in-flight";
+type Profile = "healthy" | "flaky" | "failing" | "silent" | "never" | "in-flight" | "overdue";
 
 /** The operators of the demo, their grants and Slack links. */
 const OPERATORS = [
@@ -193,7 +193,7 @@ export function demoDocument(now: Date): { document: ImportInput; disabled: Arra
 
       // int_1 runs fine, with an error a few runs back.
       const roll = random();
-      const profile: Profile =
+      const rolled: Profile =
         integrationNumber === 1 ? "flaky"
         : roll < 0.08 ? "never"
         : roll < 0.19 ? "silent"
@@ -201,6 +201,9 @@ export function demoDocument(now: Date): { document: ImportInput; disabled: Arra
         : roll < 0.37 ? "in-flight"
         : roll < 0.47 ? "flaky"
         : "healthy";
+      // A few healthy copies of scheduled flows stopped running some cadences ago: overdue, not yet stale. Chosen
+      // without drawing from the random sequence, so every other integration stays as it was.
+      const profile: Profile = rolled === "healthy" && flow.trigger === "scheduler" && integrationNumber % 29 === 7 ? "overdue" : rolled;
       const createdAt = new Date(now.getTime() - between(random, 20, 240) * DAY - between(random, 0, 23) * HOUR);
       const suffix = random() < 0.12 ? ` (${pick(random, ["EU", "US", "staging", "main store", "backfill"])})` : "";
       const userName = `${first} ${last}`;
@@ -248,7 +251,7 @@ export function demoDocument(now: Date): { document: ImportInput; disabled: Arra
       const cadence = flow.trigger === "scheduler" ? pick(random, [6 * HOUR, 12 * HOUR, DAY]) : between(random, 3, 18) * HOUR;
       const lastRunAt =
         profile === "silent" ? new Date(now.getTime() - between(random, 41, 140) * DAY)
-        : new Date(now.getTime() - between(random, 5, Math.min(cadence / MINUTE, 600)) * MINUTE);
+        : new Date(now.getTime() - (profile === "overdue" ? 5 * cadence : 0) - between(random, 5, Math.min(cadence / MINUTE, 600)) * MINUTE);
       const count = profile === "never" ? 0 : between(random, 6, 24);
       const streak = profile === "failing" ? between(random, 3, Math.min(9, count)) : 0;
       const streakError = pick(random, errorTexts(pick(random, flow.connectors)));

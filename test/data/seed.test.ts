@@ -62,7 +62,7 @@ describe("seedDemo", () => {
     expect(new Set(integrations.map((integration) => integration.groupId)).size).toBe(await db.models.Group.count());
   });
 
-  it("mixes healthy, failing, silent, never-run and disabled integrations", async () => {
+  it("mixes healthy, failing, silent, overdue, never-run and disabled integrations", async () => {
     const m = db.models;
     const failing = await m.Integration.findAll({ where: { status: "enabled", failuresInRow: { [Op.gte]: 3 } } });
     expect(failing.length).toBeGreaterThanOrEqual(5);
@@ -72,6 +72,8 @@ describe("seedDemo", () => {
     expect(silent).toBeGreaterThanOrEqual(3);
     expect(await m.Integration.count({ where: { latestRunId: null } })).toBeGreaterThanOrEqual(5);
     expect(await m.Integration.count({ where: { latestRunStatus: { [Op.in]: ["running", "retrying"] } } })).toBeGreaterThanOrEqual(1);
+    // A few scheduled ones stopped some cadences ago: `list overdue` has something to show.
+    expect(await m.Integration.count({ where: { status: "enabled", health: "overdue" } })).toBeGreaterThanOrEqual(2);
     const disabled = await m.Integration.findAll({ where: { status: "disabled" } });
     expect(disabled.length).toBeGreaterThanOrEqual(5);
     for (const integration of disabled) {
