@@ -172,14 +172,18 @@ export async function startConsole(config: Config, options: { as?: string; demo?
   const runtime = await openRuntime(config, { clock: options.clock, messages, commands: COMMANDS });
   let schedules: Schedules | undefined;
   let sender: OutboxSender | undefined;
+  let recovery: { stop(): Promise<void> } | undefined;
   try {
     await offerDemo(runtime, options.output, options.demo ?? false);
+    // Manual runs (and bulk members) a console stopped mid-request are recovered here too, as the bot does.
+    recovery = await startInterruptedRunRecovery(runtime);
     sender = startOutboxSender({ db: runtime.db, messages, spacingMs: 0, leaseTtlMs: config.jobLeaseTtlMs });
     schedules = startSchedules(runtime, messages);
     runtime.batchWorker.start();
     await runConsole(runtime, { ...options, screen });
   } finally {
     await schedules?.stop();
+    await recovery?.stop();
     await sender?.stop();
     await runtime.close();
   }
