@@ -1,0 +1,129 @@
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { COMMANDS } from "../../commands/index.ts";
+import { FakeClock } from "../../src/clock.ts";
+import type { Database } from "../../src/data/database.ts";
+import { encodeCursor } from "../../src/data/keyset.ts";
+import { openRuntime, type Runtime } from "../../src/runtime.ts";
+import { createTestDatabase, TEST_DIALECT, type TestDatabase } from "../support/database.ts";
+import { addIntegrations, loadWorld, WORLD } from "../support/fixtures.ts";
+import { tablesDigest } from "../support/fuzz.ts";
+import { actorFor, NOW, recordingMessages, testConfig } from "../jobs/support.ts";
+
+/**
+ * Every value below carries the mark `zqk7`. A value that reaches the database only as a bound parameter never
+ * shows in a statement's text; one written into the text (escaped or not) does, whatever its escaping.
+ */
+const MARK = "zqk7";
+const VALUES = [
+  `${MARK}a'\\%_\u2603\u202ex1`,
+  `${MARK}b$1`,
+  `${MARK}c:name`,
+  `${MARK}d\u200f\u05d0\u{1F600}''`,
+  `${MARK}e${"x".repeat(245)}`,
+  `${MARK}f__proto__`,
+];
+
+/** Email addresses with the mark, valid enough to pass the edge. */
+const EMAILS = [`${MARK}.a@example.com`, `${MARK}+b@example.com`];
+
+/** Command shapes (`V` for the value) whose statements may still carry a typed value in their text: none. */
+const STILL_INLINED: readonly string[] = [];
+
+let testDb: TestDatabase;
+let db: Database;
+let runtime: Runtime;
+let statements: string[] = [];
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  db = await testDb.open({ onStatement: (sql) => statements.push(sql) });
+  await loadWorld(db);
+  await addIntegrations(db, [{ id: "int_1", name: "HubSpot sync" }]);
+  const directory = { emailOf: async (id: string) => (id === WORLD.operators.admin.slack ? WORLD.operators.admin.email : undefined), membersOf: async () => [] };
+  runtime = await openRuntime(testConfig(testDb.url), { db, clock: new FakeClock(NOW), messages: recordingMessages(), directory, commands: COMMANDS });
+});
+
+afterAll(async () => {
+  await runtime?.close();
+  await db?.close();
+  await testDb?.drop();
+});
+
+/** A value as typed on the command line. */
+function typed(value: string): string {
+  return `"${value}"`;
+}
+
+/** A `Next page` link of `list` (no filters) whose keyset cursor carries `id` and a time (int_1's activity is 2026-09-21). */
+function pageLink(id: string, at: string): string {
+  const key = createHash("sha256").update("list ").digest("base64url").slice(0, 6);
+  return `${key}.2.${encodeCursor(new Date(at), id)}`;
+}
+
+/** Texts that carry user values into every command that takes any, with what their answer must say. */
+function texts(value: string): Array<[string, RegExp]> {
+  const v = typed(value);
+  const noRows = /"text":"Integrations matching `[^`]*`: 0 on page 1"/;
+  const noIntegration = /"text":":warning: No integration `/;
+  const noAuths = /"text":"Connector auths matching `[^`]*`: 0"/;
+  const nothingToRun = /"text":"Nothing to run: /;
+  const notABatch = /takes a batch id such as/;
+  const badLink = /"text":":warning: This page link is no longer valid/;
+  return [
+    [`list ${v}`, noRows],
+    [`list group:${v}`, /"text":":warning: No group or partner with id or name `/],
+    ...["config", "account", "user", "flow"].map((key): [string, RegExp] => [`list ${key}:${v}`, noRows]),
+    [`list int ${v} sync`, noRows],
+    // A cursor's id has at most 200 characters; a longer one is a link that was tampered with.
+    [`list after:${pageLink(value, "2026-11-01T00:00:00Z")}`, value.length > 200 ? badLink : /"text":"Integrations: 1 on page 2"/],
+    [`list after:${pageLink(value, "2026-09-01T00:00:00Z")}`, value.length > 200 ? badLink : /"text":"Integrations: 0 on page 2"/],
+    [`export ${v}`, /"text":"Exported 0 integrations matching `/],
+    [`export config:${v}`, /"text":"Exported 0 integrations matching `/],
+    [`rerun failing ${v}`, nothingToRun],
+    [`rerun failing flow:${v}`, nothingToRun],
+    ...["show", "runs", "run", "disable", "enable", "snooze"].map((command): [string, RegExp] => [`${command} ${v}`, noIntegration]),
+    ...["config", "account", "user", "connector"].map((key): [string, RegExp] => [`auths ${key}:${v}`, noAuths]),
+    [`audit ${v}`, /"text":"Audit log for `[^`]*`: 0"/],
+    [`grant ${EMAILS[0]} view group:g1`, /"text":":warning: No operator has the email /],
+    [`grant ${WORLD.operators.viewer.email} view group:${v}`, /"text":":warning: No group or partner has the id `/],
+    [`revoke ${WORLD.operators.viewer.email} view group:${v}`, /"text":":warning: No group or partner has the id `/],
+    [`link <@UZQKSEVEN> ${EMAILS[1]}`, /is now linked to|already linked/],
+    [`revoke ${EMAILS[1]} view group:g1`, /"text":":warning: zqk7\+b@example\.com was never granted Can view/],
+    [`audit ${EMAILS[1]}`, /"text":"Audit log for `[^`]*`: \d+"/],
+    ...["confirm", "approve", "abort", "undo"].map((command): [string, RegExp] => [`${command} ${v}`, notABatch]),
+  ];
+}
+
+describe(`user values reach the database only as bound parameters (${TEST_DIALECT})`, () => {
+  it("no typed value shows in the text of any statement, and every answer is a clear one", async () => {
+    const admin = await actorFor(db, WORLD.operators.admin.email);
+    const origin = { transport: "slack" as const, channelId: "CBOUND" };
+    const inlined = new Map<string, string>();
+    const unclear: string[] = [];
+    for (const value of VALUES) {
+      for (const [text, answer] of texts(value)) {
+        statements = [];
+        const reply = JSON.stringify((await runtime.dispatcher.handle(text, admin, origin)).doc);
+        if (reply.includes("Something went wrong") || !answer.test(reply)) unclear.push(`${text.slice(0, 80)} → ${reply.slice(0, 300)}`);
+        const shape = text.replace(typed(value), "V").replace(value, "V");
+        for (const sql of statements) if (sql.toLowerCase().includes(MARK)) inlined.set(shape, sql.slice(0, 300));
+      }
+    }
+    expect(unclear).toEqual([]);
+    expect([...inlined].filter(([shape]) => !STILL_INLINED.includes(shape))).toEqual([]);
+  }, 120_000);
+
+  it("read-only commands change nothing", async () => {
+    const viewerDigest = await tablesDigest(db);
+    const admin = await actorFor(db, WORLD.operators.admin.email);
+    for (const value of VALUES) {
+      for (const text of [`list ${typed(value)}`, `show ${typed(value)}`, `auths connector:${typed(value)}`, `export group:${typed(value)}`]) {
+        await runtime.dispatcher.handle(text, admin, { transport: "slack", channelId: "CBOUND" });
+      }
+    }
+    const { AuditEvent: _before, ...before } = viewerDigest;
+    const { AuditEvent: _after, ...after } = await tablesDigest(db);
+    expect(after).toEqual(before);
+  });
+});
