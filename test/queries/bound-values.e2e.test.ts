@@ -8,6 +8,8 @@ import { openRuntime, type Runtime } from "../../src/runtime.ts";
 import { createTestDatabase, TEST_DIALECT, type TestDatabase } from "../support/database.ts";
 import { addIntegrations, loadWorld, WORLD } from "../support/fixtures.ts";
 import { tablesDigest } from "../support/fuzz.ts";
+import { startTestBot, type TestBot } from "../support/bot.ts";
+import { postJson, testToken } from "../api/tokens.ts";
 import { actorFor, NOW, recordingMessages, testConfig } from "../jobs/support.ts";
 
 /**
@@ -125,5 +127,49 @@ describe(`user values reach the database only as bound parameters (${TEST_DIALEC
     const { AuditEvent: _before, ...before } = viewerDigest;
     const { AuditEvent: _after, ...after } = await tablesDigest(db);
     expect(after).toEqual(before);
+  });
+});
+
+describe(`the HTTP API's values reach the database only as bound parameters (${TEST_DIALECT})`, () => {
+  const clock = new FakeClock(NOW);
+  const now = () => Math.floor(clock.now().getTime() / 1000);
+  let apiDb: TestDatabase;
+  let bot: TestBot;
+  let sent: string[] = [];
+
+  beforeAll(async () => {
+    apiDb = await createTestDatabase();
+    const setup = await apiDb.open();
+    await loadWorld(setup);
+    await addIntegrations(setup, [{ id: "int_1" }]);
+    await setup.close();
+    bot = await startTestBot(apiDb.url, { RUNS_API_SECRET: "runs-secret" }, { clock, onStatement: (sql) => sent.push(sql) });
+  });
+
+  afterAll(async () => {
+    await bot?.stop();
+    await apiDb?.drop();
+  });
+
+  /** Posts, and gives the answer with the statements the request sent that carry the mark. */
+  async function post(path: string, body: unknown, token: string) {
+    sent = [];
+    const answer = await postJson(`${bot.baseUrl}${path}`, body, token);
+    return { status: answer.status, error: answer.body.error, inlined: sent.filter((sql) => sql.toLowerCase().includes(MARK)).map((sql) => sql.slice(0, 200)) };
+  }
+
+  it("embed activation and deactivation: configuration, account, user, flow, connector names and integration ids", async () => {
+    const user = (value: string, account = "acc_1") => testToken({ secret: "cfg-1-secret-value", now: now(), claims: { embed_user_id: value, embed_account_id: account } });
+    const valid = await user("u_1");
+    for (const value of VALUES.filter((candidate) => candidate.length <= 200)) {
+      expect(await post(`/api/embed/${encodeURIComponent(value)}/integrations`, { flow_id: "flow_1" }, valid)).toMatchObject({ error: "unknown_configuration", inlined: [] });
+      // The claimed account picks the signing secret before the token is verified.
+      expect(await post("/api/embed/cfg_1/integrations", { flow_id: "flow_1" }, await user("u_1", value))).toMatchObject({ inlined: [] });
+      expect(await post("/api/embed/cfg_1/integrations", { flow_id: value }, valid)).toMatchObject({ status: 404, error: "unknown_flow", inlined: [] });
+      const activated = await post("/api/embed/cfg_1/integrations", { flow_id: "flow_1", connector_auths: [{ connector_name: value }] }, await user(value, value));
+      expect(activated).toMatchObject({ inlined: [] });
+      expect(activated.status).toBeLessThan(500);
+      expect(await post(`/api/embed/cfg_1/integrations/${encodeURIComponent(value)}/deactivate`, {}, valid)).toMatchObject({ status: 404, error: "unknown_integration", inlined: [] });
+    }
   });
 });
