@@ -116,6 +116,27 @@ describe(`user values reach the database only as bound parameters (${TEST_DIALEC
     expect([...inlined].filter(([shape]) => !STILL_INLINED.includes(shape))).toEqual([]);
   }, 120_000);
 
+  it("a disable's reason, alone and as a bulk action through its preview, confirmation and run", async () => {
+    const admin = await actorFor(db, WORLD.operators.admin.email);
+    const origin = { transport: "slack" as const, channelId: "CBOUND" };
+    const reasons: Array<string | null> = [];
+    runtime.batchWorker.start();
+    statements = [];
+    for (const value of VALUES) {
+      await runtime.dispatcher.handle(`disable int_1 ${typed(value)}`, admin, origin);
+      reasons.push((await db.models.Integration.findByPk("int_1"))!.disabledReason);
+      await runtime.dispatcher.handle("enable int_1", admin, origin);
+      const preview = JSON.stringify((await runtime.dispatcher.handle(`disable status:enabled reason:${typed(value)}`, admin, origin)).doc);
+      const confirmed = JSON.stringify((await runtime.dispatcher.handle(`confirm ${/b_[0-9a-f]{12}/.exec(preview)?.[0]} 1`, admin, origin)).doc);
+      expect(confirmed).toMatch(/Batch `b_[0-9a-f]{12}` started: 1 integrations/);
+      await runtime.batchWorker.idle();
+      reasons.push((await db.models.Integration.findByPk("int_1"))!.disabledReason);
+      await runtime.dispatcher.handle("enable int_1", admin, origin);
+    }
+    expect(reasons).toEqual(VALUES.flatMap((value) => [value, value]));
+    expect(statements.filter((sql) => sql.toLowerCase().includes(MARK)).map((sql) => sql.slice(0, 300))).toEqual([]);
+  });
+
   it("read-only commands change nothing", async () => {
     const viewerDigest = await tablesDigest(db);
     const admin = await actorFor(db, WORLD.operators.admin.email);
