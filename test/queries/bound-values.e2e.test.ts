@@ -29,6 +29,18 @@ const VALUES = [
 /** Email addresses with the mark, valid enough to pass the edge. */
 const EMAILS = [`${MARK}.a@example.com`, `${MARK}+b@example.com`];
 
+/**
+ * Statements of the run events API that still carry a reported value in their text, by a piece of them: the run
+ * recorder (recordRuns in src/data/flow-runs.ts) reads and writes a whole batch of runs with multi-row statements
+ * of escaped values. Shrinks to empty.
+ */
+const RUNS_STILL_INLINED: readonly string[] = [
+  ": SELECT id, latest_run_id, latest_run_status, latest_run_at,",
+  " FROM flow_runs WHERE id IN (",
+  ": INSERT INTO flow_runs (id, integration_id, status,",
+  ": WITH latest (id, ",
+];
+
 /** Command shapes (`V` for the value) whose statements may still carry a typed value in their text: none. */
 const STILL_INLINED: readonly string[] = [];
 
@@ -191,6 +203,22 @@ describe(`the HTTP API's values reach the database only as bound parameters (${T
       expect(activated).toMatchObject({ inlined: [] });
       expect(activated.status).toBeLessThan(500);
       expect(await post(`/api/embed/cfg_1/integrations/${encodeURIComponent(value)}/deactivate`, {}, valid)).toMatchObject({ status: 404, error: "unknown_integration", inlined: [] });
+    }
+  });
+
+  it("run events: run ids, integration ids and errors", async () => {
+    const token = await testToken({ secret: "runs-secret", now: now() });
+    const at = "2026-11-20T10:00:00.000Z";
+    const outcomes = [];
+    for (const [i, value] of VALUES.filter((candidate) => candidate.length <= 200).entries()) {
+      const unknown = await post("/api/runs", [{ run_id: `r_${i}`, integration_id: value, status: "success", started_at: at, finished_at: at }], token);
+      const stored = await post("/api/runs", [{ run_id: value, integration_id: "int_1", status: "error", started_at: at, finished_at: at, error: value }], token);
+      outcomes.push({ unknown, stored });
+    }
+    for (const { unknown, stored } of outcomes) {
+      expect(unknown).toMatchObject({ status: 400, error: "invalid_run_event" });
+      expect(stored).toMatchObject({ status: 202 });
+      expect([...unknown.inlined, ...stored.inlined].filter((sql) => !RUNS_STILL_INLINED.some((allowed) => sql.includes(allowed)))).toEqual([]);
     }
   });
 });
