@@ -7,7 +7,7 @@ import type { BatchWorkerTiming } from "./batches/worker.ts";
 import type { Clock } from "./clock.ts";
 import { ConfigError, missingSlackCredentials, slackMode, type Config } from "./config.ts";
 import { ConsoleScreen, consoleMessages, runConsole } from "./console.ts";
-import { warmPool } from "./data/database.ts";
+import { warmPool, type OpenOptions } from "./data/database.ts";
 import { databaseIsEmpty, seedDemo, seedDemoIfEmpty } from "./data/seed.ts";
 import { ensureAdmins } from "./data/operators.ts";
 import { log, registerSecrets } from "./log.ts";
@@ -104,7 +104,10 @@ async function warmUp(runtime: Runtime, client: ReturnType<typeof createWebClien
 }
 
 /** Starts the bot connected to Slack (HTTP or Socket Mode): HTTP server, Bolt app, schedules. */
-export async function startBot(config: Config, options: { clock?: Clock; batchTiming?: Partial<BatchWorkerTiming> } = {}): Promise<BotHandle> {
+export async function startBot(
+  config: Config,
+  options: { clock?: Clock; batchTiming?: Partial<BatchWorkerTiming>; onStatement?: OpenOptions["onStatement"] } = {},
+): Promise<BotHandle> {
   const mode = slackMode(config);
   if (mode === "console") {
     throw new ConfigError(missingSlackCredentials(config)[0] ?? "SLACK_BOT_TOKEN", `Slack credentials are missing: ${missingSlackCredentials(config).join(", ")}`);
@@ -113,7 +116,7 @@ export async function startBot(config: Config, options: { clock?: Clock; batchTi
   const client = createWebClient(config);
   const directory = webDirectory(client, options.clock ?? { now: () => new Date() });
   const messages = webChannelMessages(client);
-  const runtime = await openRuntime(config, { clock: options.clock, messages, directory, commands: COMMANDS, batchTiming: options.batchTiming });
+  const runtime = await openRuntime(config, { clock: options.clock, messages, directory, commands: COMMANDS, batchTiming: options.batchTiming, onStatement: options.onStatement });
   let slack: SlackApp | undefined;
   let http: HttpServer | undefined;
   let schedules: Schedules | undefined;

@@ -2,7 +2,7 @@ import { BackgroundTasks } from "./background.ts";
 import { BatchWorker, type BatchWorkerTiming } from "./batches/worker.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
-import { openDatabase, type Database } from "./data/database.ts";
+import { openDatabase, type Database, type OpenOptions } from "./data/database.ts";
 import { refreshDueHealth } from "./data/health.ts";
 import { healthRules } from "./data/integrations.ts";
 import { migrate } from "./data/migrate.ts";
@@ -37,6 +37,8 @@ interface RuntimeOptions {
   directory?: SlackDirectory;
   /** An already open database (tests share one across runtimes). */
   db?: Database;
+  /** Sees the text of every statement sent, when the runtime opens the database itself. */
+  onStatement?: OpenOptions["onStatement"];
   /** The slash subcommands the dispatcher serves: the registry, handed in by the composition root. */
   commands: readonly Command[];
   /** The bulk-action worker's pacing (tests shorten it). */
@@ -45,7 +47,7 @@ interface RuntimeOptions {
 
 /** Opens the database, applies migrations, makes ADMIN_EMAILS admins, and wires the commands it is given. */
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
-  const db = options.db ?? openDatabase(config.databaseUrl);
+  const db = options.db ?? openDatabase(config.databaseUrl, { onStatement: options.onStatement });
   const ownsDb = !options.db;
   await migrate(db);
   await ensureAdmins(db, config.adminEmails);

@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { Op, UniqueConstraintError } from "sequelize";
+import { UniqueConstraintError } from "sequelize";
 import { activationKey } from "../domain/activation.ts";
 import { embedStateText } from "../domain/embed-state.ts";
 import { actorLabel, type Actor } from "../domain/permissions.ts";
 import { EmbedopsError, ErrorCode } from "../errors.ts";
 import { recordAudit } from "./audit.ts";
+import { allOf, bound, equals, isIn } from "./bound.ts";
 import type { Database } from "./database.ts";
 import { setIntegrationStatus } from "./integration-status.ts";
-import { plain } from "./models/index.ts";
+import { plain, type ConnectorAuth } from "./models/index.ts";
 import type { ConnectorAuthRecord, EmbedConfigurationRecord, IntegrationRecord } from "./records.ts";
 
 /** The end user an activation is for, as their verified token says. */
@@ -72,13 +73,14 @@ async function activateOnce(db: Database, request: ActivationRequest): Promise<A
   const { configuration, endUser, actor, now } = request;
   const key = activationKey(configuration.id, request.flowId, configuration.sharingLevel, endUser.userId, endUser.accountId);
   return db.sequelize.transaction(async (transaction): Promise<Activation> => {
-    const flow = await db.models.EmbedFlow.findByPk(request.flowId, { transaction });
+    const flow = await db.models.EmbedFlow.findOne({ ...bound(db, equals(db.models.EmbedFlow, "id", request.flowId)), transaction });
     if (!flow) throw new EmbedopsError(ErrorCode.NotFound, `No embed flow \`${request.flowId}\`.`, { apiCode: "unknown_flow" });
-    const owner = configuration.sharingLevel === "account" ? { embedAccountId: endUser.accountId } : { embedUserId: endUser.userId };
+    const authModel = db.models.ConnectorAuth;
+    const owner = configuration.sharingLevel === "account" ? equals(authModel, "embedAccountId", endUser.accountId) : equals(authModel, "embedUserId", endUser.userId);
     const existingAuths = request.connectorNames.length
-      ? await db.models.ConnectorAuth.findAll({
+      ? await authModel.findAll({
           attributes: ["connectorName"],
-          where: { configurationId: configuration.id, connectorName: { [Op.in]: [...new Set(request.connectorNames)] }, ...owner },
+          ...bound(db, allOf([equals(authModel, "configurationId", configuration.id), isIn(authModel, "connectorName", [...new Set(request.connectorNames)]), owner])),
           transaction,
         })
       : [];
@@ -86,7 +88,7 @@ async function activateOnce(db: Database, request: ActivationRequest): Promise<A
     for (const auth of existingAuths) counts.set(auth.connectorName, (counts.get(auth.connectorName) ?? 0) + 1);
     const planned = request.planAuths(counts);
     let integration = await db.models.Integration.findOne({
-      where: { activationKey: key },
+      ...bound(db, equals(db.models.Integration, "activationKey", key)),
       transaction,
       lock: db.dialect === "postgres" ? transaction.LOCK.UPDATE : undefined,
     });
@@ -137,25 +139,25 @@ async function activateOnce(db: Database, request: ActivationRequest): Promise<A
       );
       await recordAudit(db, { actor, action: "activate", targetId: integration.id, groupId: integration.groupId, outcome: "ok", at: now }, transaction);
     }
-    const auths = planned.length
-      ? await db.models.ConnectorAuth.bulkCreate(
-          planned.map((auth) => ({
-            id: newId("ca"),
-            name: auth.name,
-            connectorName: auth.connectorName,
-            configurationId: configuration.id,
-            groupId: configuration.groupId,
-            sharingLevel: configuration.sharingLevel,
-            embedUserId: endUser.userId,
-            embedAccountId: endUser.accountId,
-            embedUserName: endUser.userName,
-            proprietary: auth.proprietary,
-            createdAt: now,
-            updatedAt: now,
-          })),
-          { transaction },
-        )
-      : [];
+    // One INSERT each (at most 50): create binds its values, where bulkCreate would write them into the statement.
+    const auths: ConnectorAuth[] = [];
+    for (const auth of planned) {
+      const row = {
+        id: newId("ca"),
+        name: auth.name,
+        connectorName: auth.connectorName,
+        configurationId: configuration.id,
+        groupId: configuration.groupId,
+        sharingLevel: configuration.sharingLevel,
+        embedUserId: endUser.userId,
+        embedAccountId: endUser.accountId,
+        embedUserName: endUser.userName,
+        proprietary: auth.proprietary,
+        createdAt: now,
+        updatedAt: now,
+      };
+      auths.push(await db.models.ConnectorAuth.create(row, { transaction }));
+    }
     return { created, integration: plain(integration), auths: auths.map(plain) };
   });
 }

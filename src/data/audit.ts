@@ -1,6 +1,7 @@
-import { Op, type Transaction, type WhereOptions } from "sequelize";
+import type { Transaction } from "sequelize";
 import type { Actor } from "../domain/permissions.ts";
 import { actorLabel } from "../domain/permissions.ts";
+import { allOf, anyOf, equals, type Condition } from "./bound.ts";
 import type { Database } from "./database.ts";
 import { keysetPage, type Page, type PageRequest } from "./keyset.ts";
 import type { AuditOutcome } from "./models/index.ts";
@@ -48,9 +49,11 @@ export type AuditSubject = { slackUserId: string } | { email: string } | { id: s
 
 /** One page of the audit log, latest first by when it happened (imports may append old entries), ties by the order written. */
 export async function auditPage(db: Database, about: AuditSubject | undefined, page: PageRequest): Promise<Page<AuditRecord>> {
-  let where: WhereOptions = {};
-  if (about && "slackUserId" in about) where = { actorSlackUserId: about.slackUserId };
-  else if (about && "email" in about) where = { [Op.or]: [{ actor: about.email }, { targetId: about.email }] };
-  else if (about) where = { [Op.or]: [{ targetId: about.id }, { groupId: about.id }, { actor: about.id }, { actorSlackUserId: about.id }] };
-  return keysetPage(db.models.AuditEvent, where, "at", page, { idKind: "number" });
+  const model = db.models.AuditEvent;
+  const either = (attributes: string[], value: string) => anyOf(attributes.map((attribute) => equals(model, attribute, value)));
+  let where: Condition = allOf([]);
+  if (about && "slackUserId" in about) where = equals(model, "actorSlackUserId", about.slackUserId);
+  else if (about && "email" in about) where = either(["actor", "targetId"], about.email);
+  else if (about) where = either(["targetId", "groupId", "actor", "actorSlackUserId"], about.id);
+  return keysetPage(db, model, where, "at", page, { idKind: "number" });
 }

@@ -1,7 +1,7 @@
-import { Op, type WhereOptions } from "sequelize";
 import type { GroupScope } from "../domain/permissions.ts";
+import { allOf, column, equals, type Condition } from "./bound.ts";
 import type { Database } from "./database.ts";
-import { escapeLike, likeWhere, scopeWhere } from "./integrations.ts";
+import { escapeLike, scopeCondition } from "./integrations.ts";
 import { keysetPage, type Page, type PageRequest } from "./keyset.ts";
 import type { ConnectorAuthRecord } from "./records.ts";
 
@@ -16,10 +16,12 @@ interface ConnectorAuthFilters {
 
 /** One page of connector auths within a scope, newest first. */
 export async function connectorAuthPage(db: Database, scope: GroupScope, filters: ConnectorAuthFilters, page: PageRequest): Promise<Page<ConnectorAuthRecord>> {
-  const and: WhereOptions[] = [scopeWhere(scope)];
-  if (filters.configurationId) and.push({ configurationId: filters.configurationId });
-  if (filters.accountId) and.push({ embedAccountId: filters.accountId });
-  if (filters.userId) and.push({ embedUserId: filters.userId });
-  if (filters.connector) and.push(likeWhere(db, db.models.ConnectorAuth, "connectorName", escapeLike(filters.connector)));
-  return keysetPage(db.models.ConnectorAuth, { [Op.and]: and }, "createdAt", page);
+  const model = db.models.ConnectorAuth;
+  const and: Condition[] = [scopeCondition(model, scope)];
+  if (filters.configurationId) and.push(equals(model, "configurationId", filters.configurationId));
+  if (filters.accountId) and.push(equals(model, "embedAccountId", filters.accountId));
+  if (filters.userId) and.push(equals(model, "embedUserId", filters.userId));
+  const connector = filters.connector;
+  if (connector) and.push((binder) => binder.like(column(model, "connectorName"), escapeLike(connector)));
+  return keysetPage(db, model, allOf(and), "createdAt", page);
 }

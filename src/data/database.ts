@@ -57,10 +57,17 @@ function serializeTransactions(sequelize: Sequelize): void {
   };
 }
 
+/** How a database is opened, beyond its URL. */
+export interface OpenOptions {
+  /** Called with the text of every statement sent, as the database receives it (bound values are not in it). */
+  onStatement?: (sql: string) => void;
+}
+
 /** Opens DATABASE_URL (sqlite:PATH, sqlite::memory:, postgres://…) and defines the models; does not migrate. */
-export function openDatabase(url: string): Database {
+export function openDatabase(url: string, options: OpenOptions = {}): Database {
+  const { onStatement } = options;
   const base: Options = {
-    logging: false,
+    logging: onStatement ? (sql: string) => onStatement(sql) : false,
     define: { underscored: true, freezeTableName: true },
   };
   let sequelize: Sequelize;

@@ -5,6 +5,7 @@ import { keepErrorSignatures } from "./error-signatures.ts";
 import { keptThresholds, refreshHealthOf } from "./health.ts";
 import { plain, type RunStatus, type RunTrigger } from "./models/index.ts";
 import { keysetPage, type Page, type PageRequest } from "./keyset.ts";
+import { equals } from "./bound.ts";
 import type { FlowRunRecord } from "./records.ts";
 
 /** One flow run as reported (by the engine, an import, or the bot itself for manual runs). */
@@ -362,7 +363,7 @@ export async function recentRuns(db: Database, integrationId: string, limit: num
 
 /** One page of an integration's runs, newest first. */
 export async function runPage(db: Database, integrationId: string, page: PageRequest): Promise<Page<FlowRunRecord>> {
-  return keysetPage(db.models.FlowRun, { integrationId }, "startedAt", page);
+  return keysetPage(db, db.models.FlowRun, equals(db.models.FlowRun, "integrationId", integrationId), "startedAt", page);
 }
 
 /** One flow run by id, if it exists. */

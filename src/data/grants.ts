@@ -2,6 +2,7 @@ import type { Transaction } from "sequelize";
 import { actorLabel, includes, isPermission, permissionBelow, PERMISSION_LABEL, type Actor, type Permission } from "../domain/permissions.ts";
 import { badInput } from "../errors.ts";
 import { recordAudit } from "./audit.ts";
+import { bound, equals } from "./bound.ts";
 import type { Database } from "./database.ts";
 import type { Group, Operator } from "./models/index.ts";
 
@@ -82,14 +83,14 @@ async function resolve(db: Database, request: AccessRequest, transaction: Transa
   }
   let operator: Operator | undefined;
   if (subject.kind === "operator") {
-    operator = (await db.models.Operator.findOne({ where: { email: subject.email }, transaction })) ?? undefined;
+    operator = (await db.models.Operator.findOne({ ...bound(db, equals(db.models.Operator, "email", subject.email)), transaction })) ?? undefined;
     if (!operator) {
       throw badInput(`No operator has the email ${subject.email}. Operators come from ADMIN_EMAILS, the import, or \`link @user EMAIL\`.`);
     }
   }
   let group: Group | null = null;
   if (!scope.all) {
-    group = await db.models.Group.findByPk(scope.groupId, { transaction });
+    group = await db.models.Group.findOne({ ...bound(db, equals(db.models.Group, "id", scope.groupId)), transaction });
     if (!group) throw badInput(`No group or partner has the id \`${scope.groupId}\`.`);
   }
   return {
@@ -224,7 +225,7 @@ export async function linkSlackUser(db: Database, request: { slackUserId: string
   return db.sequelize.transaction(async (transaction) => {
     const entry = (outcome: "ok" | "noop", detail: string) =>
       recordAudit(db, { actor: request.actor, action: "link", targetId: email, groupId: null, outcome, detail, at: request.at }, transaction);
-    let operator = await db.models.Operator.findOne({ where: { email }, transaction });
+    let operator = await db.models.Operator.findOne({ ...bound(db, equals(db.models.Operator, "email", email)), transaction });
     let created = false;
     if (!operator) {
       operator = await db.models.Operator.create({ email, name: null, role: "member" }, { transaction });

@@ -314,11 +314,6 @@ export async function openIncidentMembership(db: Database, integrationIds: strin
 
 /** True when an incident with this id exists (open or resolved). */
 export async function incidentExists(db: Database, incidentId: string): Promise<boolean> {
-  const rows = await db.sequelize.query<Row>("SELECT id FROM incidents WHERE id = :id", { replacements: { id: incidentId }, type: QueryTypes.SELECT });
+  const rows = await db.sequelize.query<Row>("SELECT id FROM incidents WHERE id = $1", { bind: [incidentId], type: QueryTypes.SELECT });
   return rows.length > 0;
-}
-
-/** A subquery (for `id IN (…)`) of every integration that was a member of the incident, its id bound as a literal. */
-export function incidentMembersSubquery(db: Database, incidentId: string): string {
-  return `(SELECT integration_id FROM incident_members WHERE incident_id = ${db.sequelize.escape(incidentId)})`;
 }

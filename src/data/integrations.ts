@@ -1,12 +1,13 @@
-import { col, fn, literal, Op, where, type ModelStatic, type WhereOptions } from "sequelize";
+import { Op, type Model, type ModelStatic, type WhereOptions } from "sequelize";
 import type { HealthThresholds, HealthVerdict } from "../domain/health.ts";
 import type { IntegrationView } from "../reply/views.ts";
 import { refreshDueHealth } from "./health.ts";
-import { INCIDENT_ID_PATTERN, incidentExists, incidentMembersSubquery } from "./incidents.ts";
+import { INCIDENT_ID_PATTERN, incidentExists } from "./incidents.ts";
 import type { Config } from "../config.ts";
 import type { GroupScope } from "../domain/permissions.ts";
 import { badInput } from "../errors.ts";
 import { afterCursor, encodeCursor } from "./keyset.ts";
+import { allOf, anyOf, bound, column, equals, isIn, type Condition } from "./bound.ts";
 import type { Database } from "./database.ts";
 import type { EmbedConfiguration, EmbedFlow, Group, Integration, IntegrationStatus, RunStatus, SharingLevel } from "./models/index.ts";
 import type { IntegrationRecord } from "./records.ts";
@@ -61,44 +62,51 @@ interface IntegrationPage {
   next?: string;
 }
 
-/** The where clause that confines a query to a permission scope. */
+/** The where clause that confines a query to a permission scope (values from grants, written into the statement). */
 export function scopeWhere(scope: GroupScope): WhereOptions {
   return scope.all ? {} : { groupId: { [Op.in]: scope.groupIds } };
 }
 
+/** The condition that confines a model with a `groupId` to a permission scope, its group ids bound. */
+export function scopeCondition(model: ModelStatic<Model>, scope: GroupScope): Condition {
+  return scope.all ? allOf([]) : isIn(model, "groupId", scope.groupIds);
+}
+
 /** Resolves `group:ID|NAME` to group ids (an id, or every group of that name, case-insensitive). */
 async function resolveGroup(db: Database, value: string): Promise<string[]> {
-  const byId = await db.models.Group.findByPk(value);
+  const model = db.models.Group;
+  const byId = await model.findOne({ ...bound(db, equals(model, "id", value)), attributes: ["id"] });
   if (byId) return [byId.id];
-  const byName = await db.models.Group.findAll({ where: likeWhere(db, db.models.Group, "name", escapeLike(value)), attributes: ["id"] });
+  const byName = await model.findAll({ ...bound(db, (binder) => binder.like(column(model, "name"), escapeLike(value))), attributes: ["id"] });
   if (byName.length === 0) throw badInput(`No group or partner with id or name \`${value}\`.`);
   return byName.map((group) => group.id);
 }
 
-/** The where clause of the integration filters within a scope. */
-async function integrationWhere(db: Database, scope: GroupScope, filters: IntegrationFilters, rules: HealthRules): Promise<WhereOptions> {
-  const and: WhereOptions[] = [scopeWhere(scope)];
-  if (filters.status) and.push({ status: filters.status });
-  if (filters.latest) and.push({ latestRunStatus: filters.latest === "none" ? null : filters.latest });
-  if (filters.group) and.push({ groupId: { [Op.in]: await resolveGroup(db, filters.group) } });
-  if (filters.configurationId) and.push({ configurationId: filters.configurationId });
-  if (filters.accountId) and.push({ embedAccountId: filters.accountId });
-  if (filters.userId) and.push({ embedUserId: filters.userId });
-  if (filters.flowId) and.push({ flowId: filters.flowId });
-  if (filters.incidentId !== undefined) {
-    if (!INCIDENT_ID_PATTERN.test(filters.incidentId)) throw badInput(`\`${filters.incidentId}\` is not an incident id: they read \`inc_\` and ten hex digits (see \`incidents\`).`);
-    if (!(await incidentExists(db, filters.incidentId))) throw badInput(`No incident \`${filters.incidentId}\`.`);
-    and.push({ id: { [Op.in]: literal(incidentMembersSubquery(db, filters.incidentId)) } });
+/** The condition of the integration filters within a scope; every value in it is bound. */
+async function integrationCondition(db: Database, scope: GroupScope, filters: IntegrationFilters, rules: HealthRules): Promise<Condition> {
+  const model = db.models.Integration;
+  const and: Condition[] = [scopeCondition(model, scope)];
+  if (filters.status) and.push(equals(model, "status", filters.status));
+  if (filters.latest) and.push(equals(model, "latestRunStatus", filters.latest === "none" ? null : filters.latest));
+  if (filters.group) and.push(isIn(model, "groupId", await resolveGroup(db, filters.group)));
+  if (filters.configurationId) and.push(equals(model, "configurationId", filters.configurationId));
+  if (filters.accountId) and.push(equals(model, "embedAccountId", filters.accountId));
+  if (filters.userId) and.push(equals(model, "embedUserId", filters.userId));
+  if (filters.flowId) and.push(equals(model, "flowId", filters.flowId));
+  const incidentId = filters.incidentId;
+  if (incidentId !== undefined) {
+    if (!INCIDENT_ID_PATTERN.test(incidentId)) throw badInput(`\`${incidentId}\` is not an incident id: they read \`inc_\` and ten hex digits (see \`incidents\`).`);
+    if (!(await incidentExists(db, incidentId))) throw badInput(`No incident \`${incidentId}\`.`);
+    and.push((binder) => `${column(model, "id")} IN (SELECT integration_id FROM incident_members WHERE incident_id = ${binder.value(incidentId)})`);
   }
   // Each health word is one kept verdict, for enabled integrations only; two words ask for both (neither matches).
-  for (const verdict of healthFilter(filters)) and.push({ status: "enabled", health: verdict });
+  for (const verdict of healthFilter(filters)) and.push(equals(model, "status", "enabled"), equals(model, "health", verdict));
   if (healthFilter(filters).length) await refreshDueHealth(db, rules, rules.now);
-  const model = db.models.Integration;
   for (const word of filters.words ?? []) {
     const pattern = `%${escapeLike(word)}%`;
-    and.push({ [Op.or]: SEARCHED.map((attribute) => likeWhere(db, model, attribute, pattern)) });
+    and.push(anyOf(SEARCHED.map((attribute): Condition => (binder) => binder.like(column(model, attribute), pattern))));
   }
-  return { [Op.and]: and };
+  return allOf(and);
 }
 
 /** The columns a search word is looked for in. */
@@ -112,11 +120,11 @@ export async function listIntegrations(
   rules: HealthRules,
   page: { limit: number; after?: string; offset?: number },
 ): Promise<IntegrationPage> {
-  const where = await integrationWhere(db, scope, filters, rules);
-  const keyset = afterCursor("activityAt", page.after);
+  const condition = await integrationCondition(db, scope, filters, rules);
+  const keyset = afterCursor(db.models.Integration, "activityAt", page.after);
   // Plain rows, not model instances: building 21 instances with three joined ones cost more than the statement.
   const found = (await db.models.Integration.findAll({
-    where: { [Op.and]: [where, keyset] },
+    ...bound(db, allOf([condition, keyset])),
     include: NAMES,
     order: [["activityAt", "DESC"], ["id", "DESC"]],
     limit: page.limit + 1,
@@ -227,25 +235,15 @@ function toRow(
   };
 }
 
-/** Escapes LIKE's wildcards (`%`, `_`) and its escape character (`\`) so a value matches literally; see likeWhere. */
+/** Escapes LIKE's wildcards (`%`, `_`) and its escape character (`\`) so a value matches literally; see Binder.like. */
 export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 }
 
-/**
- * A case-insensitive LIKE of one attribute against a pattern escaped with escapeLike. PostgreSQL's ILIKE escapes
- * with a backslash by default; SQLite's LIKE has no escape character unless one is named, so there the condition
- * is SQLite's like(pattern, column, escape) function, which is `column LIKE pattern ESCAPE '\'`.
- */
-export function likeWhere(db: Database, model: ModelStatic<any>, attribute: string, pattern: string): WhereOptions {
-  if (db.dialect === "postgres") return { [attribute]: { [Op.iLike]: pattern } };
-  const field = model.getAttributes()[attribute]?.field ?? attribute;
-  return where(fn("like", pattern, col(`${model.name}.${field}`), "\\"), Op.eq, 1);
-}
-
 /** One integration by id, if it exists. */
 export async function findIntegration(db: Database, id: string): Promise<IntegrationRecord | null> {
-  const integration = await db.models.Integration.findByPk(id);
+  const model = db.models.Integration;
+  const integration = await model.findOne(bound(db, equals(model, "id", id)));
   return integration ? integration.get({ plain: true }) : null;
 }
 
@@ -308,7 +306,7 @@ interface BulkCandidate {
 
 /** The integrations of a `list` result (within the view scope and the filters), oldest id first; plain rows. */
 export async function bulkCandidates(db: Database, viewScope: GroupScope, filters: IntegrationFilters, rules: HealthRules): Promise<BulkCandidate[]> {
-  const where = await integrationWhere(db, viewScope, filters, rules);
-  const rows = await db.models.Integration.findAll({ where, attributes: ["id", "name", "groupId", "status", "disabledReason"], order: [["id", "ASC"]], raw: true });
+  const condition = await integrationCondition(db, viewScope, filters, rules);
+  const rows = await db.models.Integration.findAll({ ...bound(db, condition), attributes: ["id", "name", "groupId", "status", "disabledReason"], order: [["id", "ASC"]], raw: true });
   return rows.map((row) => ({ id: row.id, name: row.name, groupId: row.groupId, status: row.status, disabledReason: row.disabledReason ?? null }));
 }

@@ -1,5 +1,7 @@
-import { Op, type Attributes, type Model, type ModelStatic, type Transaction, type WhereOptions } from "sequelize";
+import type { Attributes, Model, ModelStatic, Transaction } from "sequelize";
 import { invalidPageLink } from "../errors.ts";
+import { allOf, bound, column as quoted, type Condition } from "./bound.ts";
+import type { Database } from "./database.ts";
 
 /** A page of plain rows and the cursor of the next one. */
 export interface Page<Row> {
@@ -16,13 +18,20 @@ export interface PageRequest {
   offset?: number;
 }
 
-/** The rows that come after a cursor in `column DESC, id DESC` order (no condition without a cursor). */
-export function afterCursor(column: string, cursor: string | undefined, idKind: "text" | "number" = "text"): WhereOptions {
-  if (!cursor) return {};
+/**
+ * The rows that come after a cursor in `column DESC, id DESC` order (no condition without a cursor). The cursor
+ * comes back from the user, so its time and id are bound, never written into the statement.
+ */
+export function afterCursor(model: ModelStatic<Model>, column: string, cursor: string | undefined, idKind: "text" | "number" = "text"): Condition {
+  if (!cursor) return allOf([]);
   const after = decodeCursor(cursor);
   const id = idKind === "number" ? Number(after.id) : after.id;
   if (idKind === "number" && (!/^\d+$/.test(after.id) || !Number.isSafeInteger(id))) throw invalidPageLink();
-  return { [Op.or]: [{ [column]: { [Op.lt]: after.at } }, { [column]: after.at, id: { [Op.lt]: id } }] };
+  const at = quoted(model, column);
+  return (binder) => {
+    const time = binder.value(after.at);
+    return `${at} < ${time} OR (${at} = ${time} AND ${quoted(model, "id")} < ${binder.value(id)})`;
+  };
 }
 
 /** Encodes a keyset position as an opaque, short, URL-safe cursor: the time in base 36 and the id in base64url. */
@@ -47,17 +56,18 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
 
 /**
  * One page of a table in `column DESC, id DESC` order: the one keyset paging every list answer uses.
- * Rows come back as plain objects (dates as dates), never model instances.
+ * Rows come back as plain objects (dates as dates), never model instances; every value in `condition` is bound.
  */
 export async function keysetPage<M extends Model, K extends keyof Attributes<M> & string>(
+  db: Database,
   model: ModelStatic<M>,
-  where: WhereOptions,
+  condition: Condition,
   column: K,
   page: PageRequest,
   options: { idKind?: "text" | "number"; transaction?: Transaction } = {},
 ): Promise<Page<Attributes<M>>> {
   const found = await model.findAll({
-    where: { [Op.and]: [where, afterCursor(column, page.after, options.idKind)] },
+    ...bound(db, allOf([condition, afterCursor(model as unknown as ModelStatic<Model>, column, page.after, options.idKind)])),
     order: [[column, "DESC"], ["id", "DESC"]],
     limit: page.limit + 1,
     offset: page.after ? undefined : page.offset || undefined,

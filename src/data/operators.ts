@@ -1,12 +1,14 @@
 import { literal, Op } from "sequelize";
 import type { Actor } from "../domain/permissions.ts";
+import { bound, equals } from "./bound.ts";
 import type { Database } from "./database.ts";
 import type { Grant } from "./models/index.ts";
 import type { GroupRecord, OperatorRecord } from "./records.ts";
 
 /** Finds an operator by email (case-insensitive). */
 export async function findOperatorByEmail(db: Database, email: string): Promise<OperatorRecord | null> {
-  const operator = await db.models.Operator.findOne({ where: { email: email.trim().toLowerCase() } });
+  const model = db.models.Operator;
+  const operator = await model.findOne(bound(db, equals(model, "email", email.trim().toLowerCase())));
   return operator ? operator.get({ plain: true }) : null;
 }
 

@@ -17,7 +17,7 @@ export interface TestBot {
 }
 
 /** Starts the real bot (Bolt HTTP receiver, HTTP server, schedules) against the given database URL. */
-export async function startTestBot(databaseUrl: string, env: Record<string, string> = {}, options: { clock?: Clock; batchTiming?: Partial<BatchWorkerTiming> } = {}): Promise<TestBot> {
+export async function startTestBot(databaseUrl: string, env: Record<string, string> = {}, options: Parameters<typeof startBot>[1] = {}): Promise<TestBot> {
   const slack = await new FakeSlackApi().start();
   const config = loadConfig({
     SLACK_BOT_TOKEN: "xoxb-test-token",

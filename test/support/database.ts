@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { inject } from "vitest";
-import { openDatabase, type Database } from "../../src/data/database.ts";
+import { openDatabase, type Database, type OpenOptions } from "../../src/data/database.ts";
 import { migrate } from "../../src/data/migrate.ts";
 
 /** The PostgreSQL server the suite also runs against, when TEST_DATABASE_URL names one. */
@@ -16,7 +16,7 @@ export const TEST_DIALECT: "sqlite" | "postgres" = TEST_POSTGRES_URL ? "postgres
 export interface TestDatabase {
   url: string;
   /** Opens (and migrates) a connection to it. */
-  open(): Promise<Database>;
+  open(options?: OpenOptions): Promise<Database>;
   drop(): Promise<void>;
 }
 
@@ -43,8 +43,8 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
     const url = `sqlite:${file}`;
     return {
       url,
-      async open() {
-        const db = openDatabase(url);
+      async open(options?: OpenOptions) {
+        const db = openDatabase(url, options);
         await migrate(db);
         return db;
       },
@@ -62,8 +62,8 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    async open() {
-      const db = openDatabase(url.toString());
+    async open(options?: OpenOptions) {
+      const db = openDatabase(url.toString(), options);
       await migrate(db);
       return db;
     },
