@@ -1,6 +1,7 @@
 import { QueryTypes, type Transaction } from "sequelize";
 import { runErrorSignature } from "../domain/error-signature.ts";
 import type { Database } from "./database.ts";
+import { jsonRows } from "./json-rows.ts";
 
 /** An integration's latest run as recordRuns holds it, before and after a batch. */
 interface LatestRunError {
@@ -22,11 +23,10 @@ export async function keepErrorSignatures(db: Database, after: Iterable<LatestRu
     changed.push([state.id, runErrorSignature(state.latestRunStatus, state.latestRunError)]);
   }
   if (changed.length === 0) return;
-  const cast = db.dialect === "postgres" ? (value: string) => `CAST(${value} AS TEXT)` : (value: string) => value;
-  const values = changed.map(([id, signature]) => `(${db.sequelize.escape(id)}, ${cast(db.sequelize.escape(signature as string))})`);
+  const sig = jsonRows(db, changed, [{ name: "id" }, { name: "signature" }]);
   await db.sequelize.query(
-    `WITH sig (id, signature) AS (VALUES ${values.join(", ")})
+    `WITH sig AS ${sig.sql}
      UPDATE integrations SET latest_error_signature = sig.signature FROM sig WHERE integrations.id = sig.id`,
-    { type: QueryTypes.UPDATE, transaction },
+    { type: QueryTypes.UPDATE, transaction, bind: sig.bind },
   );
 }

@@ -1,6 +1,7 @@
 import { Op, QueryTypes, type Transaction } from "sequelize";
 import { EmbedopsError, ErrorCode } from "../errors.ts";
 import type { Database } from "./database.ts";
+import { jsonList, jsonRows } from "./json-rows.ts";
 import { keepErrorSignatures } from "./error-signatures.ts";
 import { keptThresholds, refreshHealthOf } from "./health.ts";
 import { plain, type RunStatus, type RunTrigger } from "./models/index.ts";
@@ -156,13 +157,6 @@ function writeDate(db: Database, date: Date | null): string | null {
   return db.dialect === "sqlite" ? `${iso.slice(0, 10)} ${iso.slice(11, 23)} +00:00` : iso;
 }
 
-/** One row of SQL literals, each cast where the dialect needs a type (PostgreSQL reads VALUES as text). */
-function tuple(db: Database, values: unknown[], casts?: ReadonlyArray<string | undefined>): string {
-  // A NUL would cut SQLite's statement text short (and PostgreSQL refuses it in text): dropped from every literal.
-  const literal = (value: unknown) => db.sequelize.escape((typeof value === "string" ? value.replaceAll("\u0000", "") : value) as string);
-  return `(${values.map((value, i) => (casts?.[i] ? `CAST(${literal(value)} AS ${casts[i]})` : literal(value))).join(", ")})`;
-}
-
 const INTEGRATION_COLUMNS = "id, latest_run_id, latest_run_status, latest_run_at, latest_run_error, last_success_at, failures_in_row, failing_since, activity_at, manual_run_id";
 const RUN_COLUMNS = "id, integration_id, status, \"trigger\", started_at, finished_at, error, requested_by";
 
@@ -201,15 +195,15 @@ function storedRun(row: Row): StoredRun {
  * success, and when the first of them started. Needed only when a finished run arrives after a newer one.
  */
 async function recountFailureStreaks(db: Database, states: LatestRunState[], transaction: Transaction): Promise<void> {
-  const ids = tuple(db, states.map((state) => state.id));
+  const ids = jsonList(db, states.map((state) => state.id));
   const rows = await db.sequelize.query<Row>(
     `SELECT r.integration_id, COUNT(*) AS failures, MIN(r.started_at) AS since
      FROM flow_runs r
-     LEFT JOIN (SELECT integration_id, MAX(started_at) AS last_success FROM flow_runs WHERE status = 'success' AND integration_id IN ${ids} GROUP BY integration_id) s
+     LEFT JOIN (SELECT integration_id, MAX(started_at) AS last_success FROM flow_runs WHERE status = 'success' AND integration_id IN ${ids.sql} GROUP BY integration_id) s
        ON s.integration_id = r.integration_id
-     WHERE r.integration_id IN ${ids} AND r.status = 'error' AND (s.last_success IS NULL OR r.started_at > s.last_success)
+     WHERE r.integration_id IN ${ids.sql} AND r.status = 'error' AND (s.last_success IS NULL OR r.started_at > s.last_success)
      GROUP BY r.integration_id`,
-    { type: QueryTypes.SELECT, transaction },
+    { type: QueryTypes.SELECT, transaction, bind: ids.bind },
   );
   const streaks = new Map(rows.map((row) => [String(row.integration_id), { failures: Number(row.failures), since: readDate(row.since) }]));
   for (const state of states) {
@@ -219,8 +213,8 @@ async function recountFailureStreaks(db: Database, states: LatestRunState[], tra
   }
 }
 
-/** The latest-run fields of an integration row: column, value, and the PostgreSQL type a VALUES literal needs. */
-const LATEST_FIELDS: ReadonlyArray<{ column: string; value: (state: LatestRunState) => string | number | Date | null; cast?: string }> = [
+/** The latest-run fields of an integration row: column, value, and the PostgreSQL type it is read as (text when none). */
+const LATEST_FIELDS: ReadonlyArray<{ column: string; value: (state: LatestRunState) => string | number | Date | null; cast?: "INTEGER" | "TIMESTAMPTZ" }> = [
   { column: "latest_run_id", value: (state) => state.latestRunId },
   { column: "latest_run_status", value: (state) => state.latestRunStatus },
   { column: "latest_run_at", value: (state) => state.latestRunAt, cast: "TIMESTAMPTZ" },
@@ -251,17 +245,17 @@ async function writeLatestRuns(db: Database, states: LatestRunState[], before: M
     group.states.push(state);
     groups.set(key, group);
   }
-  const pg = db.dialect === "postgres";
   for (const { fields, states: rows } of groups.values()) {
-    const casts = [undefined, ...fields.map((field) => (pg ? field.cast : undefined)), pg ? "TIMESTAMPTZ" : undefined];
-    const tuples = rows.map((state) =>
-      tuple(db, [state.id, ...fields.map((field) => { const value = field.value(state); return value instanceof Date ? writeDate(db, value) : value; }), stamp], casts),
+    const latest = jsonRows(
+      db,
+      rows.map((state) => [state.id, ...fields.map((field) => { const value = field.value(state); return value instanceof Date ? writeDate(db, value) : value; }), stamp]),
+      [{ name: "id" }, ...fields.map((field) => ({ name: field.column, type: field.cast })), { name: "updated_at", type: "TIMESTAMPTZ" }],
     );
     const columns = [...fields.map((field) => field.column), "updated_at"];
     await db.sequelize.query(
-      `WITH latest (id, ${columns.join(", ")}) AS (VALUES ${tuples.join(", ")})
+      `WITH latest AS ${latest.sql}
        UPDATE integrations SET ${columns.map((column) => `${column} = latest.${column}`).join(", ")} FROM latest WHERE integrations.id = latest.id`,
-      { type: QueryTypes.UPDATE, transaction },
+      { type: QueryTypes.UPDATE, transaction, bind: latest.bind },
     );
   }
 }
@@ -281,11 +275,13 @@ export async function recordRuns(db: Database, inputs: RunInput[], transaction: 
   const integrationIds = [...new Set(inputs.map((run) => run.integrationId))].sort();
   // Integrations first, locked in id order on PostgreSQL: concurrent batches for the same integration
   // (and so for the same runs) queue here instead of overwriting each other's merge.
+  const integrationList = jsonList(db, integrationIds);
   const integrationRows = await sequelize.query<Row>(
-    `SELECT ${INTEGRATION_COLUMNS} FROM integrations WHERE id IN ${tuple(db, integrationIds)} ORDER BY id${db.dialect === "postgres" ? " FOR UPDATE" : ""}`,
-    { type: QueryTypes.SELECT, transaction },
+    `SELECT ${INTEGRATION_COLUMNS} FROM integrations WHERE id IN ${integrationList.sql} ORDER BY id${db.dialect === "postgres" ? " FOR UPDATE" : ""}`,
+    { type: QueryTypes.SELECT, transaction, bind: integrationList.bind },
   );
-  const runRows = await sequelize.query<Row>(`SELECT ${RUN_COLUMNS} FROM flow_runs WHERE id IN ${tuple(db, ids)}`, { type: QueryTypes.SELECT, transaction });
+  const runList = jsonList(db, ids);
+  const runRows = await sequelize.query<Row>(`SELECT ${RUN_COLUMNS} FROM flow_runs WHERE id IN ${runList.sql}`, { type: QueryTypes.SELECT, transaction, bind: runList.bind });
   const integrationById = new Map(integrationRows.map((row) => [String(row.id), latestRunState(row)]));
   const before = new Map([...integrationById].map(([id, state]) => [id, { ...state }]));
   const storedById = new Map(runRows.map((row) => [String(row.id), storedRun(row)]));
@@ -331,15 +327,20 @@ export async function recordRuns(db: Database, inputs: RunInput[], transaction: 
 
   const stamp = writeDate(db, now);
   const runs = [...toWrite.values()];
-  // Literals, not bind parameters: the SQLite driver binds named parameters one lookup at a time, quadratic in their number.
-  const runTuples = runs.map((run) =>
-    tuple(db, [run.id, run.integrationId, run.status, run.trigger, writeDate(db, run.startedAt), writeDate(db, run.finishedAt), run.error, run.requestedBy, stamp, stamp]),
+  const rows = jsonRows(
+    db,
+    runs.map((run) => [run.id, run.integrationId, run.status, run.trigger, writeDate(db, run.startedAt), writeDate(db, run.finishedAt), run.error, run.requestedBy, stamp, stamp]),
+    [
+      { name: "id" }, { name: "integration_id" }, { name: "status" }, { name: '"trigger"' }, { name: "started_at", type: "TIMESTAMPTZ" },
+      { name: "finished_at", type: "TIMESTAMPTZ" }, { name: "error" }, { name: "requested_by" }, { name: "created_at", type: "TIMESTAMPTZ" }, { name: "updated_at", type: "TIMESTAMPTZ" },
+    ],
   );
   // A stored run keeps its trigger, requester and Slack message; only what the report changes is updated.
+  // (`WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join.)
   await sequelize.query(
-    `INSERT INTO flow_runs (${RUN_COLUMNS}, created_at, updated_at) VALUES ${runTuples.join(", ")}
+    `INSERT INTO flow_runs (${RUN_COLUMNS}, created_at, updated_at) SELECT ${RUN_COLUMNS}, created_at, updated_at FROM ${rows.sql} r WHERE true
      ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at, error = excluded.error, updated_at = excluded.updated_at`,
-    { type: QueryTypes.INSERT, transaction },
+    { type: QueryTypes.INSERT, transaction, bind: rows.bind },
   );
 
   if (recount.size) await recountFailureStreaks(db, [...recount].map((id) => integrationById.get(id)!), transaction);
