@@ -68,12 +68,15 @@ function print(dialect: string, outcome: FuzzOutcome): void {
 
 const figures: Record<string, number> = {};
 const dir = mkdtempSync(join(tmpdir(), "embedops-fuzz-"));
+// `export` leaves its CSV under the temporary folder as its answer: the fuzz runs it thousands of times.
+const previousTmpdir = process.env.TMPDIR;
+process.env.TMPDIR = dir;
 try {
   const sqlite = await fuzzOn(`sqlite:${join(dir, "fuzz.sqlite")}`, Number(values.sqlite));
   print("sqlite", sqlite);
   Object.assign(figures, { sqliteTexts: sqlite.texts, sqliteCrashes: sqlite.crashes, sqliteInternalErrors: sqlite.internalErrors, sqliteMsPerText: sqlite.ms / sqlite.texts });
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (!postgresServer) rmSync(dir, { recursive: true, force: true });
 }
 if (postgresServer) {
   const name = `embedops_fuzz_${process.pid}`;
@@ -92,6 +95,9 @@ if (postgresServer) {
     Object.assign(figures, { postgresTexts: postgres.texts, postgresCrashes: postgres.crashes, postgresInternalErrors: postgres.internalErrors, postgresMsPerText: postgres.ms / postgres.texts });
   } finally {
     await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
+if (previousTmpdir === undefined) delete process.env.TMPDIR;
+else process.env.TMPDIR = previousTmpdir;
 console.log(JSON.stringify(figures));

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keepExportsApart } from "../support/exports.ts";
 import { COMMANDS } from "../../commands/index.ts";
 import { FakeClock } from "../../src/clock.ts";
 import type { Database } from "../../src/data/database.ts";
@@ -31,6 +32,9 @@ const EMAILS = [`${MARK}.a@example.com`, `${MARK}+b@example.com`];
 
 /** Command shapes (`V` for the value) whose statements may still carry a typed value in their text: none. */
 const STILL_INLINED: readonly string[] = [];
+
+// It runs `export` with every marked value.
+keepExportsApart();
 
 let testDb: TestDatabase;
 let db: Database;

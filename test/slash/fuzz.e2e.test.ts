@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keepExportsApart } from "../support/exports.ts";
 import { COMMANDS } from "../../commands/index.ts";
 import { FakeClock } from "../../src/clock.ts";
 import type { Database } from "../../src/data/database.ts";
@@ -19,13 +17,9 @@ let testDb: TestDatabase;
 let db: Database;
 let runtime: Runtime;
 
-// `export` in the console writes its CSV under the system temporary folder and leaves it there as the answer;
-// the fuzz runs it hundreds of times, so its files go to a folder of this file's own, removed at the end.
-const exportsDir = mkdtempSync(join(tmpdir(), "embedops-fuzz-"));
-const previousTmpdir = process.env.TMPDIR;
+keepExportsApart();
 
 beforeAll(async () => {
-  process.env.TMPDIR = exportsDir;
   testDb = await createTestDatabase();
   db = await testDb.open();
   await loadWorld(db);
@@ -40,9 +34,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (previousTmpdir === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = previousTmpdir;
-  rmSync(exportsDir, { recursive: true, force: true });
   await runtime?.close();
   await db?.close();
   await testDb?.drop();
