@@ -263,12 +263,14 @@ export async function refreshDueHealth(db: Database, rules: HealthThresholds, no
 /**
  * Runs of one integration (`i`) started at or after `:<name>Since`, as SQL: the per-day roll-up's whole days after
  * that instant's UTC day, plus that day's runs counted exactly from flow_runs (through the (integration_id,
- * started_at) index, at most a day of runs). `errors` counts the failed ones instead.
+ * started_at) index, at most a day of runs) only when the roll-up has a row for it. One probe of the roll-up per
+ * window; flow_runs is read only for integrations that ran on the boundary day. `errors` counts the failed ones.
  */
 function runsSinceSql(name: string, what: "runs" | "errors"): string {
   const status = what === "errors" ? " AND b.status = 'error'" : "";
-  return `(COALESCE((SELECT SUM(d.${what}) FROM run_days d WHERE d.integration_id = i.id AND d.day > :${name}Day), 0)
-      + (SELECT COUNT(*) FROM flow_runs b WHERE b.integration_id = i.id AND b.started_at >= :${name}Since AND b.started_at < :${name}DayEnd${status}))`;
+  return `(SELECT COALESCE(SUM(CASE WHEN d.day > :${name}Day THEN d.${what} END), 0)
+        + CASE WHEN MIN(d.day) = :${name}Day THEN (SELECT COUNT(*) FROM flow_runs b WHERE b.integration_id = i.id AND b.started_at >= :${name}Since AND b.started_at < :${name}DayEnd${status}) ELSE 0 END
+      FROM run_days d WHERE d.integration_id = i.id AND d.day >= :${name}Day)`;
 }
 
 /**
@@ -299,7 +301,13 @@ export async function scanHousekeeping(db: Database, scan: HousekeepingScan, tra
     LEFT JOIN housekeeping_findings f ON f.integration_id = i.id
     WHERE i.health IN ('failing', 'stale'${scan.overdue ? ", 'overdue'" : ""}) AND i.status = 'enabled'${scopeSql}
     ORDER BY i.group_id, i.id`;
-  const rows = await db.sequelize.query<Record<string, unknown>>(sql, { replacements, type: QueryTypes.SELECT, transaction });
+  const read = async (t?: Transaction) => {
+    // PostgreSQL's JIT compiles this statement (its cost estimate grows with the findings) for longer than it
+    // saves: off for the statement's transaction.
+    if (db.dialect === "postgres") await db.sequelize.query("SET LOCAL jit = off", { transaction: t });
+    return db.sequelize.query<Record<string, unknown>>(sql, { replacements, type: QueryTypes.SELECT, transaction: t });
+  };
+  const rows = transaction || db.dialect !== "postgres" ? await read(transaction) : await db.sequelize.transaction(read);
   return rows.map((row) => healthFromRow(row, scan.rules, cutoffs.staleBefore));
 }
 
