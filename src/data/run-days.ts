@@ -1,5 +1,6 @@
 import { QueryTypes, type Transaction } from "sequelize";
 import type { Database } from "./database.ts";
+import { jsonList, jsonRows } from "./json-rows.ts";
 
 /**
  * The per-day roll-up of flow runs: for each integration and UTC day, its runs and failed runs (`run_days`).
@@ -42,10 +43,10 @@ function daySql(db: RunDaysDb, column: string): string {
 const CHUNK = 1000;
 
 /**
- * Applies changes to the roll-up, summed per integration and day: one upsert per thousand days, then the
- * days of those integrations left without runs are dropped.
+ * Applies changes to the roll-up, summed per integration and day: one upsert per thousand days (its rows bound
+ * as one JSON parameter), then the days of those integrations left without runs are dropped.
  */
-export async function applyRunDays(db: RunDaysDb, changes: Iterable<RunDayChange>, transaction?: Transaction): Promise<void> {
+export async function applyRunDays(db: Database, changes: Iterable<RunDayChange>, transaction?: Transaction): Promise<void> {
   const sums = new Map<string, { integrationId: string; day: string; runs: number; errors: number }>();
   for (const change of changes) {
     const day = runDay(change.startedAt);
@@ -59,20 +60,21 @@ export async function applyRunDays(db: RunDaysDb, changes: Iterable<RunDayChange
   if (rows.length === 0) return;
   // Keys in a fixed order, so two writers of the same days on PostgreSQL take their row locks in the same order.
   rows.sort((a, b) => (a.integrationId < b.integrationId ? -1 : a.integrationId > b.integrationId ? 1 : a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
-  const escape = (value: string | number) => db.sequelize.escape(value);
   for (let i = 0; i < rows.length; i += CHUNK) {
     const part = rows.slice(i, i + CHUNK);
+    const source = jsonRows(db, part.map((row) => [row.integrationId, row.day, row.runs, row.errors]), [
+      { name: "integration_id" }, { name: "day" }, { name: "runs", type: "INTEGER" }, { name: "errors", type: "INTEGER" },
+    ]);
+    // (`WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join.)
     await db.sequelize.query(
-      `INSERT INTO run_days (integration_id, day, runs, errors) VALUES ${part.map((row) => `(${escape(row.integrationId)}, ${escape(row.day)}, ${row.runs}, ${row.errors})`).join(", ")}
+      `INSERT INTO run_days (integration_id, day, runs, errors) SELECT integration_id, day, runs, errors FROM ${source.sql} d WHERE true
        ON CONFLICT (integration_id, day) DO UPDATE SET runs = run_days.runs + excluded.runs, errors = run_days.errors + excluded.errors`,
-      { type: QueryTypes.INSERT, transaction },
+      { type: QueryTypes.INSERT, transaction, bind: source.bind },
     );
-    const emptied = part.filter((row) => row.runs < 0);
+    const emptied = [...new Set(part.filter((row) => row.runs < 0).map((row) => row.integrationId))];
     if (emptied.length) {
-      await db.sequelize.query(
-        `DELETE FROM run_days WHERE runs <= 0 AND integration_id IN (${[...new Set(emptied.map((row) => escape(row.integrationId)))].join(", ")})`,
-        { type: QueryTypes.BULKDELETE, transaction },
-      );
+      const list = jsonList(db, emptied);
+      await db.sequelize.query(`DELETE FROM run_days WHERE runs <= 0 AND integration_id IN ${list.sql}`, { type: QueryTypes.BULKDELETE, transaction, bind: list.bind });
     }
   }
 }
