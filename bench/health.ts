@@ -9,8 +9,8 @@
  * 1. the fill the migration does: every integration's verdict computed from its runs (`fillMs`);
  * 2. `list failing`, `list overdue` and `incidents` answered through the dispatcher as an admin, `--repeat` times
  *    each (medians);
- * 3. the housekeeping scan (kept verdicts, runs of 30 days counted for the rows found) against reading the kept
- *    verdicts alone.
+ * 3. the housekeeping scan (kept verdicts, runs of 30 days summed from the per-day roll-up for the rows found)
+ *    against reading the kept verdicts alone.
  */
 import { parseArgs } from "node:util";
 import pg from "pg";
@@ -67,7 +67,7 @@ async function copyToPostgres(sqlite: Database, url: string): Promise<void> {
   const target = openDatabase(url);
   try {
     await migrate(target);
-    for (const table of ["groups", "embed_configurations", "embed_flows", "operators", "grants", "slack_links", "integrations", "flow_runs"]) {
+    for (const table of ["groups", "embed_configurations", "embed_flows", "operators", "grants", "slack_links", "integrations", "flow_runs", "run_days"]) {
       const columns = (await sqlite.sequelize.query<{ name: string }>(`SELECT name FROM pragma_table_info('${table}')`, { type: QueryTypes.SELECT })).map((row) => row.name);
       for (let offset = 0; ; offset += 5000) {
         const rows = await sqlite.sequelize.query<Record<string, unknown>>(`SELECT * FROM ${table} LIMIT 5000 OFFSET ${offset}`, { type: QueryTypes.SELECT });

@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDatabase, type Database } from "../src/data/database.ts";
 import { migrate } from "../src/data/migrate.ts";
+import { fillRunDays } from "../src/data/run-days.ts";
 
 /** Where scale databases and working copies live (git-ignored). */
 export const BENCH_DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), ".data");
@@ -113,6 +114,8 @@ export async function ensureScaleDatabase(sizes: ScaleSizes, options: { builder?
       });
     } else {
       await buildWithSql(db, sizes, now, options.onProgress ?? (() => undefined));
+      // The runs were written past recordRuns: their per-day roll-up is built from them, as the migration does.
+      await fillRunDays(db);
     }
     await addBenchOperators(db, now);
     await db.sequelize.query("PRAGMA journal_mode=DELETE");

@@ -8,6 +8,7 @@ import { plain, type RunStatus, type RunTrigger } from "./models/index.ts";
 import { keysetPage, type Page, type PageRequest } from "./keyset.ts";
 import { equals } from "./bound.ts";
 import type { FlowRunRecord } from "./records.ts";
+import { applyRunDays, type RunDayChange } from "./run-days.ts";
 
 /** One flow run as reported (by the engine, an import, or the bot itself for manual runs). */
 export interface RunInput {
@@ -261,8 +262,24 @@ async function writeLatestRuns(db: Database, states: LatestRunState[], before: M
 }
 
 /**
+ * What writing these runs changes in the per-day roll-up: each stored run leaves its day (and its error with it),
+ * each written run counts on its day (an error too). A duplicate nets to nothing, running → error adds an error,
+ * error → success takes one away, a run started on another day moves.
+ */
+function runDayChanges(runs: StoredRun[], storedById: Map<string, StoredRun>): RunDayChange[] {
+  const changes: RunDayChange[] = [];
+  for (const run of runs) {
+    const stored = storedById.get(run.id);
+    if (stored) changes.push({ integrationId: stored.integrationId, startedAt: stored.startedAt, runs: -1, errors: stored.status === "error" ? -1 : 0 });
+    changes.push({ integrationId: run.integrationId, startedAt: run.startedAt, runs: 1, errors: run.status === "error" ? 1 : 0 });
+  }
+  return changes;
+}
+
+/**
  * Upserts runs by id and updates each integration's latest run (status, time, error, last success,
- * failures in a row) in the same transaction, with bulk statements: a few queries per batch, not per run.
+ * failures in a row) and the per-day roll-up of runs in the same transaction, with bulk statements: a few
+ * queries per batch, not per run.
  * Plain SQL with bound values rather than model instances: building and parsing a Sequelize instance per
  * row cost more than the database work itself.
  * Throws RunRejected, writing nothing, when a run names an unknown integration or another integration than
@@ -343,6 +360,7 @@ export async function recordRuns(db: Database, inputs: RunInput[], transaction: 
     { type: QueryTypes.INSERT, transaction, bind: rows.bind },
   );
 
+  await applyRunDays(db, runDayChanges(runs, storedById), transaction);
   if (recount.size) await recountFailureStreaks(db, [...recount].map((id) => integrationById.get(id)!), transaction);
   await writeLatestRuns(db, [...integrationById.values()], before, stamp, transaction);
   await keepErrorSignatures(db, integrationById.values(), before, transaction);

@@ -9,6 +9,7 @@ import {
 } from "../domain/housekeeping.ts";
 import type { GroupScope } from "../domain/permissions.ts";
 import type { Database } from "./database.ts";
+import { nextDayStart, runDay } from "./run-days.ts";
 
 /** What the housekeeping scan looks at: a permission scope, and optionally only some integrations. */
 interface HousekeepingScan {
@@ -260,10 +261,23 @@ export async function refreshDueHealth(db: Database, rules: HealthThresholds, no
 }
 
 /**
+ * Runs of one integration (`i`) started at or after `:<name>Since`, as SQL: the per-day roll-up's whole days after
+ * that instant's UTC day, plus that day's runs counted exactly from flow_runs (through the (integration_id,
+ * started_at) index, at most a day of runs) only when the roll-up has a row for it. One probe of the roll-up per
+ * window; flow_runs is read only for integrations that ran on the boundary day. `errors` counts the failed ones.
+ */
+function runsSinceSql(name: string, what: "runs" | "errors"): string {
+  const status = what === "errors" ? " AND b.status = 'error'" : "";
+  return `(SELECT COALESCE(SUM(CASE WHEN d.day > :${name}Day THEN d.${what} END), 0)
+        + CASE WHEN MIN(d.day) = :${name}Day THEN (SELECT COUNT(*) FROM flow_runs b WHERE b.integration_id = i.id AND b.started_at >= :${name}Since AND b.started_at < :${name}DayEnd${status}) ELSE 0 END
+      FROM run_days d WHERE d.integration_id = i.id AND d.day >= :${name}Day)`;
+}
+
+/**
  * The housekeeping scan over the kept verdicts: every enabled integration in scope that is failing or stale, and
  * overdue when asked (due verdicts recomputed first), with its runs in the last 30 days, for a failing one its counts in the
- * rate window (for the reason), and its remembered finding. Flow runs are only counted, for the rows it returns.
- * Ordered by group, then id.
+ * rate window (for the reason), and its remembered finding. Runs are summed from the per-day roll-up (and the
+ * boundary day's counted), for the rows it returns. Ordered by group, then id.
  */
 export async function scanHousekeeping(db: Database, scan: HousekeepingScan, transaction?: Transaction): Promise<IntegrationHealth[]> {
   if (!scan.scope.all && scan.scope.groupIds.length === 0) return [];
@@ -271,20 +285,29 @@ export async function scanHousekeeping(db: Database, scan: HousekeepingScan, tra
   // Inside a caller's transaction (a snooze) the due rows were refreshed by the reader before it.
   if (!transaction) await refreshDueHealth(db, scan.rules, scan.now);
   const cutoffs = housekeepingCutoffs(scan.now, scan.rules);
-  const replacements: Record<string, unknown> = { costSince: cutoffs.costSince, rateSince: cutoffs.rateSince };
+  const replacements: Record<string, unknown> = {};
+  for (const [name, since] of [["cost", cutoffs.costSince], ["rate", cutoffs.rateSince]] as const) {
+    Object.assign(replacements, { [`${name}Since`]: since, [`${name}Day`]: runDay(since), [`${name}DayEnd`]: nextDayStart(since) });
+  }
   if (!scan.scope.all) replacements.groupIds = scan.scope.groupIds;
   if (scan.integrationIds) replacements.integrationIds = scan.integrationIds;
   const scopeSql = (scan.scope.all ? "" : " AND i.group_id IN (:groupIds)") + (scan.integrationIds ? " AND i.id IN (:integrationIds)" : "");
   const sql = `SELECT i.id, i.group_id, i.failures_in_row, i.latest_run_at, i.latest_run_error, i.last_success_at, i.created_at, i.health, i.median_gap_ms,
-      (SELECT COUNT(*) FROM flow_runs c WHERE c.integration_id = i.id AND c.started_at >= :costSince) AS runs_30d,
-      CASE WHEN i.health = 'failing' THEN (SELECT COUNT(*) FROM flow_runs a WHERE a.integration_id = i.id AND a.started_at >= :rateSince) END AS rate_runs,
-      CASE WHEN i.health = 'failing' THEN (SELECT COUNT(*) FROM flow_runs e WHERE e.integration_id = i.id AND e.started_at >= :rateSince AND e.status = 'error') END AS rate_errors,
+      ${runsSinceSql("cost", "runs")} AS runs_30d,
+      CASE WHEN i.health = 'failing' THEN ${runsSinceSql("rate", "runs")} END AS rate_runs,
+      CASE WHEN i.health = 'failing' THEN ${runsSinceSql("rate", "errors")} END AS rate_errors,
       f.kind AS finding_kind, f.first_reported_at, f.last_reported_at, f.snoozed_until, f.snoozed_by, f.resolved_at
     FROM integrations i
     LEFT JOIN housekeeping_findings f ON f.integration_id = i.id
     WHERE i.health IN ('failing', 'stale'${scan.overdue ? ", 'overdue'" : ""}) AND i.status = 'enabled'${scopeSql}
     ORDER BY i.group_id, i.id`;
-  const rows = await db.sequelize.query<Record<string, unknown>>(sql, { replacements, type: QueryTypes.SELECT, transaction });
+  const read = async (t?: Transaction) => {
+    // PostgreSQL's JIT compiles this statement (its cost estimate grows with the findings) for longer than it
+    // saves: off for the statement's transaction.
+    if (db.dialect === "postgres") await db.sequelize.query("SET LOCAL jit = off", { transaction: t });
+    return db.sequelize.query<Record<string, unknown>>(sql, { replacements, type: QueryTypes.SELECT, transaction: t });
+  };
+  const rows = transaction || db.dialect !== "postgres" ? await read(transaction) : await db.sequelize.transaction(read);
   return rows.map((row) => healthFromRow(row, scan.rules, cutoffs.staleBefore));
 }
 

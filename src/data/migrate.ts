@@ -9,6 +9,7 @@ import * as batches from "./migrations/2026120103-batches.ts";
 import * as incidents from "./migrations/2026120104-incidents.ts";
 import * as healthVerdict from "./migrations/2026120201-health-verdict.ts";
 import * as dropSlackPosts from "./migrations/2026120202-drop-slack-posts.ts";
+import * as runDays from "./migrations/2026120203-run-days.ts";
 
 /** One migration: a name that sorts by date, and its up and down steps over the query interface. */
 interface Migration {
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "2026120104-incidents", ...incidents },
   { name: "2026120201-health-verdict", ...healthVerdict },
   { name: "2026120202-drop-slack-posts", ...dropSlackPosts },
+  { name: "2026120203-run-days", ...runDays },
 ];
 
 /** The PostgreSQL advisory lock key the migration run holds ("embedops" in ASCII), so replicas migrate one at a time. */

@@ -1,5 +1,7 @@
 import { QueryTypes } from "sequelize";
 import type { Database } from "./database.ts";
+import { toDate } from "./health.ts";
+import { applyRunDays } from "./run-days.ts";
 
 /** Flow runs deleted per statement: short statements keep locks short while the engine keeps reporting runs. */
 export const RETENTION_BATCH = 5_000;
@@ -20,13 +22,34 @@ export async function countPurgeableRuns(db: Database, cutoff: Date): Promise<nu
   return Number(row?.n ?? 0);
 }
 
-/** Deletes one batch of purgeable runs; returns how many went. */
-export async function purgeRunBatch(db: Database, cutoff: Date, batch = RETENTION_BATCH): Promise<number> {
-  // BULKDELETE answers the number of rows deleted, on SQLite and PostgreSQL alike.
-  const affected = (await db.sequelize.query(`DELETE FROM flow_runs WHERE id IN (SELECT r.id ${PURGEABLE} LIMIT :batch)`, {
-    replacements: { cutoff, batch },
-    type: QueryTypes.BULKDELETE,
-  })) as unknown as number;
-  return Number(affected);
-}
+type Row = Record<string, unknown>;
 
+/**
+ * Deletes one batch of purgeable runs and takes them out of the per-day roll-up, in one transaction; returns
+ * how many went. On PostgreSQL the runs' integrations are locked first (in id order, as recordRuns locks them),
+ * so a report of one of these runs waits, and after the purge finds the run gone and counts it as new.
+ */
+export async function purgeRunBatch(db: Database, cutoff: Date, batch = RETENTION_BATCH): Promise<number> {
+  return db.sequelize.transaction(async (transaction) => {
+    const picked = await db.sequelize.query<Row>(`SELECT r.id, r.integration_id ${PURGEABLE} LIMIT :batch`, { replacements: { cutoff, batch }, type: QueryTypes.SELECT, transaction });
+    if (picked.length === 0) return 0;
+    if (db.dialect === "postgres") {
+      const integrationIds = [...new Set(picked.map((row) => String(row.integration_id)))].sort();
+      await db.sequelize.query("SELECT id FROM integrations WHERE id IN (:integrationIds) ORDER BY id FOR UPDATE", { replacements: { integrationIds }, type: QueryTypes.SELECT, transaction });
+    }
+    // Read again under the locks: a run may have changed, or stopped being purgeable, meanwhile.
+    const runs = await db.sequelize.query<Row>(`SELECT r.id, r.integration_id, r.started_at, r.status ${PURGEABLE} AND r.id IN (:ids)`, {
+      replacements: { cutoff, ids: picked.map((row) => String(row.id)) },
+      type: QueryTypes.SELECT,
+      transaction,
+    });
+    if (runs.length === 0) return 0;
+    await db.sequelize.query("DELETE FROM flow_runs WHERE id IN (:ids)", { replacements: { ids: runs.map((row) => String(row.id)) }, type: QueryTypes.BULKDELETE, transaction });
+    await applyRunDays(
+      db,
+      runs.map((row) => ({ integrationId: String(row.integration_id), startedAt: toDate(row.started_at)!, runs: -1, errors: row.status === "error" ? -1 : 0 })),
+      transaction,
+    );
+    return runs.length;
+  });
+}

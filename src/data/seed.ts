@@ -6,6 +6,7 @@ import { activationKey } from "../domain/activation.ts";
 import { importData, type ImportCounts, type ImportInput } from "./import.ts";
 import { setIntegrationStatus } from "./integration-status.ts";
 import type { SharingLevel } from "./models/index.ts";
+import { applyRunDays, type RunDayChange } from "./run-days.ts";
 import { ensureAdmins } from "./operators.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -507,12 +508,18 @@ async function writeScaleBatches(db: Database, options: ScaleOptions, existing: 
       }
       await insertRows(db, "integrations", INTEGRATION_COLUMNS, integrationRows, transaction);
       await insertRows(db, "flow_runs", RUN_COLUMNS, runRows, transaction);
+      await applyRunDays(db, runRows.map(runDayOf), transaction);
     });
     integrations += integrationRows.length;
     runs += runRows.length;
     options.onProgress?.({ integrations: existing + integrations, runs, total });
   }
   return { integrations, runs };
+}
+
+/** A seeded run (a row of RUN_COLUMNS) as it counts in the per-day roll-up. */
+function runDayOf(row: Cell[]): RunDayChange {
+  return { integrationId: String(row[1]), startedAt: new Date(String(row[4])), runs: 1, errors: row[2] === "error" ? 1 : 0 };
 }
 
 /** The flow_runs indexes of the initial schema, restored here should a big load have been interrupted. */

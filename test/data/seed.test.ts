@@ -1,4 +1,4 @@
-import { Op } from "sequelize";
+import { Op, QueryTypes } from "sequelize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/data/database.ts";
 import type { Integration } from "../../src/data/models/index.ts";
@@ -142,6 +142,19 @@ describe("seedScale", () => {
     const topUp = await seedScale(db, { integrations: 70, runsPerIntegration: 12, now: NOW, rebuildIndexes: true });
     expect(topUp).toEqual({ integrations: 10, runs: 120, existing: 60 });
     expect(await db.models.Integration.count({ where: { id: { [Op.like]: "int_s%" } } })).toBe(70);
+    // The per-day roll-up holds every seeded run, per integration and UTC day.
+    const runs = await db.models.FlowRun.findAll({ where: { integrationId: { [Op.like]: "int_s%" } }, attributes: ["integrationId", "startedAt", "status"], raw: true });
+    const days = new Map<string, [number, number]>();
+    for (const run of runs) {
+      const key = `${run.integrationId} ${new Date(run.startedAt).toISOString().slice(0, 10)}`;
+      const [count, errors] = days.get(key) ?? [0, 0];
+      days.set(key, [count + 1, errors + (run.status === "error" ? 1 : 0)]);
+    }
+    const rolled = (await db.sequelize.query("SELECT integration_id, day, runs, errors FROM run_days WHERE integration_id LIKE 'int_s%'", { type: QueryTypes.SELECT })) as Array<Record<string, unknown>>;
+    expect(rolled.map((row) => `${String(row.integration_id)} ${String(row.day)} ${Number(row.runs)} ${Number(row.errors)}`).sort()).toEqual(
+      [...days].map(([key, [count, errors]]) => `${key} ${count} ${errors}`).sort(),
+    );
+    expect(days.size).toBeGreaterThan(70);
   });
 
   it.runIf(TEST_DIALECT === "sqlite")("rebuilds the flow_runs indexes it drops for a big load", async () => {
