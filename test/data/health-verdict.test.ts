@@ -8,6 +8,7 @@ import type { RunStatus } from "../../src/data/models/index.ts";
 import { GAP_RUNS, healthVerdict, medianGap, rateSince, type HealthFacts, type HealthThresholds } from "../../src/domain/health.ts";
 import { testConfig } from "../jobs/support.ts";
 import { createTestDatabase, TEST_DIALECT, type TestDatabase } from "../support/database.ts";
+import { prng } from "../support/random.ts";
 import { addIntegrations, loadWorld } from "../support/fixtures.ts";
 
 const HOUR = 3_600_000;
@@ -27,19 +28,6 @@ afterAll(async () => {
   await db?.close();
   await testDb?.drop();
 });
-
-/** A small seeded PRNG (mulberry32), so a failing sequence can be replayed from its seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)), pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]! };
-}
 
 type Row = Record<string, unknown>;
 

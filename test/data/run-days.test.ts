@@ -10,6 +10,7 @@ import { fillRunDays } from "../../src/data/run-days.ts";
 import { purgeRunBatch } from "../../src/data/run-retention.ts";
 import { testConfig } from "../jobs/support.ts";
 import { createTestDatabase, TEST_DIALECT, type TestDatabase } from "../support/database.ts";
+import { prng } from "../support/random.ts";
 import { addIntegrations, addRuns, loadWorld } from "../support/fixtures.ts";
 
 const MINUTE = 60_000;
@@ -30,19 +31,6 @@ afterAll(async () => {
   await db?.close();
   await testDb?.drop();
 });
-
-/** A small seeded PRNG (mulberry32), so a failing sequence can be replayed from its seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)), pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]! };
-}
 
 type Row = Record<string, unknown>;
 
