@@ -13,7 +13,7 @@ import type { ConnectorAuth, EmbedConfiguration, EmbedFlow, Grant, Group, Integr
 import { recordRuns, type RunInput } from "./flow-runs.ts";
 
 // ---------------------------------------------------------------------------------------------
-// The import format (CONTRACT.md "Import format"), parsed once at the edge.
+// The import format (the README's "Import format"), parsed once at the edge.
 // ---------------------------------------------------------------------------------------------
 
 const id = z.string().min(1, "must not be empty").max(255, "must be at most 255 characters");
