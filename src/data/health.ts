@@ -235,6 +235,13 @@ const DEFAULT_REFRESH_LIMIT = 20_000;
  */
 export async function refreshDueHealth(db: Database, rules: HealthThresholds, now: Date, limit = DEFAULT_REFRESH_LIMIT): Promise<{ refreshed: number; more: boolean }> {
   await adoptThresholds(db, rules, now);
+  // Readers call this before every health answer: when nothing is due (the sweep keeps up), two index probes
+  // say so without taking the write transaction (on SQLite, the one writer's lock) that recomputing needs.
+  const [anyDue] = await db.sequelize.query<Row>(
+    "SELECT id FROM integrations WHERE health_due_at <= :now UNION ALL SELECT id FROM integrations WHERE health_at > :now LIMIT 1",
+    { replacements: { now }, type: QueryTypes.SELECT },
+  );
+  if (!anyDue) return { refreshed: 0, more: false };
   const lock = db.dialect === "postgres" ? " FOR UPDATE SKIP LOCKED" : "";
   let refreshed = 0;
   while (refreshed < limit) {
