@@ -133,11 +133,12 @@ export async function startBot(
     runtime.batchWorker.start();
     // Listening comes last: the first burst of requests finds everything started, nothing still starting beside it.
     const port = await http.listen(config.port);
-    log.info({ mode, port }, "embedops is up");
-    // Connected to Slack, an empty database answers every command with nothing: say how to fill it.
+    // Connected to Slack, an empty database answers every command with nothing: say how to fill it. Before "up":
+    // the caller installs its signal handlers once this returns, right after that line.
     if (await databaseIsEmpty(runtime.db).catch(() => false)) {
       log.warn("the database is empty: every list is empty until you load your data with `npx embedops import FILE.json` (or demo data with `npx embedops seed --demo`)");
     }
+    log.info({ mode, port }, "embedops is up");
     let stopping: Promise<void> | undefined;
     const running: RunningParts = { runtime, slack, http, schedules, recovery, sender };
     return {
