@@ -1,12 +1,12 @@
 import { slackMode } from "../src/config.ts";
 import type { Database } from "../src/data/database.ts";
 import { commitReport } from "../src/data/findings.ts";
-import { scanHousekeeping } from "../src/data/health.ts";
+import { refreshDueHealth, scanHousekeeping } from "../src/data/health.ts";
 import { openIncidentMembership } from "../src/data/incidents.ts";
 import { describeIntegrationsByIds } from "../src/data/integrations.ts";
 import { lastErrorsOf } from "../src/data/receipts.ts";
 import { autoDisableDue, daysBetween, housekeepingRules, runsCost, type HousekeepingRules } from "../src/domain/housekeeping.ts";
-import { evaluateFindings, MAX_DETAILED_FINDINGS, reportView, type EvaluatedFinding } from "../src/housekeeping/report.ts";
+import { evaluateFindings, MAX_DETAILED_FINDINGS, readReport, type EvaluatedFinding } from "../src/housekeeping/report.ts";
 import { log } from "../src/log.ts";
 import type { Doc } from "../src/reply/document.ts";
 import {
@@ -110,13 +110,18 @@ async function perform(ctx: JobContext): Promise<JobSummary> {
   const { db, config } = ctx.runtime;
   const now = ctx.runtime.clock.now();
   const rules = housekeepingRules(config);
-  const findings = evaluateFindings(await scanHousekeeping(db, { scope: { all: true }, now, rules, overdue: true }), now, config.timeZone);
-  const { due, spared } = await planAutoDisable(ctx, findings, rules, now);
+  await refreshDueHealth(db, rules, now);
+  // Only the findings whose grace ran out are read whole here; the report sums the rest in the database.
+  const candidates =
+    rules.autoDisableAfterDays === undefined
+      ? []
+      : evaluateFindings(await scanHousekeeping(db, { scope: { all: true }, now, rules, overdue: true, autoDisableAfterDays: rules.autoDisableAfterDays, refreshed: true }), now, config.timeZone);
+  const { due, spared } = await planAutoDisable(ctx, candidates, rules, now);
   const dueIds = new Set(due.map((d) => d.integrationId));
-  const view = await reportView(
+  const view = await readReport(
     db,
-    findings.filter((finding) => !dueIds.has(finding.health.integrationId)),
-    { rules, showButtons: () => true, detailLimit: MAX_DETAILED_FINDINGS },
+    { scope: { all: true }, now, rules, timeZone: config.timeZone },
+    { showButtons: () => true, detailLimit: MAX_DETAILED_FINDINGS, withheld: candidates.filter((finding) => dueIds.has(finding.health.integrationId)) },
   );
   const printsOnly = ctx.dryRun || slackMode(config) === "console";
   const channel = config.housekeepingChannel ?? (printsOnly ? PLACEHOLDER_CHANNEL : undefined);
@@ -130,7 +135,6 @@ async function perform(ctx: JobContext): Promise<JobSummary> {
     outcome = { resolved: 0, disabled: due, queued: messages.length };
   } else {
     const committed = await commitReport(db, {
-      findings: findings.map((finding) => ({ integrationId: finding.health.integrationId, kind: finding.kind, reason: finding.reason, state: finding.state })),
       autoDisable: due.map((d) => ({ integrationId: d.integrationId, reason: d.disabledReason })),
       actor: ctx.actor,
       now,

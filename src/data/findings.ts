@@ -1,95 +1,53 @@
-import { Op, QueryTypes, type Transaction } from "sequelize";
+import { QueryTypes, type Transaction } from "sequelize";
 import { findingKind, findingReason, findingState, type FindingKind, type StoredFinding } from "../domain/housekeeping.ts";
 import type { Actor } from "../domain/permissions.ts";
 import type { Doc } from "../reply/document.ts";
 import { recordAudit } from "./audit.ts";
 import type { Database } from "./database.ts";
-import { refreshDueHealth, scanHousekeeping, toDate } from "./health.ts";
+import { refreshDueHealth, scanHousekeeping } from "./health.ts";
 import type { HealthThresholds } from "../domain/health.ts";
 import { setIntegrationStatus } from "./integration-status.ts";
 import { enqueuePost } from "./outbox.ts";
 
-/** One remembered finding not yet resolved, with its integration's status, as the report job reads it. */
-interface UnresolvedFinding extends StoredFinding {
-  integrationId: string;
-  integrationStatus: string | null;
-}
+/** A row as a raw statement returns it. */
+type Row = Record<string, unknown>;
 
-/** The findings not yet resolved (recovered or disabled), with their integration's status. */
-async function unresolvedFindings(db: Database, transaction?: Transaction): Promise<UnresolvedFinding[]> {
-  const rows = await db.sequelize.query<Record<string, unknown>>(
-    `SELECT f.integration_id, f.kind, f.first_reported_at, f.last_reported_at, f.snoozed_until, f.snoozed_by, i.status
-     FROM housekeeping_findings f LEFT JOIN integrations i ON i.id = f.integration_id
-     WHERE f.resolved_at IS NULL`,
-    { type: QueryTypes.SELECT, transaction },
-  );
-  return rows.map((row) => ({
-    integrationId: String(row.integration_id),
-    kind: row.kind as FindingKind,
-    firstReportedAt: toDate(row.first_reported_at)!,
-    lastReportedAt: toDate(row.last_reported_at)!,
-    snoozedUntil: toDate(row.snoozed_until),
-    snoozedBy: (row.snoozed_by as string | null) ?? null,
-    resolvedAt: null,
-    integrationStatus: (row.status as string | null) ?? null,
-  }));
-}
-
-/** A finding of this report, as it is remembered. */
-interface ReportedFinding {
-  integrationId: string;
-  kind: FindingKind;
-  reason: string;
-}
-
-/** Ids per statement, to keep IN lists and multi-row inserts short. */
-const CHUNK = 1000;
+/** The integrations (`i`) the report names: what the scan with overdue finds, in SQL. */
+const PRESENT = "i.health IN ('failing', 'stale', 'overdue') AND i.status = 'enabled'";
 
 /**
- * Remembers one report's findings in one transaction: `fresh` ones start afresh (first and last reported now,
- * snooze and resolution cleared), `seen` ones get their last-reported time, and `gone` ones are resolved as
- * disabled or recovered; inside `outer` when given (the report queues its messages in the same transaction).
+ * Remembers one report's findings from the kept verdicts, in three statements inside `transaction`: open
+ * findings no longer present are resolved (as disabled when their integration is not enabled, or recovered),
+ * present ones already reported and not snoozed get their last-reported time, kind and reason, and new ones
+ * (never remembered, or resolved before) start afresh. The remembered reason is the kept verdict's. Returns
+ * how many were resolved.
  */
-async function rememberFindings(
-  db: Database,
-  findings: { fresh: ReportedFinding[]; seen: ReportedFinding[]; disabled: string[]; recovered: string[] },
-  now: Date,
-  outer?: Transaction,
-): Promise<void> {
-  const row = (finding: ReportedFinding) => ({
-    ...finding,
-    firstReportedAt: now,
-    lastReportedAt: now,
-    snoozedUntil: null,
-    snoozedBy: null,
-    resolvedAt: null,
-    resolution: null,
-    createdAt: now,
-    updatedAt: now,
-  });
-  const work = async (transaction: Transaction) => {
-    for (let i = 0; i < findings.fresh.length; i += CHUNK) {
-      await db.models.HousekeepingFinding.bulkCreate(findings.fresh.slice(i, i + CHUNK).map(row), {
-        transaction,
-        updateOnDuplicate: ["kind", "reason", "firstReportedAt", "lastReportedAt", "snoozedUntil", "snoozedBy", "resolvedAt", "resolution", "updatedAt"],
-      });
-    }
-    for (let i = 0; i < findings.seen.length; i += CHUNK) {
-      await db.models.HousekeepingFinding.bulkCreate(findings.seen.slice(i, i + CHUNK).map(row), {
-        transaction,
-        updateOnDuplicate: ["kind", "reason", "lastReportedAt", "updatedAt"],
-      });
-    }
-    for (const [ids, resolution] of [[findings.disabled, "disabled"], [findings.recovered, "recovered"]] as const) {
-      for (let i = 0; i < ids.length; i += CHUNK) {
-        await db.models.HousekeepingFinding.update(
-          { resolvedAt: now, resolution, updatedAt: now },
-          { where: { integrationId: { [Op.in]: ids.slice(i, i + CHUNK) }, resolvedAt: null }, transaction },
-        );
-      }
-    }
-  };
-  await (outer ? work(outer) : db.sequelize.transaction(work));
+async function rememberFindings(db: Database, now: Date, transaction: Transaction): Promise<number> {
+  const resolved = await db.sequelize.query<Row>(
+    `UPDATE housekeeping_findings SET resolved_at = :now, updated_at = :now,
+       resolution = CASE WHEN EXISTS (SELECT 1 FROM integrations e WHERE e.id = housekeeping_findings.integration_id AND e.status = 'enabled') THEN 'recovered' ELSE 'disabled' END
+     WHERE resolved_at IS NULL AND integration_id NOT IN (SELECT i.id FROM integrations i WHERE ${PRESENT})
+     RETURNING integration_id`,
+    { replacements: { now }, type: QueryTypes.SELECT, transaction },
+  );
+  await db.sequelize.query(
+    `UPDATE housekeeping_findings SET last_reported_at = :now, updated_at = :now,
+       kind = (SELECT i.health FROM integrations i WHERE i.id = housekeeping_findings.integration_id),
+       reason = (SELECT COALESCE(i.health_reason, i.health) FROM integrations i WHERE i.id = housekeeping_findings.integration_id)
+     WHERE resolved_at IS NULL AND (snoozed_until IS NULL OR snoozed_until <= :now)
+       AND integration_id IN (SELECT i.id FROM integrations i WHERE ${PRESENT})`,
+    { replacements: { now }, type: QueryTypes.UPDATE, transaction },
+  );
+  await db.sequelize.query(
+    `INSERT INTO housekeeping_findings (integration_id, kind, reason, first_reported_at, last_reported_at, snoozed_until, snoozed_by, resolved_at, resolution, created_at, updated_at)
+     SELECT i.id, i.health, COALESCE(i.health_reason, i.health), :now, :now, NULL, NULL, NULL, NULL, :now, :now
+     FROM integrations i LEFT JOIN housekeeping_findings f ON f.integration_id = i.id
+     WHERE ${PRESENT} AND (f.integration_id IS NULL OR f.resolved_at IS NOT NULL)
+     ON CONFLICT (integration_id) DO UPDATE SET kind = excluded.kind, reason = excluded.reason, first_reported_at = excluded.first_reported_at,
+       last_reported_at = excluded.last_reported_at, snoozed_until = NULL, snoozed_by = NULL, resolved_at = NULL, resolution = NULL, updated_at = excluded.updated_at`,
+    { replacements: { now }, type: QueryTypes.INSERT, transaction },
+  );
+  return resolved.length;
 }
 
 /** Marks an integration's finding resolved because the integration was disabled (inside `transaction` when given). */
@@ -153,8 +111,6 @@ interface ReportMessage {
 
 /** What one firing of the housekeeping report writes. */
 interface ReportCommit {
-  /** Every finding of this report (snoozed ones included): new ones start afresh, reported ones are seen again. */
-  findings: Array<ReportedFinding & { state: "new" | "reported" | "snoozed" }>;
   /** The findings AUTO_DISABLE_AFTER_DAYS disables now, with the reason recorded on each. */
   autoDisable: Array<{ integrationId: string; reason: string }>;
   actor: Actor;
@@ -164,27 +120,14 @@ interface ReportCommit {
 }
 
 /**
- * Writes one firing of the housekeeping report in one transaction: remembers its findings (open findings no longer
- * present resolved as recovered or disabled), disables the due ones (audited, their findings resolved), and queues
+ * Writes one firing of the housekeeping report in one transaction: remembers its findings from the kept verdicts
+ * (open findings no longer present resolved as recovered or disabled), disables the due ones (audited, their findings resolved), and queues
  * its messages in the outbox. A firing run again (a takeover, an overlap) finds its keys queued and queues nothing twice.
  */
 export async function commitReport(db: Database, report: ReportCommit): Promise<{ resolved: number; disabled: string[]; queued: number }> {
   const { now } = report;
   return db.sequelize.transaction(async (transaction) => {
-    const present = new Set(report.findings.map((finding) => finding.integrationId));
-    const gone = (await unresolvedFindings(db, transaction)).filter((finding) => !present.has(finding.integrationId));
-    const reported = ({ integrationId, kind, reason }: ReportedFinding) => ({ integrationId, kind, reason });
-    await rememberFindings(
-      db,
-      {
-        fresh: report.findings.filter((finding) => finding.state === "new").map(reported),
-        seen: report.findings.filter((finding) => finding.state === "reported").map(reported),
-        disabled: gone.filter((finding) => finding.integrationStatus !== "enabled").map((finding) => finding.integrationId),
-        recovered: gone.filter((finding) => finding.integrationStatus === "enabled").map((finding) => finding.integrationId),
-      },
-      now,
-      transaction,
-    );
+    const resolved = await rememberFindings(db, now, transaction);
     const disabled: string[] = [];
     for (const due of report.autoDisable) {
       const change = await setIntegrationStatus(db, { integrationId: due.integrationId, status: "disabled", actor: report.actor, reason: due.reason, at: now }, transaction);
@@ -194,6 +137,6 @@ export async function commitReport(db: Database, report: ReportCommit): Promise<
     }
     const messages = report.messages(new Set(disabled));
     for (const message of messages) await enqueuePost(db, transaction, { ...message, at: now });
-    return { resolved: gone.length, disabled, queued: messages.length };
+    return { resolved, disabled, queued: messages.length };
   });
 }

@@ -20,6 +20,61 @@ interface HousekeepingScan {
   overdue?: boolean;
   /** Only these integrations (snooze checks one). */
   integrationIds?: string[];
+  /** Leave out the findings snoozed at `now`. */
+  unsnoozed?: boolean;
+  /** Only the findings AUTO_DISABLE_AFTER_DAYS (this many days) disables now: reported, not snoozed, grace over, not overdue. */
+  autoDisableAfterDays?: number;
+  /** At most this many, in the scan's order. */
+  limit?: number;
+  /** The caller refreshed the due verdicts already (at the same `now`). */
+  refreshed?: boolean;
+}
+
+/** How a finding stands against its remembered row, in SQL (`f`): see findingState in the domain. */
+const FINDING_STATE_SQL = "CASE WHEN f.integration_id IS NULL OR f.resolved_at IS NOT NULL THEN 'new' WHEN f.snoozed_until > :now THEN 'snoozed' ELSE 'reported' END";
+
+/** The scan's WHERE over integrations (`i`) and their remembered findings (`f`), with what it binds. */
+function scanFilter(scan: HousekeepingScan): { sql: string; replacements: Record<string, unknown> } {
+  const replacements: Record<string, unknown> = { now: scan.now };
+  let sql = `i.health IN ('failing', 'stale'${scan.overdue ? ", 'overdue'" : ""}) AND i.status = 'enabled'`;
+  if (!scan.scope.all) {
+    sql += " AND i.group_id IN (:groupIds)";
+    replacements.groupIds = scan.scope.groupIds;
+  }
+  if (scan.integrationIds) {
+    sql += " AND i.id IN (:integrationIds)";
+    replacements.integrationIds = scan.integrationIds;
+  }
+  if (scan.unsnoozed) sql += ` AND ${FINDING_STATE_SQL} <> 'snoozed'`;
+  if (scan.autoDisableAfterDays !== undefined) {
+    // autoDisableDue in SQL: the grace counts from the first report, or from a snooze's end when that is later.
+    sql += ` AND ${FINDING_STATE_SQL} = 'reported' AND i.health <> 'overdue' AND f.first_reported_at <= :graceStart AND (f.snoozed_until IS NULL OR f.snoozed_until <= :graceStart)`;
+    replacements.graceStart = new Date(scan.now.getTime() - scan.autoDisableAfterDays * 86_400_000);
+  }
+  return { sql, replacements };
+}
+
+/** The runs windows the scan sums, as replacements (`:costSince`, `:costDay`, `:costDayEnd`, and the same for `rate`). */
+function windowReplacements(now: Date, rules: HealthThresholds): Record<string, unknown> {
+  const cutoffs = housekeepingCutoffs(now, rules);
+  const out: Record<string, unknown> = {};
+  for (const [name, since] of [["cost", cutoffs.costSince], ["rate", cutoffs.rateSince]] as const) {
+    Object.assign(out, { [`${name}Since`]: since, [`${name}Day`]: runDay(since), [`${name}DayEnd`]: nextDayStart(since) });
+  }
+  return out;
+}
+
+/** Runs a scan's statements, one after another; on PostgreSQL inside one transaction with JIT off (see scanHousekeeping). */
+async function readScan(db: Database, statements: string[], replacements: Record<string, unknown>, transaction?: Transaction): Promise<Array<Array<Record<string, unknown>>>> {
+  const read = async (t?: Transaction) => {
+    // PostgreSQL's JIT compiles these statements (their cost estimate grows with the findings) for longer than it
+    // saves: off for the statement's transaction.
+    if (db.dialect === "postgres") await db.sequelize.query("SET LOCAL jit = off", { transaction: t });
+    const out: Array<Array<Record<string, unknown>>> = [];
+    for (const sql of statements) out.push(await db.sequelize.query<Record<string, unknown>>(sql, { replacements, type: QueryTypes.SELECT, transaction: t }));
+    return out;
+  };
+  return transaction || db.dialect !== "postgres" ? read(transaction) : db.sequelize.transaction(read);
 }
 
 /** SQLite hands dates back as text, PostgreSQL as Date. */
@@ -290,15 +345,8 @@ export async function scanHousekeeping(db: Database, scan: HousekeepingScan, tra
   if (!scan.scope.all && scan.scope.groupIds.length === 0) return [];
   if (scan.integrationIds && scan.integrationIds.length === 0) return [];
   // Inside a caller's transaction (a snooze) the due rows were refreshed by the reader before it.
-  if (!transaction) await refreshDueHealth(db, scan.rules, scan.now);
-  const cutoffs = housekeepingCutoffs(scan.now, scan.rules);
-  const replacements: Record<string, unknown> = {};
-  for (const [name, since] of [["cost", cutoffs.costSince], ["rate", cutoffs.rateSince]] as const) {
-    Object.assign(replacements, { [`${name}Since`]: since, [`${name}Day`]: runDay(since), [`${name}DayEnd`]: nextDayStart(since) });
-  }
-  if (!scan.scope.all) replacements.groupIds = scan.scope.groupIds;
-  if (scan.integrationIds) replacements.integrationIds = scan.integrationIds;
-  const scopeSql = (scan.scope.all ? "" : " AND i.group_id IN (:groupIds)") + (scan.integrationIds ? " AND i.id IN (:integrationIds)" : "");
+  if (!transaction && !scan.refreshed) await refreshDueHealth(db, scan.rules, scan.now);
+  const filter = scanFilter(scan);
   const sql = `SELECT i.id, i.group_id, i.failures_in_row, i.latest_run_at, i.latest_run_error, i.last_success_at, i.created_at, i.health, i.median_gap_ms,
       ${runsSinceSql("cost", "runs")} AS runs_30d,
       CASE WHEN i.health = 'failing' THEN ${runsSinceSql("rate", "runs")} END AS rate_runs,
@@ -306,16 +354,54 @@ export async function scanHousekeeping(db: Database, scan: HousekeepingScan, tra
       f.kind AS finding_kind, f.first_reported_at, f.last_reported_at, f.snoozed_until, f.snoozed_by, f.resolved_at
     FROM integrations i
     LEFT JOIN housekeeping_findings f ON f.integration_id = i.id
-    WHERE i.health IN ('failing', 'stale'${scan.overdue ? ", 'overdue'" : ""}) AND i.status = 'enabled'${scopeSql}
-    ORDER BY i.group_id, i.id`;
-  const read = async (t?: Transaction) => {
-    // PostgreSQL's JIT compiles this statement (its cost estimate grows with the findings) for longer than it
-    // saves: off for the statement's transaction.
-    if (db.dialect === "postgres") await db.sequelize.query("SET LOCAL jit = off", { transaction: t });
-    return db.sequelize.query<Record<string, unknown>>(sql, { replacements, type: QueryTypes.SELECT, transaction: t });
-  };
-  const rows = transaction || db.dialect !== "postgres" ? await read(transaction) : await db.sequelize.transaction(read);
-  return rows.map((row) => healthFromRow(row, scan.rules, cutoffs.staleBefore));
+    WHERE ${filter.sql}
+    ORDER BY i.group_id, CASE i.health WHEN 'failing' THEN 0 WHEN 'stale' THEN 1 ELSE 2 END, i.id${scan.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(scan.limit))}` : ""}`;
+  const [rows] = await readScan(db, [sql], { ...filter.replacements, ...windowReplacements(scan.now, scan.rules) }, transaction);
+  const { staleBefore } = housekeepingCutoffs(scan.now, scan.rules);
+  return rows!.map((row) => healthFromRow(row, scan.rules, staleBefore));
+}
+
+/** The findings of a scan counted by group, kind and state, with their runs in the last 30 days. */
+interface FindingTally {
+  groupId: string;
+  /** The kept verdict: failing, stale or overdue. */
+  kind: FindingKind;
+  state: "new" | "reported" | "snoozed";
+  count: number;
+  runs30d: number;
+}
+
+/**
+ * The housekeeping scan's totals, summed in the database: one row per group, kind and state (due verdicts
+ * recomputed first). What the report's header and group lines need, without reading every finding.
+ */
+export async function tallyHousekeeping(db: Database, scan: HousekeepingScan): Promise<FindingTally[]> {
+  if (!scan.scope.all && scan.scope.groupIds.length === 0) return [];
+  if (!scan.refreshed) await refreshDueHealth(db, scan.rules, scan.now);
+  const filter = scanFilter(scan);
+  const replacements = { ...filter.replacements, ...windowReplacements(scan.now, scan.rules) };
+  const grouped = `i.group_id, i.health, ${FINDING_STATE_SQL}`;
+  // Two statements, each walking the kept verdicts in id order (integrations_health_id_group): the findings
+  // counted, then their runs summed from the roll-up (the boundary day counted exactly, as runsSinceSql does).
+  const counts = `SELECT i.group_id, i.health AS kind, ${FINDING_STATE_SQL} AS state, COUNT(*) AS n
+    FROM integrations i LEFT JOIN housekeeping_findings f ON f.integration_id = i.id
+    WHERE ${filter.sql} GROUP BY ${grouped}`;
+  const runs = `SELECT i.group_id, i.health AS kind, ${FINDING_STATE_SQL} AS state,
+      SUM(CASE WHEN d.day > :costDay THEN d.runs
+        ELSE (SELECT COUNT(*) FROM flow_runs b WHERE b.integration_id = i.id AND b.started_at >= :costSince AND b.started_at < :costDayEnd) END) AS runs
+    FROM integrations i JOIN run_days d ON d.integration_id = i.id AND d.day >= :costDay
+    LEFT JOIN housekeeping_findings f ON f.integration_id = i.id
+    WHERE ${filter.sql} GROUP BY ${grouped}`;
+  const [countRows, runRows] = await readScan(db, [counts, runs], replacements);
+  const key = (row: Record<string, unknown>) => `${String(row.group_id)}\u0000${String(row.kind)}\u0000${String(row.state)}`;
+  const runsOf = new Map(runRows!.map((row) => [key(row), toNumber(row.runs)]));
+  return countRows!.map((row) => ({
+    groupId: String(row.group_id),
+    kind: row.kind as FindingKind,
+    state: row.state as FindingTally["state"],
+    count: toNumber(row.n),
+    runs30d: runsOf.get(key(row)) ?? 0,
+  }));
 }
 
 /** One row of the scan as the housekeeping rules read it. */

@@ -10,6 +10,7 @@ import * as incidents from "./migrations/2026120104-incidents.ts";
 import * as healthVerdict from "./migrations/2026120201-health-verdict.ts";
 import * as dropSlackPosts from "./migrations/2026120202-drop-slack-posts.ts";
 import * as runDays from "./migrations/2026120203-run-days.ts";
+import * as findingsIndex from "./migrations/2026120204-findings-index.ts";
 
 /** One migration: a name that sorts by date, and its up and down steps over the query interface. */
 interface Migration {
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "2026120201-health-verdict", ...healthVerdict },
   { name: "2026120202-drop-slack-posts", ...dropSlackPosts },
   { name: "2026120203-run-days", ...runDays },
+  { name: "2026120204-findings-index", ...findingsIndex },
 ];
 
 /** The PostgreSQL advisory lock key the migration run holds ("embedops" in ASCII), so replicas migrate one at a time. */

@@ -176,18 +176,19 @@ export interface ReportTotals {
   cost: number;
 }
 
-/** Adds up findings for the header. */
-export function reportTotals(findings: ReadonlyArray<{ kind: FindingKind; runs30d: number; isNew: boolean }>, pricePerRun: number): ReportTotals {
+/** Adds up findings for the header; an entry with a `count` stands for that many findings (its `runs30d` their sum). */
+export function reportTotals(findings: ReadonlyArray<{ kind: FindingKind; runs30d: number; isNew: boolean; count?: number }>, pricePerRun: number): ReportTotals {
   let failing = 0;
   let stale = 0;
   let overdue = 0;
   let newFindings = 0;
   let runs30d = 0;
   for (const finding of findings) {
-    if (finding.kind === "failing") failing += 1;
-    else if (finding.kind === "overdue") overdue += 1;
-    else stale += 1;
-    if (finding.isNew) newFindings += 1;
+    const n = finding.count ?? 1;
+    if (finding.kind === "failing") failing += n;
+    else if (finding.kind === "overdue") overdue += n;
+    else stale += n;
+    if (finding.isNew) newFindings += n;
     runs30d += finding.runs30d;
   }
   return { failing, stale, overdue, newFindings, runs30d, cost: runsCost(runs30d, pricePerRun) };

@@ -1,6 +1,6 @@
 import type { Config } from "../config.ts";
 import type { Database } from "../data/database.ts";
-import { scanHousekeeping } from "../data/health.ts";
+import { scanHousekeeping, tallyHousekeeping } from "../data/health.ts";
 import { describeIntegrationsByIds } from "../data/integrations.ts";
 import { groupsByIds } from "../data/operators.ts";
 import {
@@ -33,42 +33,58 @@ export function evaluateFindings(healths: IntegrationHealth[], now: Date, timeZo
 /** The channel report details at most this many findings (about ten thread messages); the totals count them all. */
 export const MAX_DETAILED_FINDINGS = 200;
 
+/** What the report reads at one instant. */
+interface ReportRead {
+  scope: GroupScope;
+  now: Date;
+  rules: HousekeepingRules;
+  timeZone: string;
+}
+
+/** The group order of the report: by name, then id. */
+function byGroupName(a: { groupName: string; groupId: string }, b: { groupName: string; groupId: string }): number {
+  return a.groupName.localeCompare(b.groupName) || a.groupId.localeCompare(b.groupId);
+}
+
 /**
- * Builds the report's view from evaluated findings (snoozed ones only counted): totals and group lines over all
- * of them, details (names from the database) for the first `detailLimit` in report order.
+ * Reads the report's view at one instant: totals and group lines summed in the database over every finding in
+ * scope (snoozed ones only counted), and details (whole rows, names from the database) for the first
+ * `detailLimit` in report order (group name, failing before stale before overdue, id). `withheld` findings (the
+ * ones auto-disabled by this firing, reported apart) are left out of all of it.
  */
-export async function reportView(
+export async function readReport(
   db: Database,
-  findings: EvaluatedFinding[],
-  options: { rules: HousekeepingRules; showButtons: (groupId: string) => boolean; scopeNote?: string; detailLimit?: number },
+  read: ReportRead,
+  options: { showButtons: (groupId: string) => boolean; scopeNote?: string; detailLimit?: number; withheld?: readonly EvaluatedFinding[] },
 ): Promise<HousekeepingReportView> {
-  // Stays long: sort, group totals and details are one pass over the same findings in report order.
-  const shown = findings.filter((finding) => finding.state !== "snoozed");
-  const groupRows = await groupsByIds(db, shown.map((f) => f.health.groupId));
-  const groupById = new Map(groupRows.map((group) => [group.id, group]));
-  const groupName = (id: string) => groupById.get(id)?.name ?? id;
-  const kindOrder = (kind: string) => ["failing", "stale", "overdue"].indexOf(kind);
-  shown.sort(
-    (a, b) =>
-      groupName(a.health.groupId).localeCompare(groupName(b.health.groupId)) ||
-      a.health.groupId.localeCompare(b.health.groupId) ||
-      kindOrder(a.kind) - kindOrder(b.kind) ||
-      a.health.integrationId.localeCompare(b.health.integrationId),
-  );
-  const price = options.rules.pricePerRun;
+  const { rules, now } = read;
+  const scan = { scope: read.scope, now, rules, overdue: true };
+  const tally = await tallyHousekeeping(db, scan);
+  const withheld = new Set<string>();
+  for (const finding of options.withheld ?? []) {
+    withheld.add(finding.health.integrationId);
+    const entry = tally.find((t) => t.groupId === finding.health.groupId && t.kind === finding.kind && t.state === finding.state);
+    if (!entry) continue;
+    entry.count -= 1;
+    entry.runs30d -= finding.health.runs30d;
+  }
+  const shown = tally.filter((entry) => entry.state !== "snoozed" && entry.count > 0);
+  const groupRows = new Map((await groupsByIds(db, shown.map((entry) => entry.groupId))).map((group) => [group.id, group]));
+  const price = rules.pricePerRun;
   const groups = new Map<string, ReportGroup>();
-  for (const finding of shown) {
-    const id = finding.health.groupId;
-    const group = groups.get(id) ?? { groupId: id, groupName: groupName(id), groupKind: groupById.get(id)?.kind ?? "group", failing: 0, stale: 0, overdue: 0, runs30d: 0, cost: 0 };
-    group[finding.kind] += 1;
-    group.runs30d += finding.health.runs30d;
+  for (const entry of shown) {
+    const id = entry.groupId;
+    const group = groups.get(id) ?? { groupId: id, groupName: groupRows.get(id)?.name ?? id, groupKind: groupRows.get(id)?.kind ?? "group", failing: 0, stale: 0, overdue: 0, runs30d: 0, cost: 0 };
+    group[entry.kind] += entry.count;
+    group.runs30d += entry.runs30d;
     group.cost = runsCost(group.runs30d, price);
     groups.set(id, group);
   }
-  const detailed = shown.slice(0, options.detailLimit ?? shown.length);
-  const rows = await describeIntegrationsByIds(db, detailed.map((finding) => finding.health.integrationId));
+  const ordered = [...groups.values()].sort(byGroupName);
+  const findings = await detailedFindings(db, read, ordered, withheld, options.detailLimit ?? Number.POSITIVE_INFINITY);
+  const rows = await describeIntegrationsByIds(db, findings.map((finding) => finding.health.integrationId));
   const reportFindings: ReportFinding[] = [];
-  for (const finding of detailed) {
+  for (const finding of findings) {
     const row = rows.get(finding.health.integrationId);
     if (!row) continue;
     reportFindings.push({
@@ -91,17 +107,40 @@ export async function reportView(
       showButtons: options.showButtons(row.groupId),
     });
   }
+  const shownCount = shown.reduce((sum, entry) => sum + entry.count, 0);
   return {
     findings: reportFindings,
-    groups: [...groups.values()],
-    totals: reportTotals(shown.map((f) => ({ kind: f.kind, runs30d: f.health.runs30d, isNew: f.state === "new" })), price),
-    omitted: shown.length - reportFindings.length,
-    currency: options.rules.currency,
+    groups: ordered,
+    totals: reportTotals(shown.map((entry) => ({ kind: entry.kind, runs30d: entry.runs30d, isNew: entry.state === "new", count: entry.count })), price),
+    omitted: shownCount - reportFindings.length,
+    currency: rules.currency,
     priced: price > 0,
-    snoozed: findings.length - shown.length,
-    autoDisableAfterDays: options.rules.autoDisableAfterDays,
+    snoozed: tally.filter((entry) => entry.state === "snoozed").reduce((sum, entry) => sum + entry.count, 0),
+    autoDisableAfterDays: rules.autoDisableAfterDays,
     scopeNote: options.scopeNote,
   };
+}
+
+/** The first `limit` unsnoozed findings in report order, group by group, whole, leaving out `withheld`. */
+async function detailedFindings(db: Database, read: ReportRead, groups: readonly ReportGroup[], withheld: ReadonlySet<string>, limit: number): Promise<EvaluatedFinding[]> {
+  const out: EvaluatedFinding[] = [];
+  for (const group of groups) {
+    if (out.length >= limit) break;
+    const want = group.failing + group.stale + group.overdue;
+    const healths = await scanHousekeeping(db, {
+      scope: { all: false, groupIds: [group.groupId] },
+      now: read.now,
+      rules: read.rules,
+      overdue: true,
+      unsnoozed: true,
+      refreshed: true,
+      // Withheld findings come back too and are dropped here: ask for enough to fill the rest.
+      limit: Number.isFinite(limit) ? Math.min(want, limit - out.length) + withheld.size : undefined,
+    });
+    const kept = healths.filter((health) => !withheld.has(health.integrationId));
+    out.push(...evaluateFindings(kept, read.now, read.timeZone).slice(0, limit - out.length));
+  }
+  return out;
 }
 
 /** The report for one scope at `now`, changing nothing: what `stale` answers. */
@@ -111,7 +150,5 @@ export async function housekeepingReportFor(
   now: Date,
   options: { showButtons: (groupId: string) => boolean; scopeNote?: string; detailLimit?: number },
 ): Promise<HousekeepingReportView> {
-  const rules = housekeepingRules(runtime.config);
-  const findings = evaluateFindings(await scanHousekeeping(runtime.db, { scope, now, rules, overdue: true }), now, runtime.config.timeZone);
-  return reportView(runtime.db, findings, { rules, ...options });
+  return readReport(runtime.db, { scope, now, rules: housekeepingRules(runtime.config), timeZone: runtime.config.timeZone }, options);
 }
