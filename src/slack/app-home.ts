@@ -1,7 +1,9 @@
 import type { WebClient } from "@slack/web-api";
 import type { HomeView } from "@slack/types";
 import { failingIntegrations, integrationCounts, openFindings } from "../data/dashboard.ts";
+import { scanHousekeeping } from "../data/health.ts";
 import { healthRules } from "../data/integrations.ts";
+import { findingReason, housekeepingRules } from "../domain/housekeeping.ts";
 import { namedAdmins } from "../data/operators.ts";
 import { actorLabel, can, isEmptyScope, scopeFor } from "../domain/permissions.ts";
 import { log } from "../log.ts";
@@ -33,12 +35,21 @@ async function appHomeView(runtime: Runtime, directory: SlackDirectory, slackUse
     failingIntegrations(db, scopeFor(actor, "run"), healthRules(config, now), HOME_LIST_LIMIT),
     openFindings(db, viewScope, now, HOME_LIST_LIMIT),
   ]);
+  // A finding remembers the reason it was last reported with; the Home words the ones it shows as they stand now.
+  const current = await scanHousekeeping(db, { scope: viewScope, now, rules: housekeepingRules(config), overdue: true, integrationIds: findings.rows.map((f) => f.integration.id) });
+  const reasonOf = new Map(current.map((health) => [health.integrationId, findingReason(health, now, config.timeZone)]));
   return {
     ...base,
     canView: true,
     counts,
     failing: { rows: failing.rows.map((row) => ({ row })), total: failing.total },
-    findings: { rows: findings.rows.map((finding) => ({ finding, canManage: can(actor, "manage", finding.integration.groupId) })), total: findings.total },
+    findings: {
+      rows: findings.rows.map((finding) => ({
+        finding: { ...finding, reason: reasonOf.get(finding.integration.id) ?? finding.reason },
+        canManage: can(actor, "manage", finding.integration.groupId),
+      })),
+      total: findings.total,
+    },
   };
 }
 

@@ -88,8 +88,11 @@ describe("App Home", () => {
     expect(reruns[0]!.value).toBe("run int_f00");
     expect(text).toContain("28 more");
     // Open findings only: the snoozed and the resolved ones stay out.
-    expect(text).toContain("no run for 60 days (int_never)");
-    expect(text).toContain("last 3 runs failed (int_b1)");
+    // Worded as they stand now, not as the remembered reason of their last report says.
+    expect(text).toContain("never ran; activated 60 days ago");
+    expect(text).toContain("last 3 runs failed; never succeeded: 401 from HubSpot for int_b1");
+    expect(text).not.toContain("(int_never)");
+    expect(text).not.toContain("(int_b1)");
     expect(text).not.toContain("(int_ok1)");
     expect(text).not.toContain("(int_ok2)");
     expect(buttons(blocks).filter((b) => b.label === "Disable").map((b) => b.value).sort()).toEqual(["disable int_b1", "disable int_never"]);
@@ -101,7 +104,7 @@ describe("App Home", () => {
     const text = JSON.stringify(blocks);
     expect(text).toContain("*Integrations*\\n44");
     expect(text).toContain("*Failing integrations you may run* (0)");
-    expect(text).toContain("no run for 60 days (int_never)");
+    expect(text).toContain("never ran; activated 60 days ago");
     expect(text).not.toContain("int_b1");
     expect(buttons(blocks)).toEqual([]);
   });
