@@ -386,9 +386,17 @@ export async function tallyHousekeeping(db: Database, scan: HousekeepingScan): P
   const counts = `SELECT i.group_id, i.health AS kind, ${FINDING_STATE_SQL} AS state, COUNT(*) AS n
     FROM integrations i LEFT JOIN housekeeping_findings f ON f.integration_id = i.id
     WHERE ${filter.sql} GROUP BY ${grouped}`;
-  const runs = `SELECT i.group_id, i.health AS kind, ${FINDING_STATE_SQL} AS state,
-      SUM(CASE WHEN d.day > :costDay THEN d.runs
-        ELSE (SELECT COUNT(*) FROM flow_runs b WHERE b.integration_id = i.id AND b.started_at >= :costSince AND b.started_at < :costDayEnd) END) AS runs
+  const dayRuns = `CASE WHEN d.day > :costDay THEN d.runs
+        ELSE (SELECT COUNT(*) FROM flow_runs b WHERE b.integration_id = i.id AND b.started_at >= :costSince AND b.started_at < :costDayEnd) END`;
+  // PostgreSQL would hash the whole roll-up's window to join it; LATERAL keeps it to one probe per finding.
+  const runs =
+    db.dialect === "postgres"
+      ? `SELECT i.group_id, i.health AS kind, ${FINDING_STATE_SQL} AS state, SUM(r.runs) AS runs
+    FROM integrations i
+    CROSS JOIN LATERAL (SELECT SUM(${dayRuns}) AS runs FROM run_days d WHERE d.integration_id = i.id AND d.day >= :costDay) r
+    LEFT JOIN housekeeping_findings f ON f.integration_id = i.id
+    WHERE ${filter.sql} GROUP BY ${grouped}`
+      : `SELECT i.group_id, i.health AS kind, ${FINDING_STATE_SQL} AS state, SUM(${dayRuns}) AS runs
     FROM integrations i JOIN run_days d ON d.integration_id = i.id AND d.day >= :costDay
     LEFT JOIN housekeeping_findings f ON f.integration_id = i.id
     WHERE ${filter.sql} GROUP BY ${grouped}`;
