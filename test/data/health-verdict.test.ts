@@ -1,14 +1,13 @@
-import { QueryTypes } from "sequelize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/data/database.ts";
 import { recordRunBatch, type RunInput } from "../../src/data/flow-runs.ts";
 import { refreshDueHealth } from "../../src/data/health.ts";
 import { healthRules, listIntegrations } from "../../src/data/integrations.ts";
 import type { RunStatus } from "../../src/data/models/index.ts";
-import { GAP_RUNS, healthVerdict, medianGap, rateSince, type HealthFacts, type HealthThresholds } from "../../src/domain/health.ts";
 import { testConfig } from "../jobs/support.ts";
 import { createTestDatabase, TEST_DIALECT, type TestDatabase } from "../support/database.ts";
 import { prng } from "../support/random.ts";
+import { expectedVerdict, keptVerdict } from "../support/run-checks.ts";
 import { addIntegrations, loadWorld } from "../support/fixtures.ts";
 
 const HOUR = 3_600_000;
@@ -28,46 +27,6 @@ afterAll(async () => {
   await db?.close();
   await testDb?.drop();
 });
-
-type Row = Record<string, unknown>;
-
-function date(value: unknown): Date | null {
-  if (value === null || value === undefined) return null;
-  return value instanceof Date ? value : new Date(String(value).replace(" ", "T").replace(" +00:00", "Z"));
-}
-
-/** The verdict the domain rule gives from the runs as stored, counted here in plain code. */
-async function expectedFromRuns(id: string, now: Date, rules: HealthThresholds): Promise<ReturnType<typeof healthVerdict>> {
-  const [integration] = await db.sequelize.query<Row>(
-    "SELECT i.created_at, f.\"trigger\" AS flow_trigger FROM integrations i JOIN embed_flows f ON f.id = i.flow_id WHERE i.id = :id",
-    { replacements: { id }, type: QueryTypes.SELECT },
-  );
-  const runs = (await db.sequelize.query<Row>("SELECT status, started_at FROM flow_runs WHERE integration_id = :id", { replacements: { id }, type: QueryTypes.SELECT }))
-    .map((row) => ({ status: row.status as RunStatus, startedAt: date(row.started_at)! }))
-    .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
-  const lastSuccess = runs.find((run) => run.status === "success")?.startedAt.getTime() ?? -Infinity;
-  const streak = runs.filter((run) => run.status === "error" && run.startedAt.getTime() > lastSuccess);
-  const since = rateSince(now).getTime();
-  const window = runs.filter((run) => run.startedAt.getTime() >= since);
-  const facts: HealthFacts = {
-    failuresInRow: streak.length,
-    failingSince: streak.length ? streak[streak.length - 1]!.startedAt : null,
-    runs7d: window.length,
-    errors7d: window.filter((run) => run.status === "error").length,
-    oldestRun7dAt: window.length ? window[window.length - 1]!.startedAt : null,
-    latestRunAt: runs[0]?.startedAt ?? null,
-    activatedAt: date(integration!.created_at)!,
-    medianGapMs: medianGap(runs.slice(0, GAP_RUNS).map((run) => run.startedAt)),
-    gapRuns: Math.min(runs.length, GAP_RUNS),
-    scheduled: integration!.flow_trigger === "scheduler",
-  };
-  return healthVerdict(facts, now, rules);
-}
-
-async function kept(id: string): Promise<{ health: string | null; reason: string | null; dueAt: Date | null }> {
-  const [row] = await db.sequelize.query<Row>("SELECT health, health_reason, health_due_at FROM integrations WHERE id = :id", { replacements: { id }, type: QueryTypes.SELECT });
-  return { health: (row!.health as string | null) ?? null, reason: (row!.health_reason as string | null) ?? null, dueAt: date(row!.health_due_at) };
-}
 
 describe("the kept health verdict", () => {
   it("equals the domain rule over the stored runs after every run sequence: streaks, the rate rule at 19/20/21 runs, recovery, updates, duplicates, out of order, clock jumps", async () => {
@@ -123,7 +82,7 @@ describe("the kept health verdict", () => {
       // The clock moves on: a little, a lot, or exactly to a kept due time (and a millisecond before it).
       const move = random.int(0, 5);
       if (move === 0) {
-        const dues = (await Promise.all(ids.map(kept))).map((k) => k.dueAt).filter((due): due is Date => due !== null && due.getTime() > now.getTime());
+        const dues = (await Promise.all(ids.map((id) => keptVerdict(db, id)))).map((k) => k.dueAt).filter((due): due is Date => due !== null && due.getTime() > now.getTime());
         if (dues.length) now = new Date(random.pick(dues).getTime() - (random.next() < 0.5 ? 1 : 0));
       } else if (move === 1) now = new Date(now.getTime() + random.int(1, 40) * DAY);
       else now = new Date(now.getTime() + random.int(1, 6 * 60) * 60_000);
@@ -131,8 +90,8 @@ describe("the kept health verdict", () => {
       // The sweep (or a reader) recomputes what is due; then every kept verdict is what the rule says of the runs.
       await refreshDueHealth(db, rules, now);
       for (const integrationId of ids) {
-        const expected = await expectedFromRuns(integrationId, now, rules);
-        const actual = await kept(integrationId);
+        const expected = await expectedVerdict(db, integrationId, now, rules);
+        const actual = await keptVerdict(db, integrationId);
         // A failing reason is exact; the others say how long without a run as of when they were computed.
         const reason = expected.verdict === "failing" ? expected.reason : actual.reason;
         expect({ step, integrationId, health: actual.health, reason: actual.reason }).toEqual({ step, integrationId, health: expected.verdict, reason });

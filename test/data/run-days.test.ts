@@ -11,6 +11,7 @@ import { purgeRunBatch } from "../../src/data/run-retention.ts";
 import { testConfig } from "../jobs/support.ts";
 import { createTestDatabase, TEST_DIALECT, type TestDatabase } from "../support/database.ts";
 import { prng } from "../support/random.ts";
+import { groupedRuns, rolledUp } from "../support/run-checks.ts";
 import { addIntegrations, addRuns, loadWorld } from "../support/fixtures.ts";
 
 const MINUTE = 60_000;
@@ -33,30 +34,6 @@ afterAll(async () => {
 });
 
 type Row = Record<string, unknown>;
-
-function date(value: unknown): Date {
-  return value instanceof Date ? value : new Date(String(value));
-}
-
-/** The stored runs grouped by integration and UTC day, counted here in plain code, as `integration day runs errors` lines. */
-async function groupedRuns(ids: readonly string[]): Promise<string[]> {
-  const runs = await db.sequelize.query<Row>("SELECT integration_id, started_at, status FROM flow_runs WHERE integration_id IN (:ids)", { replacements: { ids }, type: QueryTypes.SELECT });
-  const days = new Map<string, { runs: number; errors: number }>();
-  for (const run of runs) {
-    const key = `${String(run.integration_id)} ${date(run.started_at).toISOString().slice(0, 10)}`;
-    const day = days.get(key) ?? { runs: 0, errors: 0 };
-    day.runs += 1;
-    if (run.status === "error") day.errors += 1;
-    days.set(key, day);
-  }
-  return [...days].map(([key, day]) => `${key} ${day.runs} ${day.errors}`).sort();
-}
-
-/** The roll-up's rows, in the same form. */
-async function rolledUp(ids: readonly string[]): Promise<string[]> {
-  const rows = await db.sequelize.query<Row>("SELECT integration_id, day, runs, errors FROM run_days WHERE integration_id IN (:ids)", { replacements: { ids }, type: QueryTypes.SELECT });
-  return rows.map((row) => `${String(row.integration_id)} ${String(row.day)} ${Number(row.runs)} ${Number(row.errors)}`).sort();
-}
 
 describe("the per-day roll-up of runs", () => {
   it("equals a GROUP BY over the stored runs after random histories: status updates, duplicates, out of order, across midnight, retention, import", async () => {
@@ -121,7 +98,7 @@ describe("the per-day roll-up of runs", () => {
         for (const part of [batch.slice(0, cut), batch.slice(cut)]) if (part.length) await recordRunBatch(db, part, now);
         sent.push(...batch);
       }
-      expect({ step, days: await rolledUp(ids) }).toEqual({ step, days: await groupedRuns(ids) });
+      expect({ step, days: await rolledUp(db, ids) }).toEqual({ step, days: await groupedRuns(db, ids) });
       now = new Date(now.getTime() + random.int(1, 8 * 60) * MINUTE);
     }
     // The sequence did reach every kind of change.
@@ -129,12 +106,12 @@ describe("the per-day roll-up of runs", () => {
     expect(seen.purged).toBeGreaterThan(5);
     expect(seen.emptiedDays).toBeGreaterThan(0);
     expect(seen.imported).toBeGreaterThan(5);
-    const kept = await rolledUp(ids);
+    const kept = await rolledUp(db, ids);
     expect(kept.length).toBeGreaterThan(10);
     // The migration's set-based fill, from the same runs, gives the same rows.
     await db.sequelize.query("DELETE FROM run_days WHERE integration_id IN (:ids)", { replacements: { ids } });
     await fillRunDays(db);
-    expect(await rolledUp(ids)).toEqual(kept);
+    expect(await rolledUp(db, ids)).toEqual(kept);
   }, 120_000);
 
   it("gives the housekeeping scan the exact runs of 30 and 7 days, whatever the hour of the boundary day", async () => {
