@@ -72,8 +72,15 @@ interface LatestRunState {
 
 const FINISHED: ReadonlySet<RunStatus> = new Set(["success", "error"]);
 
-/** The error of a manual run whose request was cut off by the bot stopping: the engine's own report still replaces it. */
-export const RUN_INTERRUPTED_ERROR = "interrupted: the bot stopped while sending the request";
+/**
+ * The error of a manual run the engine never answered because the bot stopped: its request was cut off, or (a bulk
+ * run's run claimed ahead of its lane) never sent. The engine's own report still replaces it.
+ */
+export const RUN_INTERRUPTED_ERROR = "interrupted: the bot stopped before the flow engine answered (the request may not have gone out)";
+
+/** The same error as runs recorded before its wording changed keep it. */
+const RUN_INTERRUPTED_ERRORS: ReadonlySet<string> = new Set([RUN_INTERRUPTED_ERROR, "interrupted: the bot stopped while sending the request"]);
+
 
 /** When an event happened, for ordering two reports of the same run. */
 function eventTime(run: { startedAt: Date; finishedAt?: Date | null }): number {
@@ -88,7 +95,7 @@ function mergeRun(stored: StoredRun | undefined, input: RunInput): RunInput | un
   if (!stored) return input;
   const storedFinished = FINISHED.has(stored.status);
   // The bot's own guess that a run was interrupted gives way to the engine's finished report, whenever it comes.
-  const interrupted = stored.status === "error" && stored.error === RUN_INTERRUPTED_ERROR;
+  const interrupted = stored.status === "error" && stored.error !== null && RUN_INTERRUPTED_ERRORS.has(stored.error);
   if (storedFinished && !FINISHED.has(input.status)) return undefined;
   if (storedFinished && !interrupted && eventTime(input) < eventTime(stored)) return undefined;
   const merged: RunInput = {

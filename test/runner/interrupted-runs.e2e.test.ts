@@ -76,7 +76,7 @@ describe("a manual run cut off by kill -9 of the bot", () => {
       const stored = await db.models.FlowRun.findByPk(runId);
       return stored?.status === "error" ? stored : undefined;
     }, 10_000);
-    expect(run.error).toBe("interrupted: the bot stopped while sending the request");
+    expect(run.error).toBe("interrupted: the bot stopped before the flow engine answered (the request may not have gone out)");
     expect((await db.models.Integration.findByPk("int_cut"))!.manualRunId).toBeNull();
     // The message that announced the run (posted by the first process) now says how it ended.
     const posted = slack.callsTo("chat.postMessage").find((call) => JSON.stringify(call.body.blocks).includes("`int_cut`"));

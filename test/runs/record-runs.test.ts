@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "../../src/data/database.ts";
-import { recordRuns, type RunInput } from "../../src/data/flow-runs.ts";
+import { recordRuns, RUN_INTERRUPTED_ERROR, type RunInput } from "../../src/data/flow-runs.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { addIntegrations, loadWorld } from "../support/fixtures.ts";
 
@@ -64,6 +64,15 @@ describe("recordRuns", () => {
     expect(result.ignored).toBe(1);
     expect((await db.models.FlowRun.findByPk(`${id}_1`))!.status).toBe("success");
     expect((await integration()).latestRunStatus).toBe("success");
+  });
+
+  it("lets the engine's late report replace the bot's interrupted error, in its present wording and in the one runs kept before", async () => {
+    for (const [n, error] of [[1, RUN_INTERRUPTED_ERROR], [2, "interrupted: the bot stopped while sending the request"]] as const) {
+      await record([{ id: `${id}_${n}`, status: "error", startedAt: at(n), finishedAt: at(30), error }]);
+      // The engine's report of the run's end comes later, stamped before the bot's guess.
+      await record([{ id: `${id}_${n}`, status: "success", startedAt: at(n), finishedAt: at(n + 1) }]);
+      expect((await db.models.FlowRun.findByPk(`${id}_${n}`))!.status).toBe("success");
+    }
   });
 
   it("keeps the newest run as latest when an older one arrives later", async () => {
