@@ -81,7 +81,6 @@ export const RUN_INTERRUPTED_ERROR = "interrupted: the bot stopped before the fl
 /** The same error as runs recorded before its wording changed keep it. */
 const RUN_INTERRUPTED_ERRORS: ReadonlySet<string> = new Set([RUN_INTERRUPTED_ERROR, "interrupted: the bot stopped while sending the request"]);
 
-
 /** When an event happened, for ordering two reports of the same run. */
 function eventTime(run: { startedAt: Date; finishedAt?: Date | null }): number {
   return (run.finishedAt ?? run.startedAt).getTime();
@@ -380,6 +379,80 @@ export async function recordRuns(db: Database, inputs: RunInput[], transaction: 
     ? (await db.models.FlowRun.findAll({ where: { id: { [Op.in]: changedManualIds } }, transaction })).map(plain)
     : [];
   return { written: runs.length, ignored, changedManualRuns };
+}
+
+/** A stored run as deleting it needs: its id, integration, day and whether it counted as an error. */
+export interface DeletedRun {
+  id: string;
+  integrationId: string;
+  startedAt: Date;
+  status: RunStatus;
+}
+
+/** Deletes runs and takes them out of the per-day roll-up, in the caller's transaction (retention, a withdrawal). */
+export async function deleteRuns(db: Database, runs: readonly DeletedRun[], transaction: Transaction): Promise<void> {
+  if (runs.length === 0) return;
+  const ids = jsonList(db, runs.map((run) => run.id));
+  await db.sequelize.query(`DELETE FROM flow_runs WHERE id IN ${ids.sql}`, { type: QueryTypes.BULKDELETE, transaction, bind: ids.bind });
+  await applyRunDays(db, runs.map((run) => ({ integrationId: run.integrationId, startedAt: run.startedAt, runs: -1, errors: run.status === "error" ? -1 : 0 })), transaction);
+}
+
+/**
+ * Withdraws manual runs recorded `running` whose request never went out (a bulk run claimed them ahead of its lanes
+ * and then stopped), in the caller's transaction: each is deleted with its day in the roll-up, the manual-run claim
+ * that still holds it is released, an integration whose latest run it was gets its newest remaining run back as the
+ * latest (with its error signature, and its activity: that run's start, else the activation), and the kept health
+ * of these integrations is recomputed. Only runs still `running` that the engine never answered go (their
+ * integrations locked first on PostgreSQL, in id order, as recordRuns locks them); returns their ids.
+ */
+export async function withdrawRuns(db: Database, runIds: readonly string[], transaction: Transaction, now: Date): Promise<string[]> {
+  if (runIds.length === 0) return [];
+  const { sequelize } = db;
+  const unanswered = async () => {
+    const list = jsonList(db, runIds);
+    const rows = await sequelize.query<Row>(`SELECT ${RUN_COLUMNS} FROM flow_runs WHERE id IN ${list.sql} AND status = 'running' AND engine_answered_at IS NULL`, {
+      type: QueryTypes.SELECT,
+      transaction,
+      bind: list.bind,
+    });
+    return rows.map(storedRun);
+  };
+  let runs = await unanswered();
+  if (runs.length === 0) return [];
+  const integrationIds = [...new Set(runs.map((run) => run.integrationId))].sort();
+  const integrationList = jsonList(db, integrationIds);
+  const integrationRows = await sequelize.query<Row>(
+    `SELECT ${INTEGRATION_COLUMNS}, created_at FROM integrations WHERE id IN ${integrationList.sql} ORDER BY id${db.dialect === "postgres" ? " FOR UPDATE" : ""}`,
+    { type: QueryTypes.SELECT, transaction, bind: integrationList.bind },
+  );
+  // Read again under the locks: a report may have reached one of them meanwhile.
+  if (db.dialect === "postgres") runs = await unanswered();
+  if (runs.length === 0) return [];
+  await deleteRuns(db, runs, transaction);
+  const gone = new Set(runs.map((run) => run.id));
+  const states = integrationRows.map(latestRunState);
+  const before = new Map(states.map((state) => [state.id, { ...state }]));
+  const createdAt = new Map(integrationRows.map((row) => [String(row.id), readDate(row.created_at)!]));
+  for (const state of states) {
+    if (state.manualRunId && gone.has(state.manualRunId)) state.manualRunId = null;
+    if (!state.latestRunId || !gone.has(state.latestRunId)) continue;
+    const [newest] = await sequelize.query<Row>(`SELECT ${RUN_COLUMNS} FROM flow_runs WHERE integration_id = $1 ORDER BY started_at DESC, id DESC LIMIT 1`, {
+      type: QueryTypes.SELECT,
+      transaction,
+      bind: [state.id],
+    });
+    const latest = newest ? storedRun(newest) : undefined;
+    state.latestRunId = latest?.id ?? null;
+    state.latestRunStatus = latest?.status ?? null;
+    state.latestRunAt = latest?.startedAt ?? null;
+    state.latestRunError = latest?.status === "error" ? latest.error : null;
+    const activatedAt = createdAt.get(state.id)!;
+    state.activityAt = latest && latest.startedAt > activatedAt ? latest.startedAt : activatedAt;
+  }
+  await writeLatestRuns(db, states, before, writeDate(db, now), transaction);
+  await keepErrorSignatures(db, states, before, transaction);
+  await refreshHealthOf(db, integrationIds, now, await keptThresholds(db, transaction), { gapIds: new Set(integrationIds), transaction });
+  return [...gone];
 }
 
 /** The latest `limit` runs of an integration, newest first. */

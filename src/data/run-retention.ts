@@ -1,7 +1,8 @@
 import { QueryTypes } from "sequelize";
 import type { Database } from "./database.ts";
 import { toDate } from "./health.ts";
-import { applyRunDays } from "./run-days.ts";
+import { deleteRuns } from "./flow-runs.ts";
+import type { RunStatus } from "./records.ts";
 
 /** Flow runs deleted per statement: short statements keep locks short while the engine keeps reporting runs. */
 export const RETENTION_BATCH = 5_000;
@@ -44,10 +45,9 @@ export async function purgeRunBatch(db: Database, cutoff: Date, batch = RETENTIO
       transaction,
     });
     if (runs.length === 0) return 0;
-    await db.sequelize.query("DELETE FROM flow_runs WHERE id IN (:ids)", { replacements: { ids: runs.map((row) => String(row.id)) }, type: QueryTypes.BULKDELETE, transaction });
-    await applyRunDays(
+    await deleteRuns(
       db,
-      runs.map((row) => ({ integrationId: String(row.integration_id), startedAt: toDate(row.started_at)!, runs: -1, errors: row.status === "error" ? -1 : 0 })),
+      runs.map((row) => ({ id: String(row.id), integrationId: String(row.integration_id), startedAt: toDate(row.started_at)!, status: row.status as RunStatus })),
       transaction,
     );
     return runs.length;
