@@ -1,5 +1,6 @@
 import type { Clock } from "../clock.ts";
 import {
+  abortedBy,
   claimMemberRuns,
   finishMember,
   finishMemberRuns,
@@ -15,7 +16,8 @@ import { runRequestDetail } from "../runner/run-outcome.ts";
 import { manualRunId } from "../runner/runner.ts";
 
 // The database side of a batch's lanes, grouped so that the database is never what bounds a bulk action: members
-// are taken in chunks, the lanes' run claims in one transaction each round, the engine's answers stored in groups.
+// are taken in chunks, runs claimed ahead of the lanes in one transaction each round, the engine's answers stored
+// in groups.
 
 /** Members taken (pending → in_flight) at a time: taken without a run, they are simply taken again after a stop. */
 const TAKE_CHUNK = 100;
@@ -79,50 +81,144 @@ export class TakenMembers {
 /** What a run lane gets next: a member whose run is claimed and may be sent, or one to claim on its own. */
 type NextRun = { kind: "claimed"; member: BatchMemberRecord; run: ClaimedMemberRun } | { kind: "alone"; member: BatchMemberRecord };
 
+/** A member handed out by a claim round, numbered by that round (rounds are numbered as they start). */
+type Claimed = NextRun & { round: number };
+
+/** What was claimed ahead and not handed out when the lanes ended. */
+export interface UnsentRuns {
+  /** Members whose runs are recorded and were never sent: they are withdrawn. */
+  claimed: Array<{ member: BatchMemberRecord; run: ClaimedMemberRun }>;
+  /** Members taken for the one-by-one claim, nothing done for them yet. */
+  alone: BatchMemberRecord[];
+}
+
 /**
- * Hands the lanes of a bulk run their next member with its run claimed. The lanes that ask while a claim is under
- * way are served together by the next one: one transaction claims as many runs as lanes wait, never more, so a
- * run is only ever claimed by a lane about to send it.
+ * Hands the lanes of a bulk run their next member with its run claimed, from runs claimed ahead: while the lanes'
+ * requests are out, claim rounds (one transaction each, one after another) keep up to `ahead` members claimed
+ * beyond the lanes waiting, so a lane that is answered gets its next run at once. A round claims what the lanes
+ * took while the previous one ran: the slower the claim, the bigger the round, the cheaper each member.
+ * A run claimed ahead is sent only if the batch was not aborted when its lane took it (read then, one read for
+ * the lanes taking at that moment); what is left when the lanes end is given to the caller (close), to withdraw.
  */
 export class RunClaimer {
-  private waiters: Array<{ resolve: (next: NextRun | null) => void; reject: (error: unknown) => void }> = [];
-  private busy = false;
-  private readonly flowUrls = new Map<string, string | null>();
+  private readonly ready: Claimed[] = [];
+  private waiters: Array<{ asked: number; resolve: (next: Claimed | null) => void; reject: (error: unknown) => void }> = [];
+  private claiming?: Promise<void>;
+  private rounds = 0;
+  /** No pending member left to take. */
+  private exhausted = false;
   /** The batch was found aborted: no lane gets another member. */
   private aborted = false;
+  private closed = false;
+  private failure?: { error: unknown };
+  private abortRead?: Promise<boolean>;
+  private readonly flowUrls = new Map<string, string | null>();
 
   constructor(
-    private readonly deps: { db: Database; clock: Clock; batchId: string; actor: Actor; scope: GroupScope; members: TakenMembers; stopped: () => boolean },
+    private readonly deps: {
+      db: Database;
+      clock: Clock;
+      batchId: string;
+      actor: Actor;
+      scope: GroupScope;
+      members: TakenMembers;
+      stopped: () => boolean;
+      /** Members kept claimed beyond the lanes waiting. */
+      ahead: number;
+    },
   ) {}
 
   /** The lane's next member, or null when there is none left or the batch stops. */
-  next(): Promise<NextRun | null> {
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
+  async next(): Promise<NextRun | null> {
+    const asked = this.rounds;
+    const next = await new Promise<Claimed | null>((resolve, reject) => {
+      this.waiters.push({ asked, resolve, reject });
+      this.serve();
       this.pump();
     });
+    if (!next) return null;
+    // Claimed by a round that began before this lane asked (ahead of it): the abort is read again first.
+    if (next.round <= asked && (await this.abortSeen())) this.aborted = true;
+    if (this.halted()) {
+      this.ready.unshift(next);
+      this.serve();
+      return null;
+    }
+    const { round, ...handed } = next;
+    void round;
+    return handed;
   }
 
+  /** Stops claiming; resolves, once a round under way has ended, with what was claimed and not handed out. */
+  async close(): Promise<UnsentRuns> {
+    this.closed = true;
+    await this.claiming;
+    const left = this.ready.splice(0);
+    return {
+      claimed: left.flatMap((next) => (next.kind === "claimed" ? [{ member: next.member, run: next.run }] : [])),
+      alone: left.flatMap((next) => (next.kind === "alone" ? [next.member] : [])),
+    };
+  }
+
+  private halted(): boolean {
+    return this.aborted || this.closed || this.deps.stopped();
+  }
+
+  /** Hands the claimed members to the waiting lanes, or null to all of them when there will be none. */
+  private serve(): void {
+    while (this.waiters.length) {
+      if (this.failure) {
+        for (const waiter of this.waiters.splice(0)) waiter.reject(this.failure.error);
+        return;
+      }
+      const none = this.halted() || (this.exhausted && !this.claiming && this.ready.length === 0);
+      if (none) {
+        for (const waiter of this.waiters.splice(0)) waiter.resolve(null);
+        return;
+      }
+      const next = this.ready.shift();
+      if (!next) return;
+      this.waiters.shift()!.resolve(next);
+    }
+  }
+
+  /** Starts a claim round unless one is under way: as many members as lanes wait, plus `ahead` minus those ready. */
   private pump(): void {
-    if (this.busy || this.waiters.length === 0) return;
-    this.busy = true;
-    const waiting = this.waiters.splice(0);
-    this.round(waiting.length)
-      .then((handed) => waiting.forEach((waiter, i) => waiter.resolve(handed[i] ?? null)))
-      .catch((error: unknown) => waiting.forEach((waiter) => waiter.reject(error)))
+    if (this.claiming || this.exhausted || this.failure || this.halted()) return;
+    const wanted = this.waiters.length + this.deps.ahead - this.ready.length;
+    if (wanted <= 0) return;
+    const round = ++this.rounds;
+    this.claiming = this.round(wanted, round)
+      .then(
+        (claimed) => void this.ready.push(...claimed),
+        (error: unknown) => void (this.failure = { error }),
+      )
       .finally(() => {
-        this.busy = false;
+        this.claiming = undefined;
+        this.serve();
         this.pump();
       });
   }
 
-  /** One claim for `lanes` waiting lanes; fewer when the batch ran out or stops. */
-  private async round(lanes: number): Promise<NextRun[]> {
-    const { db, clock, batchId, actor, scope, members, stopped } = this.deps;
+  /** Whether the batch is aborted, read now: lanes asking at the same moment share one read begun after they asked. */
+  private abortSeen(): Promise<boolean> {
+    this.abortRead ??= Promise.resolve().then(async () => {
+      this.abortRead = undefined;
+      return Boolean(await abortedBy(this.deps.db, this.deps.batchId));
+    });
+    return this.abortRead;
+  }
+
+  /** One claim of up to `wanted` members; fewer when the batch runs out or stops. */
+  private async round(wanted: number, round: number): Promise<Claimed[]> {
+    const { db, clock, batchId, actor, scope, members } = this.deps;
     const ready: BatchMemberRecord[] = [];
-    while (ready.length < lanes && !stopped() && !this.aborted) {
-      const taken = await members.take(lanes - ready.length);
-      if (taken.length === 0) break;
+    while (ready.length < wanted && !this.halted()) {
+      const taken = await members.take(wanted - ready.length);
+      if (taken.length === 0) {
+        this.exhausted = true;
+        break;
+      }
       for (const member of taken) {
         if (inScope(scope, member.groupId)) ready.push(member);
         else await finishMember(db, batchId, member.integrationId, { outcome: "skipped", detail: "the requester may no longer act on its group" }, clock.now());
@@ -144,10 +240,10 @@ export class RunClaimer {
     }
     const byId = new Map(claimed.map((run) => [run.integrationId, run]));
     const alone = new Set(contended);
-    return ready.map((member): NextRun => {
+    return ready.map((member): Claimed => {
       const run = byId.get(member.integrationId);
-      if (run && !alone.has(member.integrationId)) return { kind: "claimed", member, run };
-      return { kind: "alone", member };
+      if (run && !alone.has(member.integrationId)) return { kind: "claimed", member, run, round };
+      return { kind: "alone", member, round };
     });
   }
 }

@@ -20,6 +20,7 @@ import {
   runState,
   settleRunOutcomes,
   tallyMembers,
+  withdrawMemberRuns,
   type BatchMemberRecord,
   type BatchRecord,
 } from "../data/batches.ts";
@@ -58,6 +59,12 @@ interface BatchWorkerDeps {
   /** This replica's name on the leases it holds. */
   owner?: string;
 }
+
+/**
+ * Runs claimed ahead of a bulk run's lanes, per lane: the claim is off the lanes' path while a round keeps up with
+ * them. A crash leaves at most this many runs per lane recorded and never sent (recovery marks them interrupted).
+ */
+const CLAIM_AHEAD_PER_LANE = 1;
 
 /** A lost lease or a stop: the batch is left for whoever takes it next. */
 class Interrupted extends Error {}
@@ -235,7 +242,9 @@ export class BatchWorker {
   /**
    * Members a stopped process left in flight. A run member whose run id exists was claimed, and its request may have
    * gone out: it is never sent again; it takes the run's stored state (running until the engine reports, or the
-   * runner's recovery closes it). Without a run, nothing went out: it goes back to pending. A disable or enable
+   * runner's recovery closes it). A process killed with runs claimed ahead of its lanes (at most
+   * CLAIM_AHEAD_PER_LANE per lane) left them recorded and never sent: they too are never sent, and the
+   * interrupted-run recovery marks them failed. Without a run, nothing went out: it goes back to pending. A disable or enable
    * in flight changed nothing (the change and the member's end are one transaction): back to pending.
    */
   private async recover(batch: BatchRecord, actor: Actor): Promise<void> {
@@ -257,9 +266,9 @@ export class BatchWorker {
 
   /**
    * Acts on the pending members with BULK_CONCURRENCY lanes, each with at most one member in hand. Members are
-   * taken a chunk at a time; a run's lanes claim their runs together and leave the engine's answers to be stored
-   * in groups (see lanes.ts). Members taken but not acted on when it stops go back to pending, or when it was
-   * aborted end as aborted.
+   * taken a chunk at a time; a run's lanes get runs claimed ahead of them and leave the engine's answers to be
+   * stored in groups (see lanes.ts). Members taken but not acted on when it stops (runs claimed ahead withdrawn)
+   * go back to pending, or when it was aborted end as aborted.
    */
   private async actOnPending(current: () => BatchRecord, state: { lost(): boolean; stopped(): boolean }, actor: Actor, summary: { show(force: boolean): Promise<void> }): Promise<void> {
     const { db, clock, config, runner } = this.deps;
@@ -268,7 +277,8 @@ export class BatchWorker {
     const halt = () => state.lost() || state.stopped() || Boolean(current().abortedBy);
     const members = new TakenMembers(db, batch.id, clock);
     const answers = new RunAnswers({ db, clock, batchId: batch.id, actor });
-    const claimer = new RunClaimer({ db, clock, batchId: batch.id, actor, scope, members, stopped: halt });
+    const lanes = Math.max(1, config.bulkConcurrency);
+    const claimer = new RunClaimer({ db, clock, batchId: batch.id, actor, scope, members, stopped: halt, ahead: CLAIM_AHEAD_PER_LANE * lanes });
     const runLane = async () => {
       while (!halt()) {
         const next = await claimer.next();
@@ -291,18 +301,27 @@ export class BatchWorker {
         await summary.show(false);
       }
     };
-    const lanes = Array.from({ length: Math.max(1, config.bulkConcurrency) }, batch.action === "run" ? runLane : changeLane);
-    const ended = await Promise.allSettled(lanes);
+    const ended = await Promise.allSettled(Array.from({ length: lanes }, batch.action === "run" ? runLane : changeLane));
     await answers.flush();
-    const left = members.leftOver();
-    if (!state.lost()) {
-      // Read again: an abort is seen by the claim at once, by the lease's renewal only up to a second later.
+    const unsent = await claimer.close();
+    const left = [...unsent.alone.map((member) => member.integrationId), ...members.leftOver()];
+    // Runs claimed ahead and never sent are taken back: on an abort their members end aborted, on a stop or a lost
+    // lease they go back to pending and are acted on later, once (only members still in flight with that run).
+    const withdraw = (reason: string, end: Parameters<typeof withdrawMemberRuns>[1]["end"]) =>
+      withdrawMemberRuns(db, { batchId: batch.id, runs: unsent.claimed.map(({ run }) => run), actor, reason, end, now: clock.now() });
+    if (state.lost()) {
+      await withdraw("the batch's lease was lost", "pending");
+    } else {
+      // Read again: an abort is seen by the claim and before a run claimed ahead is sent, by the lease's renewal
+      // only up to a second later.
       const abortedBy = (await findBatch(db, batch.id))?.abortedBy;
       if (abortedBy) {
+        await withdraw(`aborted by ${abortedBy}`, { outcome: "aborted", detail: `aborted by ${abortedBy}` });
         await closeTaken(db, batch.id, left, "aborted", `aborted by ${abortedBy}`, clock.now());
         await closePending(db, batch.id, "aborted", `aborted by ${abortedBy}`, clock.now());
-      } else if (left.length) {
-        await returnMembers(db, batch.id, left, clock.now());
+      } else {
+        await withdraw("the bot stopped", "pending");
+        if (left.length) await returnMembers(db, batch.id, left, clock.now());
       }
     }
     const failed = ended.find((lane): lane is PromiseRejectedResult => lane.status === "rejected");

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { DataTypes, Model, Op, type InferAttributes, type InferCreationAttributes, type Sequelize, type Transaction, type WhereOptions } from "sequelize";
+import { DataTypes, Model, Op, QueryTypes, type InferAttributes, type InferCreationAttributes, type Sequelize, type Transaction, type WhereOptions } from "sequelize";
 import { runOutcome } from "../domain/bulk.ts";
 import { actorLabel, type Actor, type GroupScope } from "../domain/permissions.ts";
 import { recordAudits } from "./audit.ts";
 import type { Database } from "./database.ts";
-import { recordRuns } from "./flow-runs.ts";
+import { recordRuns, withdrawRuns } from "./flow-runs.ts";
 import { setIntegrationStatus } from "./integration-status.ts";
 import { plain } from "./models/index.ts";
 import type { IntegrationRecord, RunStatus } from "./records.ts";
@@ -702,6 +702,72 @@ export async function claimMemberRuns(
       return { integrationId: m.integrationId, runId: m.runId, requestedBy, startedAt: now, integration, flowTriggerUrl: flowUrls.get(integration.flowId) ?? null };
     });
     return { aborted: false, claimed, contended };
+  });
+}
+
+/** Who aborted the batch, read now (the lanes look before sending a run claimed ahead); null when no one did. */
+export async function abortedBy(db: Database, batchId: string): Promise<string | null> {
+  const [row] = await db.sequelize.query<{ aborted_by: string | null }>("SELECT aborted_by FROM batches WHERE id = $1", { bind: [batchId], type: QueryTypes.SELECT });
+  return row?.aborted_by ?? null;
+}
+
+/**
+ * Withdraws the runs of members claimed ahead of the lanes whose requests were never sent (the batch stopped first),
+ * in one transaction: each run is taken back as if never recorded (withdrawRuns: the run deleted with its day in the
+ * roll-up, the manual-run claim released, the latest run and the kept health put back), an audit entry says it was
+ * withdrawn before its request was sent, and the member goes back to pending (a stop: it is acted on after the
+ * restart) or ends as `end` says (an abort). Only members still in flight with that run are touched; one whose run
+ * moved on meanwhile takes the run's state, as recovery would. Returns how many runs were withdrawn.
+ */
+export async function withdrawMemberRuns(
+  db: Database,
+  withdrawal: {
+    batchId: string;
+    runs: ReadonlyArray<{ integrationId: string; runId: string }>;
+    actor: Actor;
+    /** Why, for the audit entry ("aborted by …", "the bot stopped"). */
+    reason: string;
+    /** Back to pending, or done with this outcome. */
+    end: "pending" | { outcome: MemberOutcome; detail: string };
+    now: Date;
+  },
+): Promise<number> {
+  const { batchId, runs, actor, now, end } = withdrawal;
+  if (runs.length === 0) return 0;
+  const { Member } = models(db);
+  return db.sequelize.transaction(async (transaction) => {
+    const rows = await Member.findAll({
+      where: { batchId, state: "in_flight", integrationId: { [Op.in]: runs.map((run) => run.integrationId) } },
+      transaction,
+      ...(db.dialect === "postgres" ? { lock: true } : {}),
+    });
+    const held = new Map(rows.map((row) => [row.integrationId, row]));
+    const mine = runs.filter((run) => held.get(run.integrationId)?.runId === run.runId);
+    const withdrawn = new Set(await withdrawRuns(db, mine.map((run) => run.runId), transaction, now));
+    const back = mine.filter((run) => withdrawn.has(run.runId));
+    await recordAudits(
+      db,
+      back.map((run) => ({
+        actor,
+        action: "run",
+        targetId: run.integrationId,
+        groupId: held.get(run.integrationId)!.groupId,
+        outcome: "noop" as const,
+        detail: `${run.runId}: withdrawn before its request was sent (${withdrawal.reason})`,
+        at: now,
+      })),
+      transaction,
+    );
+    const ids = back.map((run) => run.integrationId);
+    if (ids.length) {
+      const fields = end === "pending" ? { state: "pending" as const } : { state: "done" as const, outcome: end.outcome, detail: end.detail };
+      await Member.update({ ...fields, runId: null, updatedAt: now }, { where: { batchId, state: "in_flight", integrationId: { [Op.in]: ids } }, transaction });
+    }
+    for (const run of mine.filter((run) => !withdrawn.has(run.runId))) {
+      const state = await db.models.FlowRun.findByPk(run.runId, { attributes: ["status", "error"], raw: true, transaction });
+      if (state) await finishMember(db, batchId, run.integrationId, { outcome: runOutcome(state.status), runId: run.runId, detail: state.error ?? null }, now, transaction);
+    }
+    return back.length;
   });
 }
 

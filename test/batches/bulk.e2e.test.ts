@@ -1,15 +1,20 @@
+import { QueryTypes } from "sequelize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keptThresholds } from "../../src/data/health.ts";
 import { testToken, postJson } from "../api/tokens.ts";
 import { FlowEngine } from "../runner/flow-engine.ts";
 import { eventually, startWorldBot, type TestBot } from "../support/bot.ts";
 import type { TestDatabase } from "../support/database.ts";
-import { addRuns, WORLD } from "../support/fixtures.ts";
+import { addIntegrations, addRuns, WORLD } from "../support/fixtures.ts";
+import { expectedVerdict, groupedRuns, keptVerdict, rolledUp } from "../support/run-checks.ts";
 import { batchIdOf, blocksOf, buttonCommand, buttonsOf, click, command, finalSummary, latestSummary, submitDialog } from "./support.ts";
 
 const O = WORLD.operators;
 const G1 = Array.from({ length: 30 }, (_, i) => `int_a${String(i + 1).padStart(2, "0")}`);
 const G2 = Array.from({ length: 5 }, (_, i) => `int_b${i + 1}`);
 const P1 = ["int_p1", "int_p2", "int_p3", "int_p4"];
+/** Integrations of a scheduled flow of their own, each with a history: overdue (its last run failed) or stale. */
+const H = Array.from({ length: 12 }, (_, i) => `int_h${String(i + 1).padStart(2, "0")}`);
 const RUNS_SECRET = "bulk-runs-api-secret";
 
 let testDb: TestDatabase;
@@ -28,6 +33,20 @@ beforeAll(async () => {
       ...P1.map((id) => ({ id, configurationId: "cfg_3" as const, flowId: "flow_2" })),
     ],
     prepare: async (db) => {
+      await db.models.EmbedFlow.create({ id: "flow_3", name: "CRM every two hours", url: null, trigger: "scheduler", triggerUrl: `${engine.url}/run` });
+      await addIntegrations(db, H.map((id) => ({ id, configurationId: "cfg_3" as const, flowId: "flow_3" })));
+      const at = new Date();
+      const history = H.flatMap((id, i) => {
+        // Every other one ran every two hours until three days ago, the last run failing (overdue); the others
+        // ran twice forty days ago (stale).
+        const end = at.getTime() - (i % 2 ? 40 : 3) * 86_400_000;
+        return Array.from({ length: i % 2 ? 2 : 5 }, (_, n) => {
+          const failed = i % 2 === 0 && n === 0;
+          const startedAt = new Date(end - n * 2 * 3_600_000);
+          return { id: `hist_${id}_${n}`, integrationId: id, status: failed ? ("error" as const) : ("success" as const), trigger: "scheduler" as const, startedAt, finishedAt: startedAt, error: failed ? "HTTP 401 from the CRM" : null };
+        });
+      });
+      await addRuns(db, history, at);
       const recent = new Date(Date.now() - 2 * 86_400_000);
       await addRuns(
         db,
@@ -188,6 +207,70 @@ describe("a bulk run", () => {
     expect(engine.requests).toHaveLength(4);
     const late = await click(t, abortCommand, O.runner.slack);
     expect(blocksOf(late.answer)).toContain("nothing to abort");
+  });
+
+  it("withdraws the runs claimed ahead at Abort: the engine never gets them, their members end aborted, their runs, days and verdicts are as before", async () => {
+    const db = t.bot.runtime.db;
+    const latest = async () =>
+      new Map(
+        (await db.sequelize.query<Record<string, unknown>>(
+          "SELECT id, latest_run_id, latest_run_status, latest_run_error, latest_error_signature, activity_at, manual_run_id, health, health_reason FROM integrations WHERE id IN (:ids)",
+          { replacements: { ids: H }, type: QueryTypes.SELECT },
+        )).map((row) => [String(row.id), JSON.stringify({ ...row, activity_at: new Date(String(row.activity_at).replace(" +00:00", "Z")).toISOString() })]),
+      );
+    const before = await latest();
+    expect([...before.values()].filter((row) => row.includes('"health":"overdue"'))).toHaveLength(6);
+    expect([...before.values()].filter((row) => row.includes('"health":"stale"'))).toHaveLength(6);
+    engine.reset();
+    engine.answer = () => ({ status: 200, body: { status: "success" }, hold: true });
+    const preview = await command(t, "run flow:flow_3", O.admin.slack);
+    const batchId = batchIdOf(preview);
+    await click(t, `confirm ${batchId}`, O.admin.slack);
+    await eventually(() => (engine.requests.length === 4 ? true : undefined), 10_000);
+    // While the four requests are out, the next members' runs are claimed: recorded running, not sent.
+    const manualRuns = () => db.models.FlowRun.findAll({ where: { integrationId: H, trigger: "manual" }, attributes: ["id", "integrationId", "status"], raw: true });
+    await eventually(async () => ((await manualRuns()).length > 4 ? true : undefined), 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const sent = new Set(engine.requests.map((request) => String(request.body.integration_id)));
+    const ahead = (await manualRuns()).filter((run) => !sent.has(run.integrationId));
+    expect(ahead.length).toBeGreaterThan(0);
+    expect(ahead.length).toBeLessThanOrEqual(4);
+    expect(ahead.every((run) => run.status === "running")).toBe(true);
+    expect(engine.requests).toHaveLength(4);
+
+    const summary = await eventually(() => latestSummary(t, batchId));
+    expect(blocksOf((await click(t, buttonCommand(summary, "Abort"), O.admin.slack)).answer)).toContain("Aborted batch");
+    engine.release();
+    const final = await finalSummary(t, batchId);
+    expect(String(final.body.text)).toContain("4 succeeded");
+    expect(String(final.body.text)).toContain("8 not done (aborted)");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The engine got the four requests that were out, none of the runs claimed ahead.
+    expect(engine.requests).toHaveLength(4);
+    expect(engine.maxInFlight).toBeLessThanOrEqual(4);
+    expect(await db.models.FlowRun.count({ where: { id: ahead.map((run) => run.id) } })).toBe(0);
+    const members = await db.sequelize.query<Record<string, unknown>>("SELECT integration_id, state, outcome, run_id FROM batch_members WHERE batch_id = :batchId AND integration_id IN (:ids)", {
+      replacements: { batchId, ids: ahead.map((run) => run.integrationId) },
+      type: QueryTypes.SELECT,
+    });
+    expect(members.map((m) => [m.state, m.outcome, m.run_id ?? null])).toEqual(ahead.map(() => ["done", "aborted", null]));
+    // Their integrations are as before the batch: free to run, the same latest run, error signature, activity and verdict.
+    const after = await latest();
+    for (const run of ahead) expect(after.get(run.integrationId)).toBe(before.get(run.integrationId));
+    expect(await rolledUp(db, H)).toEqual(await groupedRuns(db, H));
+    const now = new Date();
+    const rules = await keptThresholds(db);
+    for (const id of H) {
+      const expected = await expectedVerdict(db, id, now, rules);
+      const kept = await keptVerdict(db, id);
+      expect({ id, health: kept.health, reason: kept.reason }).toEqual({ id, health: expected.verdict, reason: expected.reason });
+    }
+    // The audit log keeps the requests, and says each was withdrawn before it was sent.
+    const withdrawn = await db.models.AuditEvent.findAll({ where: { action: "run", targetId: ahead.map((run) => run.integrationId) }, order: [["id", "ASC"]], raw: true });
+    for (const run of ahead) {
+      const entries = withdrawn.filter((entry) => entry.targetId === run.integrationId).map((entry) => entry.detail);
+      expect(entries).toEqual([expect.stringContaining(run.id), `${run.id}: withdrawn before its request was sent (aborted by admin@example.com)`]);
+    }
   });
 
   it("reports an engine that refuses, hangs or answers 429 as failed, with the reason", async () => {
