@@ -224,7 +224,11 @@ export class RunClaimer {
         else await finishMember(db, batchId, member.integrationId, { outcome: "skipped", detail: "the requester may no longer act on its group" }, clock.now());
       }
     }
-    if (ready.length === 0) return [];
+    // Stopping meanwhile: the members taken are given back unclaimed rather than claimed to be withdrawn.
+    if (ready.length === 0 || this.halted()) {
+      members.putBack(ready);
+      return [];
+    }
     const { aborted, claimed, contended } = await claimMemberRuns(db, {
       batchId,
       members: ready.map((member) => ({ integrationId: member.integrationId, runId: manualRunId(member.integrationId, batchId) })),

@@ -320,7 +320,7 @@ export class BatchWorker {
         await closeTaken(db, batch.id, left, "aborted", `aborted by ${abortedBy}`, clock.now());
         await closePending(db, batch.id, "aborted", `aborted by ${abortedBy}`, clock.now());
       } else {
-        await withdraw("the bot stopped", "pending");
+        await withdraw(state.stopped() ? "the bot stopped" : "the batch's lanes stopped on an error", "pending");
         if (left.length) await returnMembers(db, batch.id, left, clock.now());
       }
     }
