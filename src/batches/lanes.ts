@@ -96,7 +96,8 @@ export interface UnsentRuns {
  * Hands the lanes of a bulk run their next member with its run claimed, from runs claimed ahead: while the lanes'
  * requests are out, claim rounds (one transaction each, one after another) keep up to `ahead` members claimed
  * beyond the lanes waiting, so a lane that is answered gets its next run at once. A round claims what the lanes
- * took while the previous one ran: the slower the claim, the bigger the round, the cheaper each member.
+ * took while the previous one ran (at least half of `ahead`): the slower the claim, the bigger the round, the
+ * cheaper each member.
  * A run claimed ahead is sent only if the batch was not aborted when its lane took it (read then, one read for
  * the lanes taking at that moment); what is left when the lanes end is given to the caller (close), to withdraw.
  */
@@ -182,9 +183,14 @@ export class RunClaimer {
     }
   }
 
-  /** Starts a claim round unless one is under way: as many members as lanes wait, plus `ahead` minus those ready. */
+  /**
+   * Starts a claim round unless one is under way: as many members as lanes wait, plus `ahead` minus those ready;
+   * while no lane waits, only once half of `ahead` or fewer are ready.
+   */
   private pump(): void {
     if (this.claiming || this.exhausted || this.failure || this.halted()) return;
+    // No lane waits and more than half of `ahead` are ready: the round waits to be bigger (cheaper per member).
+    if (this.waiters.length === 0 && this.ready.length > this.deps.ahead / 2) return;
     const wanted = this.waiters.length + this.deps.ahead - this.ready.length;
     if (wanted <= 0) return;
     const round = ++this.rounds;
