@@ -85,7 +85,7 @@ type NextRun = { kind: "claimed"; member: BatchMemberRecord; run: ClaimedMemberR
 type Claimed = NextRun & { round: number };
 
 /** What was claimed ahead and not handed out when the lanes ended. */
-export interface UnsentRuns {
+interface UnsentRuns {
   /** Members whose runs are recorded and were never sent: they are withdrawn. */
   claimed: Array<{ member: BatchMemberRecord; run: ClaimedMemberRun }>;
   /** Members taken for the one-by-one claim, nothing done for them yet. */

@@ -382,7 +382,7 @@ export async function recordRuns(db: Database, inputs: RunInput[], transaction: 
 }
 
 /** A stored run as deleting it needs: its id, integration, day and whether it counted as an error. */
-export interface DeletedRun {
+interface DeletedRun {
   id: string;
   integrationId: string;
   startedAt: Date;
