@@ -11,6 +11,7 @@ import * as healthVerdict from "./migrations/2026120201-health-verdict.ts";
 import * as dropSlackPosts from "./migrations/2026120202-drop-slack-posts.ts";
 import * as runDays from "./migrations/2026120203-run-days.ts";
 import * as findingsIndex from "./migrations/2026120204-findings-index.ts";
+import * as healthGroupIndex from "./migrations/2026120205-health-group-index.ts";
 
 /** One migration: a name that sorts by date, and its up and down steps over the query interface. */
 interface Migration {
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "2026120202-drop-slack-posts", ...dropSlackPosts },
   { name: "2026120203-run-days", ...runDays },
   { name: "2026120204-findings-index", ...findingsIndex },
+  { name: "2026120205-health-group-index", ...healthGroupIndex },
 ];
 
 /** The PostgreSQL advisory lock key the migration run holds ("embedops" in ASCII), so replicas migrate one at a time. */
@@ -112,6 +114,10 @@ export async function migrate(db: Database, migrations: readonly Migration[] = M
   return holdingMigrationLock(db, async () => {
     try {
       const applied = await migrator(db, migrations).up();
+      // SQLite plans without statistics until something gathers them: without them it walks every failing
+      // integration of the platform for `list failing` in a few groups. `optimize` analyzes the tables never
+      // analyzed, or grown many times since (a no-op on most starts).
+      if (db.dialect === "sqlite") await db.sequelize.query("PRAGMA optimize=0x10002");
       return applied.map((migration) => migration.name);
     } catch (error) {
       // umzug wraps the failure in its own error; ours says which migration and that nothing of it stayed.
