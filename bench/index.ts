@@ -136,6 +136,8 @@ const SECTIONS: Section[] = [
       { key: "listFailingGrowth_sqlite", name: "list failing: largest ÷ smallest fleet (median)", unit: "×", target: { text: "≤ 2×", met: (value) => value <= 2 } },
       { key: "listOverdueGrowth_sqlite", name: "list overdue: largest ÷ smallest fleet (median)", unit: "×", target: { text: "≤ 2×", met: (value) => value <= 2 } },
       { key: "incidentsGrowth_sqlite", name: "incidents: largest ÷ smallest fleet (median)", unit: "×", target: { text: "≤ 2×", met: (value) => value <= 2 } },
+      { key: "scanMsLargest_sqlite", name: "housekeeping scan at the largest fleet (median)", unit: "ms", target: { text: "< 1,000 ms", met: (value) => value < 1000 } },
+      { key: "scanRatioLargest_sqlite", name: "housekeeping scan ÷ reading the kept verdicts", unit: "×", target: { text: "≤ 1.5×", met: (value) => value <= 1.5 } },
     ],
   }),
   warmStartSection,

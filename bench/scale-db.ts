@@ -4,6 +4,9 @@ import { fileURLToPath } from "node:url";
 import { openDatabase, type Database } from "../src/data/database.ts";
 import { migrate } from "../src/data/migrate.ts";
 import { fillRunDays } from "../src/data/run-days.ts";
+import { fillHealth } from "../src/data/health.ts";
+import { DEFAULT_THRESHOLDS } from "../src/domain/health.ts";
+import { QueryTypes } from "sequelize";
 
 /** Where scale databases and working copies live (git-ignored). */
 export const BENCH_DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), ".data");
@@ -85,6 +88,7 @@ export async function ensureScaleDatabase(sizes: ScaleSizes, options: { builder?
     const db = openDatabase(`sqlite:${path}`);
     try {
       await migrate(db);
+      await fillVerdictsOnce(db, new Date(meta.now), options.onProgress);
       await db.sequelize.query("PRAGMA journal_mode=DELETE");
     } finally {
       await db.close();
@@ -118,6 +122,7 @@ export async function ensureScaleDatabase(sizes: ScaleSizes, options: { builder?
       await fillRunDays(db);
     }
     await addBenchOperators(db, now);
+    await fillVerdictsOnce(db, now, options.onProgress);
     await db.sequelize.query("PRAGMA journal_mode=DELETE");
     const [[counts]] = (await db.sequelize.query(
       "SELECT (SELECT COUNT(*) FROM flow_runs) AS runs, (SELECT COUNT(*) FROM groups) AS groups, (SELECT COUNT(*) FROM embed_configurations) AS configurations",
@@ -139,6 +144,18 @@ export async function ensureScaleDatabase(sizes: ScaleSizes, options: { builder?
     await db.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Computes every integration's health verdict from its runs, as the migration does for a database migrated with
+ * data in it, when no verdict was computed yet (the rows were written past recordRuns). At 1M this takes minutes,
+ * once per scale database.
+ */
+async function fillVerdictsOnce(db: Database, now: Date, progress?: (message: string) => void): Promise<void> {
+  const [unset] = await db.sequelize.query<{ id: string }>("SELECT id FROM integrations WHERE health_at IS NULL LIMIT 1", { type: QueryTypes.SELECT });
+  if (!unset) return;
+  progress?.("computing health verdicts (once per scale database)");
+  await fillHealth(db, now, DEFAULT_THRESHOLDS);
 }
 
 /** A private copy of a scale database for sections that write (ingestion, load), so the pristine file stays as built. */
