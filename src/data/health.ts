@@ -271,13 +271,24 @@ export async function fillHealth(db: HealthDb, now: Date, rules: HealthThreshold
  * (the sweep and readers then recompute them) and records the new thresholds, in one transaction. True when it did.
  */
 async function adoptThresholds(db: Database, rules: HealthThresholds, now: Date): Promise<boolean> {
-  if (thresholdsKey(await keptThresholds(db)) === thresholdsKey(rules)) return false;
+  const key = thresholdsKey(rules);
+  // The configuration does not change while the process runs: once this process found its thresholds recorded
+  // (or recorded them), readers of the same database skip the read.
+  if (adopted.get(db) === key) return false;
+  if (thresholdsKey(await keptThresholds(db)) === key) {
+    adopted.set(db, key);
+    return false;
+  }
   await db.sequelize.transaction(async (transaction) => {
     await db.sequelize.query("UPDATE integrations SET health_due_at = :epoch", { replacements: { epoch: new Date(0) }, type: QueryTypes.UPDATE, transaction });
     await recordThresholds(db, rules, now, transaction);
   });
+  adopted.set(db, key);
   return true;
 }
+
+/** The thresholds each open database was last found (or made) to keep its verdicts with, by this process. */
+const adopted = new WeakMap<Database, string>();
 
 /** Due rows recomputed by one call of refreshDueHealth at most, unless told otherwise. */
 const DEFAULT_REFRESH_LIMIT = 20_000;
