@@ -146,13 +146,13 @@ async function perform(ctx: JobContext): Promise<JobSummary> {
   const { resolved, disabled, queued } = outcome;
   const t = view.totals;
   const text =
-    `${ctx.dryRun ? "[dry run] " : ""}housekeeping report: ${t.failing} failing, ${t.stale} stale (${t.newFindings} new), ` +
+    `${ctx.dryRun ? "[dry run] " : ""}housekeeping report: ${t.failing} failing, ${t.stale} stale, ${t.overdue} overdue (${t.newFindings} new), ` +
     `${view.snoozed} snoozed, ${resolved} resolved, ${disabled.length} ${ctx.dryRun ? "would be " : ""}auto-disabled` +
     (spared.length ? ` (${spared.length} spared: in an open incident)` : "") + "; " +
     `${t.runs30d} runs in 30 days ≈ ${t.cost.toFixed(2)} ${rules.currency}; ${queued} message(s) ${channel ? `to ${channel}` : "(HOUSEKEEPING_CHANNEL unset)"}`;
   return {
     text,
-    counts: { failing: t.failing, stale: t.stale, new: t.newFindings, snoozed: view.snoozed, resolved, autoDisabled: disabled.length, sparedByIncidents: spared.length, runs30d: t.runs30d, messages: queued },
+    counts: { failing: t.failing, stale: t.stale, overdue: t.overdue, new: t.newFindings, snoozed: view.snoozed, resolved, autoDisabled: disabled.length, sparedByIncidents: spared.length, runs30d: t.runs30d, messages: queued },
   };
 }
 

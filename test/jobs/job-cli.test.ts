@@ -51,7 +51,7 @@ describe("embedops job", () => {
   it("posts to HOUSEKEEPING_CHANNEL without --dry-run and prints a summary", async () => {
     const { code, out } = await cli({ SLACK_BOT_TOKEN: "xoxb-test-token", SLACK_API_URL: slack.url, HOUSEKEEPING_CHANNEL: "C0HOUSE" }, "job", "housekeeping-report");
     expect(code).toBe(0);
-    expect(out).toMatch(/^housekeeping report: 0 failing, 1 stale \(1 new\).*1 message\(s\) to C0HOUSE/);
+    expect(out).toMatch(/^housekeeping report: 0 failing, 1 stale, 0 overdue \(1 new\).*1 message\(s\) to C0HOUSE/);
     const posts = slack.callsTo("chat.postMessage");
     expect(posts).toHaveLength(1);
     expect(posts[0]?.body.channel).toBe("C0HOUSE");
