@@ -49,7 +49,7 @@ export const loadSection: Section = {
     const ids = await sampleIntegrationIds(scale, 5000, 99);
     const kinds = botCommandKinds(ids);
     ctx.progress(`load: ${waves} waves of ${concurrency} concurrent commands during ingestion`);
-    const bot = await startMeasured("bot-load", "bot-process.ts", botEnv(copy.url, ctx.standIn)).catch((error: unknown) => {
+    const bot = await startMeasured("bot-load", "bot-process.ts", botEnv(copy.url, ctx.standIn), { cpuProfDir: ctx.profileDir("load") }).catch((error: unknown) => {
       copy.remove();
       throw error;
     });
@@ -77,6 +77,7 @@ export const loadSection: Section = {
     let ingestSeconds = 0;
     try {
       await Promise.race([firstBatchDone, ingestion]);
+      await bot.profileStart();
       const loadStart = Date.now();
       for (let wave = 0; wave < waves; wave++) {
         if (wave >= 2 && Date.now() - loadStart > LOAD_BUDGET_MS) break;
@@ -86,6 +87,7 @@ export const loadSection: Section = {
         );
         await Promise.all(sent);
       }
+      await bot.profileStop();
     } finally {
       ingesting = false;
       try {
