@@ -98,7 +98,7 @@ const OPENAPI_DOCUMENT = {
           status: { type: "string", enum: ["success", "error", "running", "retrying"] },
           started_at: { type: "string", format: "date-time", description: "With a time zone." },
           finished_at: { type: ["string", "null"], format: "date-time" },
-          error: { type: ["string", "null"], maxLength: 10000 },
+          error: { type: ["string", "null"], description: "Any length; its first 10,000 characters are kept." },
           trigger: { type: ["string", "null"], enum: ["scheduler", "webhook", "manual", null] },
         },
       },

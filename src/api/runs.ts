@@ -19,6 +19,9 @@ const id = z
   .refine((value) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(value), "must not contain control characters");
 const instant = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-20T10:00:00Z" });
 
+/** The characters of a run's error that are stored. */
+const MAX_ERROR_LENGTH = 10_000;
+
 /** One run event as the flow engine reports it. */
 const runEvent = z
   .object({
@@ -28,7 +31,14 @@ const runEvent = z
     started_at: instant,
     finished_at: instant.nullish(),
     // A NUL would cut the ingest statement's text short on SQLite: dropped here, so any error text is kept otherwise.
-    error: z.string().max(10_000).transform((text) => text.replaceAll("\u0000", "")).nullish(),
+    // A longer error (a stack trace) is kept by its first MAX_ERROR_LENGTH characters, not refused with its run.
+    error: z
+      .string()
+      .transform((text) => {
+        const kept = text.replaceAll("\u0000", "");
+        return kept.length > MAX_ERROR_LENGTH ? `${kept.slice(0, MAX_ERROR_LENGTH - 1)}…` : kept;
+      })
+      .nullish(),
     trigger: z.enum(["scheduler", "webhook", "manual"]).nullish(),
   })
   .refine((event) => !event.finished_at || Date.parse(event.finished_at) >= Date.parse(event.started_at), {

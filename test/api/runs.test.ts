@@ -87,6 +87,16 @@ describe("POST /api/runs", () => {
     expect((await db.models.FlowRun.findByPk("run_nul_error"))!.error).toBe("bad byte\tand tab");
   });
 
+  it("keeps an error of 10 KB or more by its first 10,000 characters instead of refusing the run", async () => {
+    const trace = `Error: sync failed\n${"    at step (flow.js:1:1)\n".repeat(1000)}`;
+    expect(trace.length).toBeGreaterThan(10_240);
+    const answer = await send(event("run_long_error", "int_1", "error", 5, 6, { error: trace }));
+    expect(answer.status).toBe(202);
+    const stored = (await db.models.FlowRun.findByPk("run_long_error"))!.error!;
+    expect(stored.length).toBe(10_000);
+    expect(stored).toBe(`${trace.slice(0, 9_999)}…`);
+  });
+
   it("rejects a whole batch when one event is invalid, naming its index, and stores nothing", async () => {
     const batch = Array.from({ length: 6 }, (_, i) => event(`run_bad_${i}`, "int_2", "success", i, i + 1));
     batch[3] = { ...batch[3]!, status: "finished" };
