@@ -35,8 +35,9 @@ async function appHomeView(runtime: Runtime, directory: SlackDirectory, slackUse
     failingIntegrations(db, scopeFor(actor, "run"), healthRules(config, now), HOME_LIST_LIMIT),
     openFindings(db, viewScope, now, HOME_LIST_LIMIT),
   ]);
-  // A finding remembers the reason it was last reported with; the Home words the ones it shows as they stand now.
-  const current = await scanHousekeeping(db, { scope: viewScope, now, rules: housekeepingRules(config), overdue: true, integrationIds: findings.rows.map((f) => f.integration.id) });
+  // A finding remembers the reason it was last reported with; the Home words the ones it shows as they stand now
+  // (due verdicts were recomputed by failingIntegrations, at the same instant).
+  const current = await scanHousekeeping(db, { scope: viewScope, now, rules: housekeepingRules(config), overdue: true, integrationIds: findings.rows.map((f) => f.integration.id), refreshed: true });
   const reasonOf = new Map(current.map((health) => [health.integrationId, findingReason(health, now, config.timeZone)]));
   return {
     ...base,
