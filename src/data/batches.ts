@@ -666,17 +666,26 @@ export async function claimMemberRuns(
   return db.sequelize.transaction(async (transaction): Promise<ClaimedRuns> => {
     const batch = await Batch.findByPk(claim.batchId, { attributes: ["id", "abortedBy"], transaction });
     if (!batch || batch.abortedBy) return { aborted: true, claimed: [], contended: [] };
+    const ids = members.map((m) => m.integrationId);
+    const idList = `(${ids.map((id) => db.sequelize.escape(id)).join(", ")})`;
+    // On PostgreSQL the rows are locked in id order first, as recordRuns locks them (no deadlock with POST /api/runs),
+    // and only then are the runs looked for: a replica that claimed them meanwhile has committed its runs by now.
+    if (db.dialect === "postgres") await db.sequelize.query(`SELECT id FROM integrations WHERE id IN ${idList} ORDER BY id FOR UPDATE`, { transaction });
     const seen = new Set((await FlowRun.findAll({ where: { id: { [Op.in]: members.map((m) => m.runId) } }, attributes: ["id"], raw: true, transaction })).map((run) => run.id));
     const fresh = members.filter((m) => !seen.has(m.runId)).map((m) => m.integrationId);
-    // The claim of each integration's manual run, as a single run takes it: only where none is held.
-    if (fresh.length) {
-      await Integration.update(
-        { manualRunId: runIdCase("id") as unknown as string },
-        { where: { id: { [Op.in]: fresh }, manualRunId: null, status: "enabled" }, transaction },
-      );
-    }
-    const rows = fresh.length ? await Integration.findAll({ where: { id: { [Op.in]: fresh } }, transaction }) : [];
-    const integrations = new Map(rows.filter((row) => row.manualRunId === runIdOf.get(row.id)).map((row) => [row.id, plain(row)]));
+    // The claim of each integration's manual run, as a single run takes it: only where none is held. The rows this
+    // statement changed are the ones won; a run id alone proves nothing, since every replica derives the same one.
+    const wonIds = fresh.length
+      ? (
+          await db.sequelize.query<{ id: string }>(
+            `UPDATE integrations SET manual_run_id = ${runIdCase("id").val as string}
+             WHERE id IN (${fresh.map((id) => db.sequelize.escape(id)).join(", ")}) AND manual_run_id IS NULL AND status = 'enabled' RETURNING id`,
+            { type: QueryTypes.SELECT, transaction },
+          )
+        ).map((row) => String(row.id))
+      : [];
+    const rows = wonIds.length ? await Integration.findAll({ where: { id: { [Op.in]: wonIds } }, transaction }) : [];
+    const integrations = new Map(rows.map((row) => [row.id, plain(row)]));
     const won = members.filter((m) => integrations.has(m.integrationId));
     const contended = members.filter((m) => !integrations.has(m.integrationId)).map((m) => m.integrationId);
     if (won.length === 0) return { aborted: false, claimed: [], contended };

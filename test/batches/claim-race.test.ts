@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claimMemberRuns, createBatch } from "../../src/data/batches.ts";
+import type { Database } from "../../src/data/database.ts";
+import { recordRuns } from "../../src/data/flow-runs.ts";
+import type { Actor } from "../../src/domain/permissions.ts";
+import { manualRunId } from "../../src/runner/runner.ts";
+import { createTestDatabase, TEST_DIALECT, type TestDatabase } from "../support/database.ts";
+import { addIntegrations, loadWorld } from "../support/fixtures.ts";
+
+// Two replicas derive the same run id for a member. One that lost its lease may still claim a round while the
+// new owner claims the same members: only one of them may send. On SQLite the one writer rules the race out.
+
+const NOW = new Date("2026-11-20T12:00:00Z");
+const IDS = ["cr_1", "cr_2", "cr_3"];
+const actor = { kind: "system", name: "test" } as unknown as Actor;
+
+let testDb: TestDatabase;
+let db: Database;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  db = await testDb.open();
+  await loadWorld(db);
+  await addIntegrations(db, IDS.map((id) => ({ id })));
+  await createBatch(db, {
+    id: "b_claimrace01",
+    action: "run",
+    status: "running",
+    requestedBy: "admin@example.com",
+    requesterSlackUserId: null,
+    filterText: "run",
+    reason: null,
+    apart: 0,
+    expiresAt: null,
+    members: IDS.map((id) => ({ integrationId: id, groupId: "g1", name: id })),
+    at: NOW,
+  });
+  await db.sequelize.query("UPDATE batch_members SET state = 'in_flight' WHERE batch_id = 'b_claimrace01'");
+});
+
+afterAll(async () => {
+  await db?.close();
+  await testDb?.drop();
+});
+
+describe.skipIf(TEST_DIALECT !== "postgres")("claiming a bulk run's members on PostgreSQL", () => {
+  it("gives a claim that waited on another replica's claim of the same runs nothing to send", async () => {
+    const members = IDS.map((id) => ({ integrationId: id, runId: manualRunId(id, "b_claimrace01") }));
+    // The other replica's claim, holding its rows until it commits.
+    let commit!: () => void;
+    const committed = new Promise<void>((resolve) => (commit = resolve));
+    const other = db.sequelize.transaction(async (transaction) => {
+      for (const m of members) {
+        await db.sequelize.query("UPDATE integrations SET manual_run_id = :runId WHERE id = :id", { replacements: { runId: m.runId, id: m.integrationId }, transaction });
+      }
+      await recordRuns(db, members.map((m) => ({ id: m.runId, integrationId: m.integrationId, status: "running" as const, trigger: "manual" as const, startedAt: NOW, requestedBy: "other" })), transaction, NOW);
+      await committed;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const mine = claimMemberRuns(db, { batchId: "b_claimrace01", members, actor, auditDetail: (runId) => runId, now: NOW, flowUrls: new Map() });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    commit();
+    await other;
+    const result = await mine;
+    expect(result.claimed).toEqual([]);
+    expect(result.contended.sort()).toEqual(IDS);
+  });
+});
