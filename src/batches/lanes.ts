@@ -25,6 +25,8 @@ const TAKE_CHUNK = 100;
 const FLUSH_MS = 100;
 /** …or as soon as this many wait. */
 const FLUSH_SIZE = 50;
+/** Tries to store one group of answers (about 9 s in all) before it is left to the interrupted-run recovery. */
+const STORE_ATTEMPTS = 10;
 /** A lane waits for the store when this many answers are still unstored (the database fell behind). */
 const FLUSH_BACKLOG = 4 * FLUSH_SIZE;
 
@@ -295,12 +297,14 @@ export class RunAnswers {
         await finishMemberRuns(db, batchId, group, actor, clock.now());
         return;
       } catch (error) {
-        if (attempt >= 3) {
-          // Left in flight with their runs sent: the next look resolves them from their runs, never sending again.
+        if (attempt >= STORE_ATTEMPTS) {
+          // Left in flight with their runs sent: the next look resolves them from their runs, never sending again
+          // (as interrupted, unless the engine reports them).
           log.error({ err: error, batchId, members: group.length }, "could not store the engine's answers to a batch's run requests");
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        // A database that is away for a moment (a failover, a lock held long) does not turn answers into failures.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 200 * attempt)));
       }
     }
   }
