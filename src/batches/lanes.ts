@@ -2,7 +2,7 @@ import type { Clock } from "../clock.ts";
 import {
   abortedBy,
   claimMemberRuns,
-  finishMember,
+  closeTaken,
   finishMemberRuns,
   takeMembers,
   type BatchMemberRecord,
@@ -227,10 +227,9 @@ export class RunClaimer {
         this.exhausted = true;
         break;
       }
-      for (const member of taken) {
-        if (inScope(scope, member.groupId)) ready.push(member);
-        else await finishMember(db, batchId, member.integrationId, { outcome: "skipped", detail: "the requester may no longer act on its group" }, clock.now());
-      }
+      ready.push(...taken.filter((member) => inScope(scope, member.groupId)));
+      const outOfScope = taken.filter((member) => !inScope(scope, member.groupId)).map((member) => member.integrationId);
+      if (outOfScope.length) await closeTaken(db, batchId, outOfScope, "skipped", "the requester may no longer act on its group", clock.now());
     }
     // Stopping meanwhile: the members taken are given back unclaimed rather than claimed to be withdrawn.
     if (ready.length === 0 || this.halted()) {
