@@ -128,11 +128,13 @@ describe("writeIntegrationsCsv", () => {
   it("reads the database a page at a time and writes every row once, whatever the page size", async () => {
     const dir = mkdtempSync(join(tmpdir(), "embedops-export-test-"));
     const db = t.bot.runtime.db;
+    // Pages read: the statements that select a page of integrations (Sequelize hands each statement to `logging`).
     let queries = 0;
-    const count = () => {
-      queries++;
+    const options = (db.sequelize as unknown as { options: { logging: false | ((sql: string) => void) } }).options;
+    const logging = options.logging;
+    options.logging = (sql: string) => {
+      if (/FROM integrations AS "Integration"[\s\S]*LIMIT \d+/.test(sql)) queries++;
     };
-    db.sequelize.addHook("beforeFind", "count-finds", count);
     try {
       const { rows } = await writeIntegrationsCsv(db, { all: true }, {}, { now: NOW, staleAfterDays: 30, failingAfterErrors: 3, failingErrorRate: 0.95, overdueFactor: 3 }, join(dir, "all.csv"), 100);
       expect(rows).toBe(G1_COUNT + 2);
@@ -141,7 +143,7 @@ describe("writeIntegrationsCsv", () => {
       expect(new Set(records.map((r) => r[10])).size).toBe(G1_COUNT + 2);
       expect(records[0]).toEqual(exportRecord((await listIntegrations(db, { all: true }, {}, { now: NOW, staleAfterDays: 30, failingAfterErrors: 3, failingErrorRate: 0.95, overdueFactor: 3 }, { limit: 1 })).rows[0]!));
     } finally {
-      db.sequelize.removeHook("beforeFind", "count-finds");
+      options.logging = logging;
       rmSync(dir, { recursive: true, force: true });
     }
   });
