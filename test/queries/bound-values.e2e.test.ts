@@ -180,7 +180,8 @@ describe(`the HTTP API's values reach the database only as bound parameters (${T
   async function post(path: string, body: unknown, token: string) {
     sent = [];
     const answer = await postJson(`${bot.baseUrl}${path}`, body, token);
-    return { status: answer.status, error: answer.body.error, inlined: sent.filter((sql) => sql.toLowerCase().includes(MARK)).map((sql) => sql.slice(0, 200)) };
+    const seen = sent.length;
+    return { status: answer.status, error: answer.body.error, seen, inlined: sent.filter((sql) => sql.toLowerCase().includes(MARK)).map((sql) => sql.slice(0, 200)) };
   }
 
   it("embed activation and deactivation: configuration, account, user, flow, connector names and integration ids", async () => {
@@ -210,6 +211,8 @@ describe(`the HTTP API's values reach the database only as bound parameters (${T
     for (const { unknown, stored } of outcomes) {
       expect(unknown).toMatchObject({ status: 400, error: "invalid_run_event" });
       expect(stored).toMatchObject({ status: 202 });
+      // The statements were seen (run events are recorded on the ingestion worker, which reports them).
+      expect(stored.seen).toBeGreaterThan(3);
       expect([...unknown.inlined, ...stored.inlined]).toEqual([]);
     }
   });
