@@ -10,9 +10,17 @@ function plural(count: number, word: string): string {
  * `1 day`. Days are full days on the clock of `timeZone`, so a day across a DST change is still one day.
  */
 export function elapsed(from: Date, to: Date, timeZone = "UTC"): string {
+  const later = new Date(Math.max(to.getTime(), from.getTime()));
+  // UTC has no daylight saving: its days are 24 hours each, and the hours need no zone. A zoned date costs a
+  // lookup of the zone's offset at every step, and this wording is asked for every integration a batch touches.
+  if (timeZone === "UTC") return wholeUnits(from, later, Math.trunc(differenceInHours(later, from) / 24));
   const start = new TZDate(from.getTime(), timeZone);
-  const end = new TZDate(Math.max(to.getTime(), from.getTime()), timeZone);
-  const days = differenceInDays(end, start);
+  const end = new TZDate(later.getTime(), timeZone);
+  return wholeUnits(start, end, differenceInDays(end, start));
+}
+
+/** `days` days when there is at least one, else the whole hours, else the whole minutes from `start` to `end`. */
+function wholeUnits(start: Date, end: Date, days: number): string {
   if (days >= 1) return plural(days, "day");
   const hours = differenceInHours(end, start);
   if (hours >= 1) return plural(hours, "hour");

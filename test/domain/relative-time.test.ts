@@ -36,6 +36,17 @@ describe("relative time, one wording everywhere", () => {
     expect(reason).toBe("last 3 runs failed; last success 23 hours ago: 401");
   });
 
+  it("words UTC (counted without a zoned date) exactly as the zoned count of the same clock does", () => {
+    // "Etc/UTC" is the same clock under another name: it takes the zoned path.
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 2000; i++) {
+      const from = new Date(Date.UTC(2020, 0, 1) + Math.floor(next() * 8 * 365 * 24 * HOUR));
+      const to = new Date(from.getTime() + Math.floor(next() ** 3 * 400 * 24 * HOUR) - (i % 10 === 0 ? HOUR : 0));
+      expect(elapsed(from, to, "UTC")).toBe(elapsed(from, to, "Etc/UTC"));
+    }
+  });
+
   it("counts days across month ends by the calendar", () => {
     expect(timeAgo(at("2026-01-31T10:00:00Z"), at("2026-03-01T10:00:00Z"))).toBe("29 days ago");
     expect(timeAgo(at("2024-01-31T10:00:00Z"), at("2024-03-01T10:00:00Z"))).toBe("30 days ago");
