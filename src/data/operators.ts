@@ -1,4 +1,4 @@
-import { literal, Op } from "sequelize";
+import { literal, Op, QueryTypes } from "sequelize";
 import type { Actor } from "../domain/permissions.ts";
 import { bound, equals } from "./bound.ts";
 import type { Database } from "./database.ts";
@@ -50,6 +50,47 @@ export async function slackOperatorActor(db: Database, operator: OperatorRecord,
     order: [["id", "ASC"]],
     raw: true,
   });
+  return actorInForce(operator, grants, slackUserId, isMember);
+}
+
+/** A grant as the actor's grants in force are chosen from. */
+type CandidateGrant = Pick<Grant, "operatorId" | "slackUsergroupId" | "permission" | "groupId">;
+
+/**
+ * The actor of the operator an explicit Slack link points to, in one statement: the link, the operator, their
+ * own grants and every user-group grant, of which only the groups the Slack user belongs to count (as
+ * slackOperatorActor chooses them). Null when no operator is linked to that Slack user.
+ */
+export async function linkedSlackActor(db: Database, slackUserId: string, isMember: (usergroupId: string) => Promise<boolean>): Promise<Actor | null> {
+  const rows = await db.sequelize.query<Record<string, unknown>>(
+    `SELECT o.id, o.email, o.name, o.role, g.id AS grant_id, g.operator_id AS grant_operator_id, g.slack_usergroup_id, g.permission, g.group_id
+     FROM slack_links l JOIN operators o ON o.id = l.operator_id
+     LEFT JOIN grants g ON g.operator_id = o.id OR g.slack_usergroup_id IS NOT NULL
+     WHERE l.slack_user_id = $1 ORDER BY g.id`,
+    // A bound parameter, never text in the statement.
+    { bind: [slackUserId], type: QueryTypes.SELECT },
+  );
+  const first = rows[0];
+  if (!first) return null;
+  const operator = { id: Number(first.id), email: String(first.email), name: (first.name as string | null) ?? null, role: first.role as OperatorRecord["role"] };
+  const grants: CandidateGrant[] = rows
+    .filter((row) => row.grant_id !== null && row.grant_id !== undefined)
+    .map((row) => ({
+      operatorId: row.grant_operator_id === null ? null : Number(row.grant_operator_id),
+      slackUsergroupId: (row.slack_usergroup_id as string | null) ?? null,
+      permission: row.permission as Grant["permission"],
+      groupId: (row.group_id as string | null) ?? null,
+    }));
+  return actorInForce(operator, grants, slackUserId, isMember);
+}
+
+/** The operator's actor with the grants in force: their own, and those of the user groups the Slack user is in. */
+async function actorInForce(
+  operator: Pick<OperatorRecord, "id" | "email" | "name" | "role">,
+  grants: CandidateGrant[],
+  slackUserId: string,
+  isMember: (usergroupId: string) => Promise<boolean>,
+): Promise<Actor> {
   const memberOf = new Map<string, boolean>();
   for (const usergroupId of new Set(grants.flatMap((grant) => (grant.slackUsergroupId ? [grant.slackUsergroupId] : [])))) {
     memberOf.set(usergroupId, await isMember(usergroupId));
@@ -58,7 +99,7 @@ export async function slackOperatorActor(db: Database, operator: OperatorRecord,
   return actorOf(operator, inForce, slackUserId);
 }
 
-function actorOf(operator: OperatorRecord, grants: Array<Pick<Grant, "permission" | "groupId" | "slackUsergroupId">>, slackUserId?: string): Actor {
+function actorOf(operator: Pick<OperatorRecord, "id" | "email" | "name" | "role">, grants: Array<Pick<Grant, "permission" | "groupId" | "slackUsergroupId">>, slackUserId?: string): Actor {
   return {
     kind: "operator",
     operatorId: operator.id,

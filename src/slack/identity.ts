@@ -4,7 +4,7 @@ import type { Database } from "../data/database.ts";
 import type { GrantSubject } from "../data/grants.ts";
 import { badInput } from "../errors.ts";
 import type { OperatorRecord } from "../data/records.ts";
-import { findLinkedOperator, findOperatorByEmail, slackOperatorActor, usergroupsWithGrants } from "../data/operators.ts";
+import { findLinkedOperator, findOperatorByEmail, linkedSlackActor, slackOperatorActor, usergroupsWithGrants } from "../data/operators.ts";
 import type { Actor } from "../domain/permissions.ts";
 import { log } from "../log.ts";
 
@@ -94,7 +94,7 @@ export function webDirectory(client: WebClient, clock: Clock, ttlMs = DIRECTORY_
  * what it reads for minutes, and a membership changed while the bot starts must count from the first request.
  */
 export async function warmIdentity(db: Database): Promise<void> {
-  await Promise.all([findLinkedOperator(db, "U0WARMUP"), findOperatorByEmail(db, "warm-up@embedops.invalid"), usergroupsWithGrants(db)]);
+  await Promise.all([linkedSlackActor(db, "U0WARMUP", async () => false), findOperatorByEmail(db, "warm-up@embedops.invalid"), usergroupsWithGrants(db)]);
 }
 
 /** A user mention as Slack escapes it in command text: `<@U123ABC|name>` or `<@U123ABC>`; also a bare `U…`/`W…` id. */
@@ -124,6 +124,11 @@ type SlackMapping = { via: "link"; operator: OperatorRecord } | { via: "email"; 
 async function mapSlackUser(db: Database, directory: SlackDirectory | undefined, slackUserId: string): Promise<SlackMapping> {
   const linked = await findLinkedOperator(db, slackUserId);
   if (linked) return { via: "link", operator: linked };
+  return mapByEmail(db, directory, slackUserId);
+}
+
+/** Finds the operator whose email Slack reports for the user (no explicit link was found). */
+async function mapByEmail(db: Database, directory: SlackDirectory | undefined, slackUserId: string): Promise<Exclude<SlackMapping, { via: "link" }>> {
   let email: string | undefined;
   try {
     email = await directory?.emailOf(slackUserId);
@@ -140,9 +145,13 @@ async function mapSlackUser(db: Database, directory: SlackDirectory | undefined,
  * reports for that user; grants given to the user groups they belong to count as theirs.
  */
 export async function resolveSlackActor(db: Database, directory: SlackDirectory, slackUserId: string): Promise<Actor> {
-  const mapping = await mapSlackUser(db, directory, slackUserId);
+  const isMember = async (usergroupId: string) => (await directory.membersOf(usergroupId)).includes(slackUserId);
+  // A linked user (the usual case): the link, the operator and the grants in one statement.
+  const linked = await linkedSlackActor(db, slackUserId, isMember);
+  if (linked) return linked;
+  const mapping = await mapByEmail(db, directory, slackUserId);
   if (mapping.via === "none") return { kind: "unmapped", slackUserId, ...(mapping.email ? { email: mapping.email } : {}) };
-  return slackOperatorActor(db, mapping.operator, slackUserId, async (usergroupId) => (await directory.membersOf(usergroupId)).includes(slackUserId));
+  return slackOperatorActor(db, mapping.operator, slackUserId, isMember);
 }
 
 /**

@@ -111,6 +111,25 @@ describe("Slack users map to operators through the Web API", () => {
     expect(memberCalls() - callsBefore).toBe(2);
   });
 
+  it("gives a linked user their own grants and, while they are in it, their user group's", async () => {
+    const linked = await slack.command(`link <@ULINKVIEW|lv> ${O.viewer.email}`, O.admin.slack);
+    expect(linked.text).toContain("now linked");
+    t.slack.usergroups.set(WORLD.oncallGroup, [O.oncall.slack]);
+    afterTtl();
+    // The viewer's own grant (view on g1) only: g2 is out of reach, and nothing may be run.
+    expect((await slack.command("show int_g1", "ULINKVIEW")).denied).toBe(false);
+    expect((await slack.command("show int_g2", "ULINKVIEW")).denied).toBe(true);
+    t.slack.usergroups.set(WORLD.oncallGroup, [O.oncall.slack, "ULINKVIEW"]);
+    afterTtl();
+    const whoami = await slack.command("whoami", "ULINKVIEW");
+    expect(whoami.text).toContain(O.viewer.email);
+    expect(whoami.text).toContain("<!subteam^S0ONCALL>");
+    expect((await slack.command("show int_g2", "ULINKVIEW")).denied).toBe(false);
+    t.slack.usergroups.set(WORLD.oncallGroup, [O.oncall.slack]);
+    afterTtl();
+    expect((await slack.command("show int_g2", "ULINKVIEW")).denied).toBe(true);
+  });
+
   it("gives nothing through a user group Slack fails to answer for, and asks again on the next request", async () => {
     t.slack.usergroups.set(WORLD.oncallGroup, [O.oncall.slack]);
     afterTtl();
