@@ -308,27 +308,6 @@ export async function refreshDueHealth(db: Database, rules: HealthThresholds, no
     { replacements: { now }, type: QueryTypes.SELECT },
   );
   if (!anyDue) return { refreshed: 0, more: false };
-  // Readers asking at once (a burst of `list failing`) share one recomputation instead of each queueing its own
-  // write transaction; once it is done, this caller looks again for what became due at its own `now`.
-  const running = refreshing.get(db);
-  if (running) {
-    await running.catch(() => undefined);
-    return refreshDueHealth(db, rules, now, limit);
-  }
-  const work = recomputeDue(db, rules, now, limit);
-  refreshing.set(db, work);
-  try {
-    return await work;
-  } finally {
-    if (refreshing.get(db) === work) refreshing.delete(db);
-  }
-}
-
-/** The recomputation of due verdicts under way in this process, per open database. */
-const refreshing = new WeakMap<Database, Promise<{ refreshed: number; more: boolean }>>();
-
-/** refreshDueHealth's recomputation, once it found due rows. */
-async function recomputeDue(db: Database, rules: HealthThresholds, now: Date, limit: number): Promise<{ refreshed: number; more: boolean }> {
   const lock = db.dialect === "postgres" ? " FOR UPDATE SKIP LOCKED" : "";
   let refreshed = 0;
   while (refreshed < limit) {

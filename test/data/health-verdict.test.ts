@@ -149,27 +149,4 @@ describe("the kept health verdict", () => {
     expect(await list({ OVERDUE_FACTOR: "1.5" })).toEqual(["od_five"]);
     expect(await list({})).toEqual([]);
   });
-
-  it("readers asking at once share one recomputation of the due verdicts, and each answer is exact at its own instant", async () => {
-    const ids = Array.from({ length: 6 }, (_, i) => `sf_${i}`);
-    await addIntegrations(db, ids.map((id) => ({ id, createdAt: START })));
-    const now = new Date("2026-11-10T00:00:00Z");
-    const rules = healthRules(testConfig(testDb.url), now);
-    await refreshDueHealth(db, rules, now, Number.POSITIVE_INFINITY);
-    await db.models.Integration.update({ healthDueAt: new Date(0) }, { where: { id: ids } });
-    const options = (db.sequelize as unknown as { options: { logging: false | ((sql: string) => void) } }).options;
-    const logging = options.logging;
-    const recomputations: string[] = [];
-    options.logging = (sql: string) => {
-      if (/SELECT id FROM integrations WHERE health_due_at <= .* ORDER BY health_due_at/.test(sql)) recomputations.push(sql);
-    };
-    try {
-      const answers = await Promise.all(Array.from({ length: 8 }, () => listIntegrations(db, { all: true }, { stale: true, words: ["sf_"] }, rules, { limit: 10 })));
-      for (const answer of answers) expect(answer.rows.map((row) => row.id).sort()).toEqual(ids);
-    } finally {
-      options.logging = logging;
-    }
-    // One reader recomputed (one batch, and the look for more that ends it); the seven others waited for it.
-    expect(recomputations.length).toBe(1);
-  });
 });
