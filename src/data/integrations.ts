@@ -127,7 +127,6 @@ export async function listIntegrations(
   const offset = page.after ? 0 : page.offset || 0;
   const binder = new Binder(db.dialect);
   const where = allOf([condition, keyset])(binder);
-  const window = `LIMIT ${binder.value(page.limit + 1)}${offset ? ` OFFSET ${binder.value(offset)}` : ""}`;
   // The page's ids first, from the indexes alone; only those rows are then read and joined to their names (joined
   // before the sort, every match would be: a member's failing integrations of three groups, hundreds of them).
   // Written out rather than built by the ORM: the columns a row shows, read as plain rows.
@@ -137,7 +136,7 @@ export async function listIntegrations(
      LEFT JOIN embed_configurations AS configuration ON configuration.id = "${model.name}".configuration_id
      LEFT JOIN "groups" AS grp ON grp.id = "${model.name}".group_id
      WHERE "${model.name}".id IN (SELECT "${model.name}".id FROM integrations AS "${model.name}" WHERE ${where}
-       ORDER BY ${newestFirst} ${window})
+       ORDER BY ${newestFirst} LIMIT ${page.limit + 1}${offset ? ` OFFSET ${offset}` : ""})
      ORDER BY ${newestFirst}`,
     { type: QueryTypes.SELECT, bind: binder.values },
   );

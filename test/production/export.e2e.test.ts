@@ -133,7 +133,7 @@ describe("writeIntegrationsCsv", () => {
     const options = (db.sequelize as unknown as { options: { logging: false | ((sql: string) => void) } }).options;
     const logging = options.logging;
     options.logging = (sql: string) => {
-      if (/FROM integrations AS "Integration"[\s\S]*LIMIT \$\d+/.test(sql)) queries++;
+      if (/FROM integrations AS "Integration"[\s\S]*LIMIT \d+/.test(sql)) queries++;
     };
     try {
       const { rows } = await writeIntegrationsCsv(db, { all: true }, {}, { now: NOW, staleAfterDays: 30, failingAfterErrors: 3, failingErrorRate: 0.95, overdueFactor: 3 }, join(dir, "all.csv"), 100);
