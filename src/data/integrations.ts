@@ -125,6 +125,8 @@ export async function listIntegrations(
   const keyset = afterCursor(model, "activityAt", page.after);
   const newestFirst = `${column(model, "activityAt")} DESC, ${column(model, "id")} DESC`;
   const offset = page.after ? 0 : page.offset || 0;
+  // Written into the statement (bound, SQLite plans the page slower): whole numbers the code computed, never text.
+  if (![page.limit, offset].every((count) => Number.isSafeInteger(count) && count >= 0)) throw new Error(`a page takes whole counts (limit ${page.limit}, offset ${offset})`);
   const binder = new Binder(db.dialect);
   const where = allOf([condition, keyset])(binder);
   // The page's ids first, from the indexes alone; only those rows are then read and joined to their names (joined
