@@ -3,6 +3,7 @@ import { DataTypes, Model, Op, QueryTypes, type InferAttributes, type InferCreat
 import { runOutcome } from "../domain/bulk.ts";
 import { actorLabel, type Actor, type GroupScope } from "../domain/permissions.ts";
 import { recordAudits } from "./audit.ts";
+import { jsonList } from "./json-rows.ts";
 import type { Database } from "./database.ts";
 import { recordRuns, withdrawRuns } from "./flow-runs.ts";
 import { setIntegrationStatus } from "./integration-status.ts";
@@ -666,15 +667,17 @@ export async function claimMemberRuns(
   return db.sequelize.transaction(async (transaction): Promise<ClaimedRuns> => {
     const batch = await Batch.findByPk(claim.batchId, { attributes: ["id", "abortedBy"], transaction });
     if (!batch || batch.abortedBy) return { aborted: true, claimed: [], contended: [] };
-    const ids = members.map((m) => m.integrationId);
-    const idList = `(${ids.map((id) => db.sequelize.escape(id)).join(", ")})`;
     // On PostgreSQL the rows are locked in id order first, as recordRuns locks them (no deadlock with POST /api/runs),
     // and only then are the runs looked for: a replica that claimed them meanwhile has committed its runs by now.
-    if (db.dialect === "postgres") await db.sequelize.query(`SELECT id FROM integrations WHERE id IN ${idList} ORDER BY id FOR UPDATE`, { transaction });
+    if (db.dialect === "postgres") {
+      const ids = jsonList(db, members.map((m) => m.integrationId));
+      await db.sequelize.query(`SELECT id FROM integrations WHERE id IN ${ids.sql} ORDER BY id FOR UPDATE`, { transaction, bind: ids.bind });
+    }
     const seen = new Set((await FlowRun.findAll({ where: { id: { [Op.in]: members.map((m) => m.runId) } }, attributes: ["id"], raw: true, transaction })).map((run) => run.id));
     const fresh = members.filter((m) => !seen.has(m.runId)).map((m) => m.integrationId);
     // The claim of each integration's manual run, as a single run takes it: only where none is held. The rows this
     // statement changed are the ones won; a run id alone proves nothing, since every replica derives the same one.
+    // Escaped, not bound: with bound values Sequelize would read a `$` inside an escaped id as a placeholder.
     const wonIds = fresh.length
       ? (
           await db.sequelize.query<{ id: string }>(
