@@ -3,7 +3,8 @@ import { DataTypes, Model, Op, QueryTypes, type InferAttributes, type InferCreat
 import { runOutcome } from "../domain/bulk.ts";
 import { actorLabel, type Actor, type GroupScope } from "../domain/permissions.ts";
 import { recordAudits } from "./audit.ts";
-import { jsonList } from "./json-rows.ts";
+import { jsonList, jsonObject, jsonValueAt } from "./json-rows.ts";
+import { Binder } from "./bound.ts";
 import type { Database } from "./database.ts";
 import { recordRuns, withdrawRuns } from "./flow-runs.ts";
 import { setIntegrationStatus } from "./integration-status.ts";
@@ -661,9 +662,8 @@ export async function claimMemberRuns(
   const { Batch, Member } = models(db);
   const requestedBy = actorLabel(actor);
   const runIdOf = new Map(members.map((m) => [m.integrationId, m.runId]));
-  /** `CASE integration_id WHEN … THEN run id … END`: one statement gives each row its own run id. */
-  const runIdCase = (column: string) =>
-    db.sequelize.literal(`CASE ${column} ${members.map((m) => `WHEN ${db.sequelize.escape(m.integrationId)} THEN ${db.sequelize.escape(m.runId)}`).join(" ")} END`);
+  /** Each integration's run id, as one JSON object: one statement gives each row its own (jsonValueAt). */
+  const runIdsJson = jsonObject(runIdOf);
   return db.sequelize.transaction(async (transaction): Promise<ClaimedRuns> => {
     const batch = await Batch.findByPk(claim.batchId, { attributes: ["id", "abortedBy"], transaction });
     if (!batch || batch.abortedBy) return { aborted: true, claimed: [], contended: [] };
@@ -677,13 +677,13 @@ export async function claimMemberRuns(
     const fresh = members.filter((m) => !seen.has(m.runId)).map((m) => m.integrationId);
     // The claim of each integration's manual run, as a single run takes it: only where none is held. The rows this
     // statement changed are the ones won; a run id alone proves nothing, since every replica derives the same one.
-    // Escaped, not bound: with bound values Sequelize would read a `$` inside an escaped id as a placeholder.
+    const claimRuns = new Binder(db.dialect);
     const wonIds = fresh.length
       ? (
           await db.sequelize.query<{ id: string }>(
-            `UPDATE integrations SET manual_run_id = ${runIdCase("id").val as string}
-             WHERE id IN (${fresh.map((id) => db.sequelize.escape(id)).join(", ")}) AND manual_run_id IS NULL AND status = 'enabled' RETURNING id`,
-            { type: QueryTypes.SELECT, transaction },
+            `UPDATE integrations SET manual_run_id = ${jsonValueAt(db, claimRuns.value(runIdsJson), "integrations.id")}
+             WHERE id IN (${claimRuns.list(fresh)}) AND manual_run_id IS NULL AND status = 'enabled' RETURNING id`,
+            { type: QueryTypes.SELECT, transaction, bind: claimRuns.values },
           )
         ).map((row) => String(row.id))
       : [];
@@ -701,9 +701,11 @@ export async function claimMemberRuns(
       won.map((m) => ({ actor, action: "run", targetId: m.integrationId, groupId: integrations.get(m.integrationId)!.groupId, outcome: "ok" as const, detail: claim.auditDetail(m.runId), at: now })),
       transaction,
     );
-    await Member.update(
-      { runId: runIdCase("integration_id") as unknown as string, updatedAt: now },
-      { where: { batchId: claim.batchId, integrationId: { [Op.in]: won.map((m) => m.integrationId) }, state: "in_flight" }, transaction },
+    const memberRuns = new Binder(db.dialect);
+    await db.sequelize.query(
+      `UPDATE batch_members SET run_id = ${jsonValueAt(db, memberRuns.value(runIdsJson), "batch_members.integration_id")}, updated_at = ${memberRuns.value(now)}
+       WHERE batch_id = ${memberRuns.value(claim.batchId)} AND state = 'in_flight' AND integration_id IN (${memberRuns.list(won.map((m) => m.integrationId))})`,
+      { type: QueryTypes.UPDATE, transaction, bind: memberRuns.values },
     );
     const unknownFlows = [...new Set([...integrations.values()].map((i) => i.flowId))].filter((id) => !flowUrls.has(id));
     if (unknownFlows.length) {

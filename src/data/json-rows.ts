@@ -37,3 +37,17 @@ export function jsonList(db: Database, values: readonly unknown[], parameter = 1
   const sql = db.dialect === "postgres" ? `(SELECT json_array_elements_text(CAST($${parameter} AS JSON)))` : `(SELECT value FROM json_each($${parameter}))`;
   return { sql, bind: [json] };
 }
+
+/**
+ * The value a JSON object holds under the key in `keyColumn` (NULL for a key it lacks), the object read from the
+ * bound placeholder `placeholder`: gives each row its own value in one statement, nothing written into its text.
+ * Name `keyColumn` with its table: SQLite's json_each has columns of its own (`id`, `key`, `value`, …).
+ */
+export function jsonValueAt(db: Database, placeholder: string, keyColumn: string): string {
+  return db.dialect === "postgres" ? `(CAST(${placeholder} AS JSON) ->> ${keyColumn})` : `(SELECT value FROM json_each(${placeholder}) WHERE key = ${keyColumn})`;
+}
+
+/** Pairs as the JSON object jsonValueAt reads. */
+export function jsonObject(pairs: Iterable<readonly [string, string]>): string {
+  return JSON.stringify(Object.fromEntries([...pairs].map(([key, value]) => [withoutNul(key), withoutNul(value)])));
+}

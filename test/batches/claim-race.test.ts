@@ -1,3 +1,4 @@
+import { QueryTypes } from "sequelize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimMemberRuns, createBatch } from "../../src/data/batches.ts";
 import type { Database } from "../../src/data/database.ts";
@@ -64,5 +65,34 @@ describe.skipIf(TEST_DIALECT !== "postgres")("claiming a bulk run's members on P
     const result = await mine;
     expect(result.claimed).toEqual([]);
     expect(result.contended.sort()).toEqual(IDS);
+  });
+});
+
+describe("claiming a bulk run's members whose ids hold what looks like a placeholder", () => {
+  it("claims them, each integration and member given its own run id (`$` in an id is data, not a parameter)", async () => {
+    const ids = ["acme-$1", "acme-$x", "$$plain"];
+    await addIntegrations(db, ids.map((id) => ({ id })));
+    await createBatch(db, {
+      id: "b_dollarids01",
+      action: "run",
+      status: "running",
+      requestedBy: "admin@example.com",
+      requesterSlackUserId: null,
+      filterText: "run",
+      reason: null,
+      apart: 0,
+      expiresAt: null,
+      members: ids.map((id) => ({ integrationId: id, groupId: "g1", name: id })),
+      at: NOW,
+    });
+    await db.sequelize.query("UPDATE batch_members SET state = 'in_flight' WHERE batch_id = 'b_dollarids01'");
+    const members = ids.map((id) => ({ integrationId: id, runId: manualRunId(id, "b_dollarids01") }));
+    const admin: Actor = { kind: "operator", operatorId: 1, email: "admin@example.com", name: "Ada", role: "admin", grants: [] };
+    const result = await claimMemberRuns(db, { batchId: "b_dollarids01", members, actor: admin, auditDetail: (runId) => runId, now: NOW, flowUrls: new Map() });
+    expect(result.claimed.map((run) => run.integrationId).sort()).toEqual([...ids].sort());
+    const byId = new Map(members.map((m) => [m.integrationId, m.runId]));
+    for (const row of await db.models.Integration.findAll({ where: { id: ids }, raw: true })) expect(row.manualRunId).toBe(byId.get(row.id));
+    const memberRows = await db.sequelize.query<{ integration_id: string; run_id: string }>("SELECT integration_id, run_id FROM batch_members WHERE batch_id = 'b_dollarids01'", { type: QueryTypes.SELECT });
+    for (const row of memberRows) expect(row.run_id).toBe(byId.get(row.integration_id));
   });
 });
