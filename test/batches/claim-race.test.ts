@@ -23,8 +23,13 @@ beforeAll(async () => {
   db = await testDb.open();
   await loadWorld(db);
   await addIntegrations(db, IDS.map((id) => ({ id })));
+  await runningBatch("b_claimrace01", IDS);
+});
+
+/** A running bulk run over `ids`, every member taken (in flight), as the lanes claim them. */
+async function runningBatch(id: string, ids: readonly string[]): Promise<void> {
   await createBatch(db, {
-    id: "b_claimrace01",
+    id,
     action: "run",
     status: "running",
     requestedBy: "admin@example.com",
@@ -33,11 +38,11 @@ beforeAll(async () => {
     reason: null,
     apart: 0,
     expiresAt: null,
-    members: IDS.map((id) => ({ integrationId: id, groupId: "g1", name: id })),
+    members: ids.map((integrationId) => ({ integrationId, groupId: "g1", name: integrationId })),
     at: NOW,
   });
-  await db.sequelize.query("UPDATE batch_members SET state = 'in_flight' WHERE batch_id = 'b_claimrace01'");
-});
+  await db.sequelize.query("UPDATE batch_members SET state = 'in_flight' WHERE batch_id = $1", { bind: [id] });
+}
 
 afterAll(async () => {
   await db?.close();
@@ -72,20 +77,7 @@ describe("claiming a bulk run's members whose ids hold what looks like a placeho
   it("claims them, each integration and member given its own run id (`$` in an id is data, not a parameter)", async () => {
     const ids = ["acme-$1", "acme-$x", "$$plain"];
     await addIntegrations(db, ids.map((id) => ({ id })));
-    await createBatch(db, {
-      id: "b_dollarids01",
-      action: "run",
-      status: "running",
-      requestedBy: "admin@example.com",
-      requesterSlackUserId: null,
-      filterText: "run",
-      reason: null,
-      apart: 0,
-      expiresAt: null,
-      members: ids.map((id) => ({ integrationId: id, groupId: "g1", name: id })),
-      at: NOW,
-    });
-    await db.sequelize.query("UPDATE batch_members SET state = 'in_flight' WHERE batch_id = 'b_dollarids01'");
+    await runningBatch("b_dollarids01", ids);
     const members = ids.map((id) => ({ integrationId: id, runId: manualRunId(id, "b_dollarids01") }));
     const admin: Actor = { kind: "operator", operatorId: 1, email: "admin@example.com", name: "Ada", role: "admin", grants: [] };
     const result = await claimMemberRuns(db, { batchId: "b_dollarids01", members, actor: admin, auditDetail: (runId) => runId, now: NOW, flowUrls: new Map() });
