@@ -38,7 +38,8 @@ function runEvents(batch: number, size: number, ids: string[], base: number): st
  * 6. Load: waves of concurrent slash commands while run events stream in through POST /api/runs (batches, one
  * after another), on a private copy of the scale database, in two phases: the waves back to back (each sent as
  * soon as the last is answered: as many commands a second as the bot takes, the cores never idle), then paced, a
- * wave starting every second (a burst of commands, then the rest of the second). Every acknowledgement (the HTTP
+ * wave starting every second (a burst of commands, then the rest of the second). Then ingestion runs alone for ten
+ * seconds on the same database, as the measure of what the waves take from it. Every acknowledgement (the HTTP
  * 200 of /slack/events) and every answer is timed, and the events recorded during each phase are counted.
  */
 export const loadSection: Section = {
@@ -83,7 +84,7 @@ export const loadSection: Section = {
     };
     const backToBack: Timing[] = [];
     const paced: Timing[] = [];
-    const phases = { backToBack: { from: 0, to: 0 }, paced: { from: 0, to: 0 } };
+    const phases = { alone: { from: 0, to: 0 }, backToBack: { from: 0, to: 0 }, paced: { from: 0, to: 0 } };
     try {
       await Promise.race([firstBatchDone, ingestion]);
       await bot.profileStart();
@@ -103,6 +104,10 @@ export const loadSection: Section = {
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
       }
       phases.paced.to = Date.now();
+      // Then ingestion alone, on the same database and as warm: what the waves take from it is measured against this.
+      phases.alone.from = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, ALONE_MS));
+      phases.alone.to = Date.now();
     } finally {
       ingesting = false;
       try {
@@ -117,9 +122,22 @@ export const loadSection: Section = {
       const within = batches.filter((batch) => batch.answered > phase.from && batch.answered <= phase.to);
       return { rate: (within.length * batchSize * 1000) / Math.max(1, phase.to - phase.from), count: within.length, p99: summarise(within.length ? within.map((batch) => batch.ms) : [0]).p99 };
     };
-    return [...phaseFigures("back to back", backToBack, ingested(phases.backToBack), concurrency, batchSize), ...phaseFigures(`paced, a wave a second`, paced, ingested(phases.paced), concurrency, batchSize)];
+    const alone = ingested(phases.alone);
+    return [
+      {
+        section: "6 load",
+        name: "ingestion alone, after the waves (same database)",
+        value: alone.rate,
+        unit: "events/s",
+        note: `${alone.count} batches of ${batchSize}, batch p99 ${alone.p99.toFixed(0)} ms`,
+      },
+      ...phaseFigures("back to back", backToBack, ingested(phases.backToBack), concurrency, batchSize), ...phaseFigures(`paced, a wave a second`, paced, ingested(phases.paced), concurrency, batchSize),
+    ];
   },
 };
+
+/** How long ingestion runs alone after the last wave. */
+const ALONE_MS = 10_000;
 
 /** How often a paced wave starts. */
 const PACE_MS = 1000;
