@@ -12,6 +12,7 @@ import * as dropSlackPosts from "./migrations/2026120202-drop-slack-posts.ts";
 import * as runDays from "./migrations/2026120203-run-days.ts";
 import * as findingsIndex from "./migrations/2026120204-findings-index.ts";
 import * as healthGroupIndex from "./migrations/2026120205-health-group-index.ts";
+import * as userIndex from "./migrations/2026120206-user-index.ts";
 
 /** One migration: a name that sorts by date, and its up and down steps over the query interface. */
 interface Migration {
@@ -33,6 +34,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "2026120203-run-days", ...runDays },
   { name: "2026120204-findings-index", ...findingsIndex },
   { name: "2026120205-health-group-index", ...healthGroupIndex },
+  { name: "2026120206-user-index", ...userIndex },
 ];
 
 /** The PostgreSQL advisory lock key the migration run holds ("embedops" in ASCII), so replicas migrate one at a time. */

@@ -91,6 +91,31 @@ describe("the slack_posts table", () => {
   });
 });
 
+describe("the end user's index", () => {
+  /** The names of the integrations table's indexes. */
+  const indexes = async (qi: QueryInterface) => ((await qi.showIndex("integrations")) as Array<{ name: string }>).map((index) => index.name);
+
+  it("is a plain index on the user once migrated, and ordered by activity again when undone", async () => {
+    const target = await fresh();
+    const db = openDatabase(target.url);
+    try {
+      await migrate(db);
+      const qi = db.sequelize.getQueryInterface();
+      expect(await indexes(qi)).toContain("integrations_embed_user_id");
+      expect(await indexes(qi)).not.toContain("integrations_embed_user_id_activity");
+      expect(await indexes(qi)).toContain("integrations_embed_account_id_activity");
+      const userIndex = MIGRATIONS.find((m) => m.name === "2026120206-user-index")!;
+      await userIndex.down({ context: qi });
+      expect(await indexes(qi)).toContain("integrations_embed_user_id_activity");
+      expect(await indexes(qi)).not.toContain("integrations_embed_user_id");
+      await userIndex.up({ context: qi });
+      expect(await indexes(qi)).toContain("integrations_embed_user_id");
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 function runMigrate(url: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["bin/embedops.mjs", "migrate"], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", DATABASE_URL: url, LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"] });
