@@ -220,7 +220,7 @@ export function startMode(config: Config): SlackMode {
   if (mode !== "console" || !anySlack) return mode;
   const missing = config.slackBotToken ? "SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)" : "SLACK_BOT_TOKEN";
   const set = [config.slackBotToken && "SLACK_BOT_TOKEN", config.slackSigningSecret && "SLACK_SIGNING_SECRET", config.slackAppToken && "SLACK_APP_TOKEN"].filter(Boolean);
-  throw new ConfigError(missing, `missing; ${set.join(" and ")} alone ${set.length === 1 ? "is" : "are"} not enough (HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN; unset all three for the local consoleunset all three for the local console)`);
+  throw new ConfigError(missing, `missing; ${set.join(" and ")} alone ${set.length === 1 ? "is" : "are"} not enough (HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN; unset all three for the local console)`);
 }
 
 /** A line of a `.env` file that opens a value: NAME=…, optionally after `export `. */

@@ -37,6 +37,8 @@ describe("startMode", () => {
     })();
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe(missing);
+    // Each part of the explanation once.
+    expect((error as Error).message.match(/unset all three for the local console/g)).toHaveLength(1);
   });
 });
 
