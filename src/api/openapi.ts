@@ -96,7 +96,7 @@ const OPENAPI_DOCUMENT = {
           run_id: { type: "string", minLength: 1, maxLength: 255 },
           integration_id: { type: "string", minLength: 1, maxLength: 255 },
           status: { type: "string", enum: ["success", "error", "running", "retrying"] },
-          started_at: { type: "string", format: "date-time", description: "With a time zone." },
+          started_at: { type: "string", format: "date-time", description: "With a time zone; at most an hour ahead of the bot's clock (as finished_at)." },
           finished_at: { type: ["string", "null"], format: "date-time" },
           error: { type: ["string", "null"], description: "Any length; its first 10,000 characters are kept." },
           trigger: { type: ["string", "null"], enum: ["scheduler", "webhook", "manual", null] },

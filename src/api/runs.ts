@@ -1,3 +1,4 @@
+import { addMinutes } from "date-fns";
 import { z } from "zod";
 import { recordRunBatch, RunRejected, type RunInput } from "../data/flow-runs.ts";
 import { badInput } from "../errors.ts";
@@ -18,6 +19,12 @@ const id = z
   // Ids are looked up and shown everywhere: control characters (NUL included) are refused, tab and newline aside.
   .refine((value) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(value), "must not contain control characters");
 const instant = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-20T10:00:00Z" });
+
+/**
+ * How far ahead of the bot's clock a run's times may be (the engine's clock may run a little fast). A run dated
+ * later would stay the integration's latest run, and its health "healthy", until that date comes.
+ */
+const MAX_AHEAD_MINUTES = 60;
 
 /** The characters of a run's error that are stored. */
 const MAX_ERROR_LENGTH = 10_000;
@@ -65,7 +72,7 @@ function toRunInput(event: RunEvent): RunInput {
  * Parses one event or a batch as a whole: every problem is named by its index (`[3].status: …`), and any
  * problem rejects the batch. A single event (not an array) is named without an index.
  */
-function parseRunEvents(body: unknown): { inputs: RunInput[]; batch: boolean } {
+function parseRunEvents(body: unknown, now: Date): { inputs: RunInput[]; batch: boolean } {
   if (body === undefined) throw badInput("The request has no JSON body: send one run event or an array of them.", { apiCode: "invalid_run_event" });
   const batch = Array.isArray(body);
   const events: unknown[] = batch ? (body as unknown[]) : [body];
@@ -75,10 +82,17 @@ function parseRunEvents(body: unknown): { inputs: RunInput[]; batch: boolean } {
   }
   const problems: string[] = [];
   const inputs: RunInput[] = [];
+  const latest = addMinutes(now, MAX_AHEAD_MINUTES);
   for (let index = 0; index < events.length && problems.length < 5; index++) {
     const result = runEvent.safeParse(events[index]);
-    if (result.success) inputs.push(toRunInput(result.data));
-    else problems.push(describeIssues(result.error, batch ? [index] : [], 3));
+    if (!result.success) {
+      problems.push(describeIssues(result.error, batch ? [index] : [], 3));
+      continue;
+    }
+    const input = toRunInput(result.data);
+    const ahead = input.finishedAt && input.finishedAt > latest ? "finished_at" : input.startedAt > latest ? "started_at" : undefined;
+    if (ahead) problems.push(`${batch ? `[${index}].` : ""}${ahead}: is more than ${MAX_AHEAD_MINUTES} minutes ahead of the bot's clock (${now.toISOString()})`);
+    else inputs.push(input);
   }
   if (problems.length) throw badInput(problems.join("; "), { apiCode: "invalid_run_event" });
   return { inputs, batch };
@@ -97,7 +111,7 @@ export function runsRoute(runtime: Runtime): Route {
       }
       const now = runtime.clock.now();
       await verifyRunsToken(secret, request.headers, now);
-      const { inputs, batch } = parseRunEvents(request.body);
+      const { inputs, batch } = parseRunEvents(request.body, now);
       let result;
       try {
         result = await recordRunBatch(runtime.db, inputs, now);

@@ -20,7 +20,7 @@ beforeAll(async () => {
   testDb = await createTestDatabase();
   const setup = await testDb.open();
   await loadWorld(setup);
-  await addIntegrations(setup, Array.from({ length: 14 }, (_, i) => ({ id: `int_${i + 1}` })));
+  await addIntegrations(setup, Array.from({ length: 15 }, (_, i) => ({ id: `int_${i + 1}` })));
   await setup.close();
   t = await startTestBot(testDb.url, { RUNS_API_SECRET: SECRET }, { clock });
   db = t.bot.runtime.db;
@@ -123,6 +123,21 @@ describe("POST /api/runs", () => {
     const empty = await send([]);
     expect(empty.status).toBe(400);
     expect(await db.models.FlowRun.count({ where: { integrationId: "int_2" } })).toBe(0);
+  });
+
+  it("refuses a run dated more than an hour ahead of the bot's clock, which would stay the latest run until then", async () => {
+    const run = (id: string, started: string, finished?: string) => ({ run_id: id, integration_id: "int_15", status: "success", started_at: started, ...(finished ? { finished_at: finished } : {}) });
+    const future = await send(run("run_future", "2030-01-01T00:00:00Z", "2030-01-01T00:01:00Z"));
+    expect(future.status).toBe(400);
+    expect(future.body.message).toBe("finished_at: is more than 60 minutes ahead of the bot's clock (2026-11-20T12:00:00.000Z)");
+    const batch = await send([run("run_soon", "2026-11-20T12:50:00Z", "2026-11-20T12:59:00Z"), { ...run("run_later", "2026-11-20T13:01:00Z"), status: "running" }]);
+    expect(batch.status).toBe(400);
+    expect(batch.body.message).toBe("[1].started_at: is more than 60 minutes ahead of the bot's clock (2026-11-20T12:00:00.000Z)");
+    expect(await db.models.FlowRun.count({ where: { integrationId: "int_15" } })).toBe(0);
+    // Within the hour (an engine whose clock runs a little fast) is accepted.
+    const soon = await send(run("run_soon", "2026-11-20T12:50:00Z", "2026-11-20T13:00:00Z"));
+    expect(soon.status).toBe(202);
+    expect((await db.models.Integration.findByPk("int_15"))!.latestRunId).toBe("run_soon");
   });
 
   it("rejects unknown integrations and runs reported for another integration, naming the index", async () => {
