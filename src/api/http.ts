@@ -21,6 +21,8 @@ export interface ApiResponse {
   body?: unknown;
   text?: string;
   contentType?: string;
+  /** Further headers (a 405's `Allow`). */
+  headers?: Record<string, string>;
 }
 
 /** One route of the HTTP API. `path` may hold `:name` parameters. */
@@ -108,13 +110,13 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 function send(res: ServerResponse, response: ApiResponse): void {
   if (res.headersSent || res.destroyed) return;
   // A refused body is not read to its end: the connection closes after the answer instead of carrying the rest.
-  const close = response.status === 413 ? { connection: "close" } : {};
+  const extra = { ...response.headers, ...(response.status === 413 ? { connection: "close" } : {}) };
   if (response.text !== undefined) {
-    res.writeHead(response.status, { "content-type": response.contentType ?? "text/plain; charset=utf-8", ...close });
+    res.writeHead(response.status, { "content-type": response.contentType ?? "text/plain; charset=utf-8", ...extra });
     res.end(response.text);
     return;
   }
-  res.writeHead(response.status, { "content-type": "application/json; charset=utf-8", ...close });
+  res.writeHead(response.status, { "content-type": "application/json; charset=utf-8", ...extra });
   res.end(response.body === undefined ? "" : JSON.stringify(response.body));
 }
 
@@ -157,7 +159,7 @@ export function createHttpServer(routes: Route[], slackListener?: RequestListene
   const handleSlack = async (req: IncomingMessage, res: ServerResponse, method: string) => {
     res.once("finish", () => apiRequestsTotal.inc({ route: `${method === "POST" ? "POST" : "other"} ${SLACK_EVENTS_PATH}`, status: String(res.statusCode) }));
     if (method !== "POST") {
-      send(res, { status: 405, body: { error: "method_not_allowed", message: `${method} is not accepted on ${SLACK_EVENTS_PATH}; Slack posts to it.` } });
+      send(res, { status: 405, headers: { allow: "POST" }, body: { error: "method_not_allowed", message: `${method} is not accepted on ${SLACK_EVENTS_PATH}; Slack posts to it.` } });
       return;
     }
     // Bolt reads a body already buffered as rawBody instead of the stream: the size limit holds for Slack's path too.
@@ -176,19 +178,19 @@ export function createHttpServer(routes: Route[], slackListener?: RequestListene
         return;
       }
       let found: { route: Route; params: Record<string, string> } | undefined;
-      let pathKnown = false;
+      const allowed: string[] = [];
       for (const route of routes) {
         const params = match(route.path, url.pathname);
         if (!params) continue;
-        pathKnown = true;
+        allowed.push(route.method);
         if (route.method === method) {
           found = { route, params };
           break;
         }
       }
       if (!found) {
-        response = pathKnown
-          ? { status: 405, body: { error: "method_not_allowed", message: `${method} is not accepted on ${url.pathname}.` } }
+        response = allowed.length
+          ? { status: 405, headers: { allow: allowed.join(", ") }, body: { error: "method_not_allowed", message: `${method} is not accepted on ${url.pathname}.` } }
           : { status: 404, body: { error: "not_found", message: `No route ${method} ${url.pathname}.` } };
       } else {
         routeLabel = `${found.route.method} ${found.route.path}`;

@@ -51,10 +51,15 @@ const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TR
 const PATHS = ["/", "/slack/events", "/slack/events/", "/healthz", "/metrics", "/api/runs", "/api/openapi.json", "/api/embed/cfg_1/integrations", "/api/embed/%ZZ/integrations", "/api/embed/cfg_1/integrations/int_1/deactivate", "/..%2f..%2fetc/passwd", "/slack/events?x=%00", "*", "/" + "a".repeat(2_000)];
 
 describe("no request stops the bot", () => {
-  it("answers GET /slack/events with 405 and an unknown path with 404, both as the JSON error body", async () => {
+  it("answers GET /slack/events and GET /api/runs with 405 naming the allowed method, and an unknown path with 404, as the JSON error body", async () => {
     const get = await fetch(`${t.baseUrl}/slack/events`);
     expect(get.status).toBe(405);
+    expect(get.headers.get("allow")).toBe("POST");
     expect(await get.json()).toMatchObject({ error: "method_not_allowed" });
+    // An API path names the methods it takes.
+    const getRuns = await fetch(`${t.baseUrl}/api/runs`);
+    expect(getRuns.status).toBe(405);
+    expect(getRuns.headers.get("allow")).toBe("POST");
     const unknown = await fetch(`${t.baseUrl}/wp-login.php`);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: "not_found" });
