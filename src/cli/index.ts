@@ -48,6 +48,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`embedops: unknown command "${name}"; run "embedops help" for the list\n`);
     return 2;
   }
+  if (args.includes("--help") || args.includes("-h")) {
+    io.stdout.write(`Usage: ${entry.usage}\n\n${entry.summary}\n`);
+    return 0;
+  }
   const command = await entry.load();
   try {
     return await command.run(args, io);

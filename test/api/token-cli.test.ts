@@ -83,4 +83,13 @@ describe("embedops token", () => {
       expect(err).toMatch(reason);
     }
   });
+
+  it("prints its usage for --help (and -h), as every command does, without touching the database", async () => {
+    for (const argv of [["token", "--help"], ["token", "--runs", "-h"], ["import", "--help"]]) {
+      const { code, out, err } = await captureCli(argv, { DATABASE_URL: "sqlite:/nonexistent-dir/never.sqlite" });
+      expect(code, argv.join(" ")).toBe(0);
+      expect(err).toBe("");
+      expect(out).toMatch(new RegExp(`^Usage: embedops ${argv[0]} `));
+    }
+  });
 });
